@@ -1,0 +1,1 @@
+"""MASH Hub: a Multi-Agency Safeguarding Hub under a signed Information Sharing Agreement."""

@@ -1,0 +1,228 @@
+"""The MASH workflow: contact intake, RAG rating, decision. The only writers of case data."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from mash.access import policy
+from mash.accounts.models import Role, User
+from mash.core.errors import ValidationFailed
+from mash.core.vocabulary import ConcernCategory, IntakeConsent, Outcome, RagRating, RecipientType, ReporterType
+from mash.partners import services as isa
+from mash.partners.models import Partner
+from mash.people.models import RelationshipType
+from mash.people.services import build_person, record_relationship
+from mash.sharing.models import InformationRequest, RequestStatus
+
+from .models import Contact, Decision, Enquiry, EnquiryEvent, RagRatingRecord
+from .states import next_state
+
+# Outcomes that hand the case on, and so need someone to receive it.
+HANDED_ON = {Outcome.EARLY_HELP, Outcome.SECTION_17, Outcome.SECTION_47, Outcome.REFERRAL_OTHER_SERVICE}
+
+
+def _require_text(errors: dict, name: str, value, label: str):
+    if not (value or "").strip():
+        errors.setdefault(name, []).append(f"Enter {label}")
+
+
+def _choice(errors: dict, name: str, value, choices, label: str):
+    if value not in choices.values:
+        errors.setdefault(name, []).append(f"Choose {label}")
+
+
+def transition(enquiry: Enquiry, action: str, by, note: str = "") -> Enquiry:
+    """Move the enquiry on, holding its row so two people cannot both move it. Call inside atomic()."""
+    locked = Enquiry.objects.select_for_update().get(pk=enquiry.pk)
+    to_state = next_state(locked.state, action)
+    EnquiryEvent.objects.create(enquiry=locked, action=action, from_state=locked.state, to_state=to_state,
+                                by=by, note=note)
+    if to_state != locked.state:
+        locked.state = to_state
+        locked.save(update_fields=["state"])
+    enquiry.state = locked.state
+    return enquiry
+
+
+def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, concern_categories: list[str],
+                   consent_at_intake: str, received_at: dt.datetime | None = None, reporter_name: str = "",
+                   reporter_organisation: str = "", reporter_partner: str | None = None, reporter_phone: str = "",
+                   reporter_email: str = "", consent_notes: str = "", related_people: list[dict] = ()) -> Enquiry:
+    """Record a contact and open its MASH enquiry, awaiting a RAG rating."""
+    policy.require(by, policy.RECORD_CONTACT)
+    errors: dict[str, list[str]] = {}
+    _choice(errors, "reporter_type", reporter_type, ReporterType, "who reported the concern")
+    _require_text(errors, "concern", concern, "the concern")
+    categories = list(dict.fromkeys(concern_categories or []))
+    if not categories:
+        errors["concern_categories"] = ["Choose at least one concern category"]
+    for c in categories:
+        if c not in ConcernCategory.values:
+            errors.setdefault("concern_categories", []).append(f"Unknown concern category '{c}'")
+    _choice(errors, "consent_at_intake", consent_at_intake, IntakeConsent, "the consent position at intake")
+    if reporter_type == ReporterType.ANONYMOUS:
+        if reporter_name.strip() or reporter_phone.strip() or reporter_email.strip():
+            errors["reporter_name"] = ["An anonymous contact has no reporter name or contact details"]
+    elif reporter_type in ReporterType.values:
+        _require_text(errors, "reporter_name", reporter_name, "the reporter's name")
+    now = timezone.now()
+    received_at = received_at or now
+    if timezone.is_naive(received_at):
+        received_at = timezone.make_aware(received_at)
+    if received_at > now + dt.timedelta(minutes=5):
+        errors["received_at"] = ["The time received cannot be in the future"]
+    partner = None
+    if reporter_partner:
+        partner = Partner.objects.filter(slug=reporter_partner).first()
+        if partner is None:
+            errors["reporter_partner"] = [f"Unknown partner agency '{reporter_partner}'"]
+    # Build every person first so that all errors are reported together.
+    child_person = related = None
+    try:
+        child_person = build_person(child or {}, by=by, prefix="child.")
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if child_person is not None:
+        _require_text(errors, "child.first_name", child_person.first_name, "the child's first name")
+        _require_text(errors, "child.last_name", child_person.last_name, "the child's last name")
+        if child_person.date_of_birth and child_person.date_of_birth > now.date():
+            errors["child.date_of_birth"] = ["The date of birth must be in the past"]
+    related = []
+    for i, entry in enumerate(related_people or []):
+        entry = dict(entry)
+        rel = entry.pop("relationship", "")
+        lives = bool(entry.pop("lives_with_child", False))
+        pr = bool(entry.pop("parental_responsibility", False))
+        prefix = f"related_people[{i}]."
+        _choice(errors, prefix + "relationship", rel, RelationshipType, "how they are related to the child")
+        try:
+            person = build_person(entry, by=by, prefix=prefix)
+            _require_text(errors, prefix + "first_name", person.first_name, "their first name")
+            _require_text(errors, prefix + "last_name", person.last_name, "their last name")
+            related.append((person, rel, lives, pr))
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+
+    with transaction.atomic():
+        child_person.save()
+        for person, rel, lives, pr in related:
+            person.save()
+            record_relationship(child_person, person, rel, lives_with_child=lives, parental_responsibility=pr)
+        contact = Contact.objects.create(
+            received_at=received_at, recorded_by=by, reporter_type=reporter_type,
+            reporter_name=reporter_name.strip(), reporter_organisation=reporter_organisation.strip(),
+            reporter_partner=partner, reporter_phone=reporter_phone.strip(), reporter_email=reporter_email.strip(),
+            child=child_person, concern=concern.strip(), concern_categories=categories,
+            consent_at_intake=consent_at_intake, consent_notes=consent_notes.strip(),
+        )
+        enquiry = Enquiry.objects.create(contact=contact, child=child_person)
+        enquiry.reference = f"MASH-{received_at:%Y}-{enquiry.pk:06d}"
+        enquiry.save(update_fields=["reference"])
+        EnquiryEvent.objects.create(enquiry=enquiry, action="record_contact", from_state="",
+                                    to_state=enquiry.state, by=by)
+    return enquiry
+
+
+def rate(enquiry: Enquiry, *, by: User, rating: str, rationale: str) -> RagRatingRecord:
+    """RAG-rate (or re-rate) an enquiry; the ISA's timescale for the rating sets the decision deadline."""
+    policy.require(by, policy.RATE, enquiry)
+    errors: dict[str, list[str]] = {}
+    _choice(errors, "rating", rating, RagRating, "a RAG rating: red, amber or green")
+    _require_text(errors, "rationale", rationale, "the rationale for the rating")
+    if errors:
+        raise ValidationFailed(errors)
+    version, agreement = isa.current()
+    timescale = agreement.timescale(rating)
+    with transaction.atomic():
+        transition(enquiry, "rate", by, note=f"rated {rating}")
+        now = timezone.now()
+        record = RagRatingRecord.objects.create(
+            enquiry=enquiry, rating=rating, rationale=rationale.strip(), rated_by=by, rated_at=now,
+            decision_due_at=now + dt.timedelta(hours=timescale.hours), isa_version=version,
+            isa_clause=timescale.clause,
+        )
+        enquiry.rag, enquiry.decision_due_at = rating, record.decision_due_at
+        enquiry.save(update_fields=["rag", "decision_due_at"])
+    return record
+
+
+def mark_ready(enquiry: Enquiry, *, by: User, note: str = "") -> Enquiry:
+    policy.require(by, policy.MARK_READY, enquiry)
+    with transaction.atomic():
+        return transition(enquiry, "mark_ready", by, note=note.strip())
+
+
+def _decision_fields(errors, *, outcome, rationale, recipient_type, receiving_team, receiving_professional):
+    _choice(errors, "outcome", outcome, Outcome, "an outcome")
+    _require_text(errors, "rationale", rationale, "the rationale for the decision")
+    professional = None
+    if receiving_professional:
+        professional = User.objects.filter(username=receiving_professional, is_active=True,
+                                           role=Role.RECEIVING_PROFESSIONAL).first()
+        if professional is None:
+            errors["receiving_professional"] = [f"'{receiving_professional}' is not a receiving professional"]
+    if outcome in HANDED_ON:
+        if not (receiving_team or "").strip() and not receiving_professional:
+            errors["receiving_team"] = ["Enter the team or professional who will receive the case"]
+        if recipient_type not in RecipientType.values:
+            errors["recipient_type"] = ["Choose the kind of service receiving the case"]
+    elif recipient_type and recipient_type not in RecipientType.values:
+        errors["recipient_type"] = ["Choose the kind of service receiving the case"]
+    return professional
+
+
+def decide(enquiry: Enquiry, *, by: User, outcome: str, rationale: str, recipient_type: str = "",
+           receiving_team: str = "", receiving_professional: str = "") -> Decision:
+    """Record the manager's decision. Requests still unanswered lapse."""
+    policy.require(by, policy.DECIDE, enquiry)
+    errors: dict[str, list[str]] = {}
+    professional = _decision_fields(errors, outcome=outcome, rationale=rationale, recipient_type=recipient_type,
+                                    receiving_team=receiving_team, receiving_professional=receiving_professional)
+    if errors:
+        raise ValidationFailed(errors)
+    version, agreement = isa.current()
+    with transaction.atomic():
+        transition(enquiry, "decide", by, note=outcome)
+        InformationRequest.objects.filter(enquiry=enquiry, status=RequestStatus.OPEN).update(
+            status=RequestStatus.LAPSED)
+        return Decision.objects.create(
+            enquiry=enquiry, outcome=outcome, rationale=rationale.strip(), recipient_type=recipient_type or "",
+            receiving_team=(receiving_team or "").strip(), receiving_professional=professional, decided_by=by,
+            isa_version=version, retention_clause=agreement.retention(outcome).clause,
+        )
+
+
+def amend_decision(enquiry: Enquiry, *, by: User, reason: str, outcome: str, rationale: str,
+                   recipient_type: str = "", receiving_team: str = "", receiving_professional: str = "") -> Decision:
+    """A new version of the decision; the earlier one is kept and points to its successor."""
+    policy.require(by, policy.DECIDE, enquiry)
+    errors: dict[str, list[str]] = {}
+    _require_text(errors, "reason", reason, "why the decision is being amended")
+    professional = _decision_fields(errors, outcome=outcome, rationale=rationale, recipient_type=recipient_type,
+                                    receiving_team=receiving_team, receiving_professional=receiving_professional)
+    if errors:
+        raise ValidationFailed(errors)
+    version, agreement = isa.current()
+    with transaction.atomic():
+        transition(enquiry, "amend_decision", by, note=reason.strip())
+        previous = current_decision(enquiry)
+        return Decision.objects.create(
+            enquiry=enquiry, version=previous.version + 1, supersedes=previous, amendment_reason=reason.strip(),
+            outcome=outcome, rationale=rationale.strip(), recipient_type=recipient_type or "",
+            receiving_team=(receiving_team or "").strip(), receiving_professional=professional, decided_by=by,
+            isa_version=version, retention_clause=agreement.retention(outcome).clause,
+        )
+
+
+def close(enquiry: Enquiry, *, by: User, note: str = "") -> Enquiry:
+    policy.require(by, policy.CLOSE, enquiry)
+    with transaction.atomic():
+        return transition(enquiry, "close", by, note=note.strip())
+
+
+def current_decision(enquiry: Enquiry) -> Decision | None:
+    return enquiry.decisions.filter(superseded_by__isnull=True).select_related(
+        "decided_by", "receiving_professional", "isa_version").first()

@@ -1,0 +1,61 @@
+"""The life of a MASH enquiry. Every change of state goes through `next_state`."""
+
+from django.db import models
+
+from mash.core.errors import InvalidTransition
+
+
+class EnquiryState(models.TextChoices):
+    AWAITING_RATING = "awaiting_rating", "Awaiting RAG rating"
+    GATHERING = "gathering", "Gathering information"
+    READY_FOR_DECISION = "ready_for_decision", "Ready for decision"
+    DECIDED = "decided", "Decided"
+    CLOSED = "closed", "Closed"
+
+
+S = EnquiryState
+
+# action -> {from state: to state}
+TRANSITIONS: dict[str, dict[str, str]] = {
+    "rate": {S.AWAITING_RATING: S.GATHERING, S.GATHERING: S.GATHERING, S.READY_FOR_DECISION: S.READY_FOR_DECISION},
+    "request_information": {S.GATHERING: S.GATHERING, S.READY_FOR_DECISION: S.GATHERING},
+    "contribute": {S.GATHERING: S.GATHERING, S.READY_FOR_DECISION: S.READY_FOR_DECISION},
+    "mark_ready": {S.GATHERING: S.READY_FOR_DECISION},
+    "decide": {S.GATHERING: S.DECIDED, S.READY_FOR_DECISION: S.DECIDED},
+    "amend_decision": {S.DECIDED: S.DECIDED},
+    "close": {S.DECIDED: S.CLOSED},
+}
+
+ACTION_LABELS = {
+    "rate": "RAG-rate the enquiry",
+    "request_information": "request information from partner agencies",
+    "contribute": "contribute information",
+    "mark_ready": "mark the enquiry ready for decision",
+    "decide": "record a decision",
+    "amend_decision": "amend the decision",
+    "close": "close the enquiry",
+}
+
+# What to do instead, said when an action is refused.
+_HINTS = {
+    S.AWAITING_RATING: "it is awaiting a RAG rating: rate it first",
+    S.GATHERING: "information is still being gathered",
+    S.READY_FOR_DECISION: "it is ready for a decision",
+    S.DECIDED: "a decision has been recorded (amend the decision instead)",
+    S.CLOSED: "it is closed",
+}
+
+OPEN_STATES = (S.AWAITING_RATING, S.GATHERING, S.READY_FOR_DECISION)
+
+
+def allowed_actions(state: str) -> list[str]:
+    return [action for action, moves in TRANSITIONS.items() if state in moves]
+
+
+def next_state(state: str, action: str) -> str:
+    if action not in TRANSITIONS:
+        raise InvalidTransition(f"Unknown action '{action}'")
+    moves = TRANSITIONS[action]
+    if state not in moves:
+        raise InvalidTransition(f"Cannot {ACTION_LABELS[action]}: {_HINTS.get(state, state)}")
+    return moves[state]

@@ -1,0 +1,16 @@
+"""What every page needs to draw its navigation."""
+
+from mash.accounts.models import Role
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    items = []
+    if user is not None and user.is_authenticated:
+        items.append(("home", "Home"))
+        if user.role == Role.MASH_MANAGER:
+            items += [("cases:queue", "Enquiry queue"), ("cases:contact_new", "Record a contact")]
+        elif user.role == Role.MASH_WORKER:
+            items += [("sharing:requests", "Requests to my agency"), ("cases:contact_new", "Record a contact")]
+        items.append(("partners:isa", "Information Sharing Agreement"))
+    return {"nav_items": items}

@@ -1,0 +1,100 @@
+"""Loading the ISA and answering what it permits."""
+
+import hashlib
+from pathlib import Path
+
+from django.db import transaction
+
+from mash.core.errors import DomainError
+
+from .isa import Agreement, IsaInvalid, parse
+from .models import IsaVersion, Partner
+
+
+class NoAgreementLoaded(DomainError):
+    status = 503
+
+    def __init__(self):
+        super().__init__("No Information Sharing Agreement is loaded: run `mash isa load FILE`")
+
+
+def validate_text(text: str):
+    """The parsed document, or IsaInvalid naming each bad field."""
+    return parse(text)
+
+
+def read_file(path: str | Path) -> str:
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise IsaInvalid([f"{path}: no such file"]) from None
+    except UnicodeDecodeError:
+        raise IsaInvalid([f"{path}: not UTF-8 text"]) from None
+
+
+@transaction.atomic
+def load_text(text: str, *, loaded_by=None) -> tuple[IsaVersion, bool]:
+    """Load a new ISA version. Returns (version, created). Earlier versions are never touched."""
+    doc = parse(text)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    existing = IsaVersion.objects.filter(version=doc.version).first()
+    if existing is not None:
+        if existing.source_sha256 == digest:
+            return existing, False
+        raise IsaInvalid(
+            [f"version: '{doc.version}' is already loaded with different text; give the changed agreement a new version"]
+        )
+    for entry in doc.partners:
+        by_slug = Partner.objects.filter(slug=entry.id).first()
+        clash = Partner.objects.filter(name=entry.name).exclude(slug=entry.id).first()
+        if clash:
+            raise IsaInvalid([f"partners: '{entry.name}' is already the name of partner '{clash.slug}'"])
+        if by_slug is None:
+            Partner.objects.create(slug=entry.id, name=entry.name, partner_type=entry.type.value)
+        elif (by_slug.name, by_slug.partner_type) != (entry.name, entry.type.value):
+            by_slug.name, by_slug.partner_type = entry.name, entry.type.value
+            by_slug.save(update_fields=["name", "partner_type"])
+    version = IsaVersion.objects.create(
+        version=doc.version,
+        title=doc.title,
+        effective_from=doc.effective_from,
+        document=doc.model_dump(mode="json"),
+        source_text=text,
+        source_sha256=digest,
+        loaded_by=loaded_by,
+    )
+    return version, True
+
+
+def load_file(path: str | Path, *, loaded_by=None) -> tuple[IsaVersion, bool]:
+    return load_text(read_file(path), loaded_by=loaded_by)
+
+
+_cache: dict[int, Agreement] = {}
+
+
+def agreement_for(version: IsaVersion) -> Agreement:
+    """The look-up object for a version; versions never change, so it is cached by id."""
+    agreement = _cache.get(version.pk)
+    if agreement is None:
+        agreement = _cache[version.pk] = Agreement.from_json(version.document)
+    return agreement
+
+
+def current_version() -> IsaVersion:
+    version = IsaVersion.objects.order_by("-loaded_at", "-id").first()
+    if version is None:
+        raise NoAgreementLoaded()
+    return version
+
+
+def current() -> tuple[IsaVersion, Agreement]:
+    version = current_version()
+    return version, agreement_for(version)
+
+
+def signatories():
+    """Partners named in the current agreement."""
+    _, agreement = current()
+    return Partner.objects.filter(slug__in=[p.id for p in agreement.doc.partners])

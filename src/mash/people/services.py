@@ -1,0 +1,52 @@
+"""Recording and amending people. Amendments keep the earlier values (see core.history)."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from mash.core.errors import ValidationFailed
+from mash.core.history import amend
+
+from .models import Person, Relationship
+
+PERSON_FIELDS = ("first_name", "last_name", "other_names", "date_of_birth", "gender", "nhs_number", "upn",
+                 "address_line_1", "address_line_2", "town", "postcode")
+
+
+def _validated(obj, prefix: str = ""):
+    try:
+        obj.full_clean(exclude=["created_by"] if not obj.created_by_id else None)
+    except ValidationError as exc:
+        raise ValidationFailed({f"{prefix}{k}": v for k, v in exc.message_dict.items()}) from None
+    return obj
+
+
+def build_person(data: dict, *, by, prefix: str = "") -> Person:
+    """A validated, unsaved person. `prefix` names the fields in errors, e.g. 'child.'."""
+    unknown = set(data) - set(PERSON_FIELDS)
+    if unknown:
+        raise ValidationFailed({f"{prefix}{k}": ["unknown field"] for k in sorted(unknown)})
+    return _validated(Person(created_by=by, **{k: (v if v is not None else "") if k != "date_of_birth" else v
+                                                for k, v in data.items()}), prefix)
+
+
+@transaction.atomic
+def record_relationship(child: Person, person: Person, relationship: str, *, lives_with_child=False,
+                        parental_responsibility=False) -> Relationship:
+    rel = Relationship(child=child, person=person, relationship=relationship, lives_with_child=lives_with_child,
+                       parental_responsibility=parental_responsibility)
+    try:
+        rel.full_clean()
+    except ValidationError as exc:
+        raise ValidationFailed(exc.message_dict) from None
+    rel.save()
+    return rel
+
+
+def amend_person(person: Person, changes: dict, *, reason: str, by):
+    unknown = set(changes) - set(PERSON_FIELDS)
+    if unknown:
+        raise ValidationFailed({k: ["cannot be amended"] for k in sorted(unknown)})
+    try:
+        return amend(person, changes, reason=reason, by=by)
+    except ValidationError as exc:
+        raise ValidationFailed(exc.message_dict) from None

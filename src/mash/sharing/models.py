@@ -1,0 +1,96 @@
+"""Requests to partner agencies, and each agency's case-by-case answer (its contribution)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class RequestStatus(models.TextChoices):
+    OPEN = "open", "Awaiting the agency's answer"
+    ANSWERED = "answered", "Answered"
+    LAPSED = "lapsed", "Not answered before the decision"
+
+
+class InformationRequest(models.Model):
+    enquiry = models.ForeignKey("cases.Enquiry", on_delete=models.PROTECT, related_name="information_requests")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="information_requests")
+    question = models.TextField(blank=True, help_text="what the MASH wants to know from this agency")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=16, choices=RequestStatus.choices, default=RequestStatus.OPEN)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [
+            # One request per agency per enquiry; a follow-up question is added to it, not a second request.
+            models.UniqueConstraint(fields=["enquiry", "partner"], name="one_request_per_agency"),
+        ]
+        indexes = [models.Index(fields=["partner", "status"])]
+
+    def __str__(self):
+        return f"Request to {self.partner} on {self.enquiry}"
+
+
+class ContributionKind(models.TextChoices):
+    SHARE = "share", "Share information"
+    DECLINE = "decline", "Decline to share"
+    CONFIDENTIAL_HELD = "confidential_held", "Confidential information held"
+
+
+class ConfidentialReason(models.TextChoices):
+    ONGOING_INVESTIGATION = "ongoing_investigation", "Ongoing investigation"
+    COVERT_OPERATION = "covert_operation", "Covert operation"
+    RISK_TO_SOURCE = "risk_to_source", "Risk to a source or witness"
+    COURT_RESTRICTION = "court_restriction", "Court restriction"
+    CLINICAL_CONFIDENTIALITY = "clinical_confidentiality", "Clinical confidentiality"
+
+
+class Confidentiality(models.TextChoices):
+    NORMAL = "normal", "Normal"
+    RESTRICTED = "restricted", "Restricted"
+    SEALED = "sealed", "Sealed to the contributing agency"
+
+
+class Contribution(models.Model):
+    """An agency's answer to a request. An amendment is a new version; earlier ones are kept."""
+
+    request = models.ForeignKey(InformationRequest, on_delete=models.PROTECT, related_name="contributions")
+    enquiry = models.ForeignKey("cases.Enquiry", on_delete=models.PROTECT, related_name="contributions")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="contributions")
+    version = models.PositiveIntegerField(default=1)
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    amendment_reason = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=ContributionKind.choices)
+    # The agency's case-by-case decision: why it shares, declines, or holds back.
+    decision_reason = models.TextField()
+    lawful_basis = models.CharField(max_length=80, blank=True)
+    confidential_reason = models.CharField(max_length=32, choices=ConfidentialReason.choices, blank=True)
+    contributed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    contributed_at = models.DateTimeField(default=timezone.now)
+    isa_version = models.ForeignKey("partners.IsaVersion", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["contributed_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["request", "version"], name="contribution_version_unique")]
+        indexes = [models.Index(fields=["partner", "contributed_at"])]
+
+    @property
+    def is_current(self) -> bool:
+        return not hasattr(self, "superseded_by")
+
+
+class ContributionItem(models.Model):
+    """One piece of shared information, in one ISA data category, with why it is relevant."""
+
+    contribution = models.ForeignKey(Contribution, on_delete=models.PROTECT, related_name="items")
+    category = models.CharField(max_length=80)
+    content = models.TextField()
+    relevance_note = models.TextField()
+    occurred_on = models.DateField(null=True, blank=True)
+    confidentiality = models.CharField(max_length=16, choices=Confidentiality.choices, default=Confidentiality.NORMAL)
+    isa_clause = models.CharField(max_length=40, help_text="the ISA clause that permits this category")
+
+    class Meta:
+        ordering = ["contribution", "id"]

@@ -1,0 +1,150 @@
+"""Asking partner agencies for information, and each agency's answer, checked against the ISA."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from mash.access import policy
+from mash.accounts.models import User
+from mash.cases.models import Enquiry
+from mash.cases.services import transition
+from mash.core.errors import DomainError, IsaViolation, ValidationFailed
+from mash.partners import services as isa
+from mash.partners.models import Partner
+
+from .models import (ConfidentialReason, Confidentiality, Contribution, ContributionItem, ContributionKind,
+                     InformationRequest, RequestStatus)
+
+
+def request_information(enquiry: Enquiry, *, by: User, partners: list[str], question: str = "") -> list[InformationRequest]:
+    """Ask each named agency (by ISA id) for what it holds about the child."""
+    policy.require(by, policy.REQUEST_INFORMATION, enquiry)
+    _, agreement = isa.current()
+    slugs = list(dict.fromkeys(partners or []))
+    errors: dict[str, list[str]] = {}
+    if not slugs:
+        errors["partners"] = ["Choose at least one partner agency to ask"]
+    for slug in slugs:
+        if agreement.partner(slug) is None:
+            errors.setdefault("partners", []).append(f"'{slug}' is not a partner to the current ISA")
+    already = set(enquiry.information_requests.filter(partner__slug__in=slugs).values_list("partner__name", flat=True))
+    if already:
+        errors.setdefault("partners", []).append(f"Already asked: {', '.join(sorted(already))}")
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        transition(enquiry, "request_information", by, note=", ".join(slugs))
+        now = timezone.now()
+        return [
+            InformationRequest.objects.create(enquiry=enquiry, partner=p, question=(question or "").strip(),
+                                              requested_by=by, requested_at=now)
+            for p in Partner.objects.filter(slug__in=slugs).order_by("name")
+        ]
+
+
+def _check(request: InformationRequest, agreement, *, kind, decision_reason, items, lawful_basis,
+           confidential_reason):
+    """Validate an answer against the ISA; returns the items to create, or raises naming each problem."""
+    errors: dict[str, list[str]] = {}
+    if kind not in ContributionKind.values:
+        errors["kind"] = ["Choose whether to share, decline, or record confidential information held"]
+    if not (decision_reason or "").strip():
+        errors["decision_reason"] = ["Record why your agency made this decision"]
+    entry = agreement.partner(request.partner.slug)
+    if entry is None:
+        raise IsaViolation(f"{request.partner.name} is not a partner to ISA {agreement.version}")
+    items = list(items or [])
+    if kind == ContributionKind.DECLINE:
+        if items:
+            errors["items"] = ["A decision not to share has no items"]
+    elif kind in ContributionKind.values:
+        if not items:
+            errors["items"] = ["Add at least one item of information"]
+        if lawful_basis not in entry.lawful_bases:
+            errors["lawful_basis"] = [
+                f"Choose the lawful basis from those the ISA gives {request.partner.name}: {', '.join(entry.lawful_bases)}"
+            ]
+    if kind == ContributionKind.CONFIDENTIAL_HELD and confidential_reason not in ConfidentialReason.values:
+        errors["confidential_reason"] = ["Choose why the information is confidential"]
+    if kind != ContributionKind.CONFIDENTIAL_HELD and confidential_reason:
+        errors["confidential_reason"] = ["Only confidential information held has a confidentiality reason"]
+    built = []
+    refused = []
+    for i, item in enumerate(items):
+        category = (item.get("category") or "").strip()
+        for name, label in (("content", "the information"), ("relevance_note", "why it is relevant")):
+            if not (item.get(name) or "").strip():
+                errors.setdefault(f"items[{i}].{name}", []).append(f"Enter {label}")
+        permission = agreement.contribution_permission(request.partner.slug, category)
+        if permission is None:
+            refused.append((i, category))
+            continue
+        sealed = kind == ContributionKind.CONFIDENTIAL_HELD or item.get("confidentiality") == Confidentiality.SEALED
+        confidentiality = Confidentiality.SEALED if sealed else item.get("confidentiality") or Confidentiality.NORMAL
+        if confidentiality not in Confidentiality.values:
+            errors.setdefault(f"items[{i}].confidentiality", []).append("Choose normal, restricted or sealed")
+        built.append(dict(category=category, content=(item.get("content") or "").strip(),
+                          relevance_note=(item.get("relevance_note") or "").strip(),
+                          occurred_on=item.get("occurred_on") or None, confidentiality=confidentiality,
+                          isa_clause=permission.clause))
+    if refused:
+        allowed = ", ".join(c.id for c in agreement.permitted_categories(request.partner.slug))
+        names = ", ".join(f"'{c}' (items[{i}])" for i, c in refused)
+        raise IsaViolation(
+            f"ISA {agreement.version} does not allow {request.partner.name} to share {names}. "
+            f"Its permitted categories are: {allowed}",
+            field="items",
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    return built
+
+
+def _save(request, by, version, *, kind, decision_reason, lawful_basis, confidential_reason, items,
+          number=1, supersedes=None, amendment_reason=""):
+    contribution = Contribution.objects.create(
+        request=request, enquiry=request.enquiry, partner=request.partner, version=number, supersedes=supersedes,
+        amendment_reason=amendment_reason, kind=kind, decision_reason=decision_reason.strip(),
+        lawful_basis=lawful_basis if kind != ContributionKind.DECLINE else "",
+        confidential_reason=confidential_reason or "", contributed_by=by, isa_version=version,
+    )
+    ContributionItem.objects.bulk_create(ContributionItem(contribution=contribution, **i) for i in items)
+    if request.status != RequestStatus.ANSWERED:
+        request.status = RequestStatus.ANSWERED
+        request.save(update_fields=["status"])
+    return contribution
+
+
+def contribute(request: InformationRequest, *, by: User, kind: str, decision_reason: str, items: list[dict] = (),
+               lawful_basis: str = "", confidential_reason: str = "") -> Contribution:
+    """The agency's case-by-case answer: share items, decline with a reason, or record confidential information held."""
+    policy.require(by, policy.ANSWER_REQUEST, request)
+    if request.status == RequestStatus.ANSWERED:
+        raise DomainError("Your agency has already answered this request: amend the answer instead")
+    if request.status == RequestStatus.LAPSED:
+        raise DomainError("This request lapsed when the MASH manager recorded the decision")
+    version, agreement = isa.current()
+    built = _check(request, agreement, kind=kind, decision_reason=decision_reason, items=items,
+                   lawful_basis=lawful_basis, confidential_reason=confidential_reason)
+    with transaction.atomic():
+        transition(request.enquiry, "contribute", by, note=f"{request.partner.slug}: {kind}")
+        return _save(request, by, version, kind=kind, decision_reason=decision_reason, lawful_basis=lawful_basis,
+                     confidential_reason=confidential_reason, items=built)
+
+
+def amend_contribution(request: InformationRequest, *, by: User, reason: str, kind: str, decision_reason: str,
+                       items: list[dict] = (), lawful_basis: str = "", confidential_reason: str = "") -> Contribution:
+    """A new version of the agency's answer; the earlier version is kept."""
+    policy.require(by, policy.ANSWER_REQUEST, request)
+    if not (reason or "").strip():
+        raise ValidationFailed({"reason": ["Give a reason for the amendment"]})
+    previous = request.contributions.filter(superseded_by__isnull=True).first()
+    if previous is None:
+        raise DomainError("Your agency has not answered this request yet")
+    version, agreement = isa.current()
+    built = _check(request, agreement, kind=kind, decision_reason=decision_reason, items=items,
+                   lawful_basis=lawful_basis, confidential_reason=confidential_reason)
+    with transaction.atomic():
+        transition(request.enquiry, "contribute", by, note=f"{request.partner.slug}: amended")
+        return _save(request, by, version, kind=kind, decision_reason=decision_reason, lawful_basis=lawful_basis,
+                     confidential_reason=confidential_reason, items=built, number=previous.version + 1,
+                     supersedes=previous, amendment_reason=reason.strip())

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from mash.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("mash.core.urls")),
+    path("enquiries/", include("mash.cases.urls")),
+    path("requests/", include("mash.sharing.urls")),
+    path("isa/", include("mash.partners.urls")),
+]
