@@ -1,0 +1,127 @@
+"""Fixtures shared by every domain's tests: the ISA, one user per role, enquiries in each state.
+
+Every person here is synthetic, made up by the fixtures themselves.
+"""
+
+import pytest
+from django.conf import settings
+
+from mash.accounts.models import Role
+from mash.accounts.services import create_user
+from mash.partners import services as isa_services
+from mash.partners.models import Partner
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` run in the PostgreSQL pass only, and say so when skipped."""
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" in engine:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of `make test` (MASH_DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def isa_version(db):
+    version, _ = isa_services.load_file(settings.MASH_ISA_FILE)
+    return version
+
+
+@pytest.fixture
+def partner(isa_version):
+    def get(slug: str) -> Partner:
+        return Partner.objects.get(slug=slug)
+
+    return get
+
+
+@pytest.fixture
+def make_user(isa_version):
+    counter = {"n": 0}
+
+    def make(role: str, partner_slug: str | None = None, **extra):
+        counter["n"] += 1
+        username = extra.pop("username", f"{role}-{partner_slug or 'x'}-{counter['n']}")
+        return create_user(
+            username=username,
+            role=role,
+            password=PASSWORD,
+            first_name=extra.pop("first_name", "Test"),
+            last_name=extra.pop("last_name", f"User{counter['n']}"),
+            partner=Partner.objects.get(slug=partner_slug) if partner_slug else None,
+            **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user(Role.MASH_MANAGER, username="manager")
+
+
+@pytest.fixture
+def police_worker(make_user):
+    return make_user(Role.MASH_WORKER, "essex-police", username="police-worker")
+
+
+@pytest.fixture
+def education_worker(make_user):
+    return make_user(Role.MASH_WORKER, "education", username="education-worker")
+
+
+@pytest.fixture
+def receiving_professional(make_user):
+    return make_user(Role.RECEIVING_PROFESSIONAL, username="social-worker", team="Assessment team")
+
+
+def child_data(**overrides):
+    data = dict(first_name="Rowan", last_name="Exampleton", date_of_birth="2016-05-04", gender="female",
+                nhs_number="943 476 5919", address_line_1="1 Sample Street", town="Grays", postcode="RM17 6SL")
+    data.update(overrides)
+    return data
+
+
+def contact_data(**overrides):
+    data = dict(
+        child=child_data(),
+        reporter_type="school",
+        reporter_name="Pat Reporter",
+        reporter_organisation="Sample Primary School",
+        concern="Child arrived at school with bruising on both arms and said she was afraid to go home.",
+        concern_categories=["physical_abuse"],
+        consent_at_intake="given",
+        related_people=[dict(first_name="Morgan", last_name="Exampleton", relationship="mother",
+                             lives_with_child=True, parental_responsibility=True)],
+    )
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def new_enquiry(manager):
+    from mash.cases import services
+
+    return services.record_contact(by=manager, **contact_data())
+
+
+@pytest.fixture
+def rated_enquiry(new_enquiry, manager):
+    from mash.cases import services
+
+    services.rate(new_enquiry, by=manager, rating="amber", rationale="Injuries seen by school staff")
+    return new_enquiry
+
+
+@pytest.fixture
+def asked_enquiry(rated_enquiry, manager):
+    """Rated, with Essex Police and Education asked for information."""
+    from mash.sharing import services
+
+    services.request_information(rated_enquiry, by=manager, partners=["essex-police", "education"],
+                                 question="What do you hold about the child and household?")
+    return rated_enquiry
