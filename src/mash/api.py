@@ -1,5 +1,26 @@
-"""The JSON API at /api/v1/: each domain's router, under session or bearer-token authentication."""
+"""The JSON API at /api/v1/: each domain's router, under session or bearer-token authentication.
 
-from ninja import NinjaAPI
+Partner systems send `Authorization: Bearer mash_...` (tokens from `mash token create`); the browser
+uses the Django session, with a CSRF token on unsafe methods. The OpenAPI document
+(/api/v1/openapi.json) and its docs page (/api/v1/docs) need no sign-in.
+"""
 
-api = NinjaAPI(title="MASH Hub API", version="1", urls_namespace="api")
+from mash.accounts.api import router as accounts_router
+from mash.cases.api import router as cases_router
+from mash.core.api import ApiTokenAuth, MashAPI, install_error_handlers, session_auth
+from mash.partners.api import router as partners_router
+from mash.sharing.api import router as sharing_router
+
+api = MashAPI(
+    title="MASH Hub API",
+    version="1",
+    description="Multi-Agency Safeguarding Hub: contacts, enquiries, and information shared under the ISA.",
+    urls_namespace="api",
+    auth=[ApiTokenAuth(), session_auth],
+)
+install_error_handlers(api)
+
+api.add_router("/", accounts_router)
+api.add_router("/", partners_router)
+api.add_router("/", cases_router)
+api.add_router("/", sharing_router)

@@ -125,3 +125,10 @@ def asked_enquiry(rated_enquiry, manager):
     services.request_information(rated_enquiry, by=manager, partners=["essex-police", "education"],
                                  question="What do you hold about the child and household?")
     return rated_enquiry
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is slow on purpose; tests that are not about hashing use a fast hasher.
+    # accounts/tests/test_users.py proves argon2 is what the real settings use.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

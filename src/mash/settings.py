@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "ninja",  # serves the API docs' Swagger UI from local static files, not a CDN
     "mash.core",
     "mash.accounts",
     "mash.partners",
@@ -82,7 +83,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("MASH_DATABASE_URL", f"sqlite:///{VAR_DIR / 'mash.sqlite3'}"),
+        os.environ.get("MASH_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'mash.sqlite3'}",
         conn_max_age=int(os.environ.get("MASH_DB_CONN_MAX_AGE", "60")),
     )
 }
@@ -125,6 +126,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic's target; WhiteNoise warns when it is missing
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from mash.accounts.models import Role
 from mash.cases.models import Enquiry
@@ -169,7 +170,7 @@ class ContributionView:
     def marker(self) -> str:
         return (
             f"Confidential information held by {self.partner_name}, recorded "
-            f"{self.contributed_at:%-d %B %Y}, category: {self.confidential_reason_label.lower()}"
+            f"{timezone.localtime(self.contributed_at):%-d %B %Y}, category: {self.confidential_reason_label.lower()}"
         )
 
 

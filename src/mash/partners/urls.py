@@ -1,4 +1,8 @@
 from django.urls import path
 
+from . import views
+
 app_name = "partners"
-urlpatterns = []
+urlpatterns = [
+    path("", views.isa, name="isa"),
+]

@@ -1,4 +1,9 @@
 from django.urls import path
 
+from . import views
+
 app_name = "sharing"
-urlpatterns = []
+urlpatterns = [
+    path("", views.requests, name="requests"),
+    path("<int:pk>/", views.request_detail, name="request"),
+]

@@ -1,0 +1,28 @@
+"""Declaring which access policy guards an endpoint, so a test can walk every URL and find one.
+
+    @policy("case:enquiry.view")
+    def enquiry_detail(request, reference): ...
+
+The policy name is a label for review and for tests; the checks themselves live in
+mash.access.policy. JSON API operations carry the same name in their OpenAPI document as
+`x-access-policy` (see mash.core.api).
+"""
+
+ATTRIBUTE = "access_policy"
+
+
+def policy(name: str):
+    """Mark a view (or API operation) with the name of the access policy that guards it."""
+    if not name or not isinstance(name, str):
+        raise ValueError("an access policy needs a name")
+
+    def mark(func):
+        setattr(func, ATTRIBUTE, name)
+        return func
+
+    return mark
+
+
+def policy_of(view) -> str | None:
+    """The declared policy of a view, or None when it declares none."""
+    return getattr(view, ATTRIBUTE, None)

@@ -1,0 +1,399 @@
+"""Contacts and MASH enquiries: intake, the queue, an enquiry's detail, and the manager's steps.
+
+Reads go through mash.access.policy; writes through mash.cases.services and mash.sharing.services,
+which check the policy again and the state machine.
+"""
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from django.db.models import Case, F, IntegerField, Value, When
+from ninja import Field, Path, Router, Schema
+
+from mash.access import policy
+from mash.core.api import REFERENCE_PATTERN, InputSchema, access, case_policy, created, responses
+from mash.sharing import services as sharing
+from mash.sharing.api import ContributionEntry, contributions_out
+from mash.sharing.models import RequestStatus
+
+from . import services, states
+from .states import OPEN_STATES, EnquiryState
+
+router = Router(tags=["enquiries"])
+
+Reference = Annotated[str, Path(pattern=REFERENCE_PATTERN, description="the enquiry's reference: MASH-2026-000123")]
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+class PersonIn(InputSchema):
+    first_name: str = ""
+    last_name: str = ""
+    other_names: str = ""
+    date_of_birth: dt.date | None = None
+    gender: str = Field("unknown", description="female, male, other or unknown")
+    nhs_number: str = ""
+    upn: str = Field("", description="unique pupil number")
+    address_line_1: str = ""
+    address_line_2: str = ""
+    town: str = ""
+    postcode: str = ""
+
+
+class RelatedPersonIn(PersonIn):
+    relationship: str = Field(description="mother, father, step_parent, parents_partner, carer, grandparent, "
+                                          "sibling, household_member or other")
+    lives_with_child: bool = False
+    parental_responsibility: bool = False
+
+
+class ContactIn(InputSchema):
+    child: PersonIn
+    reporter_type: str = Field(description="who reported the concern, e.g. school, police, public, anonymous")
+    reporter_name: str = Field("", max_length=200)
+    reporter_organisation: str = Field("", max_length=200)
+    reporter_partner: str | None = Field(None, max_length=80, description="the reporter's agency, by ISA id")
+    reporter_phone: str = Field("", max_length=40)
+    reporter_email: str = Field("", max_length=254)
+    concern: str
+    concern_categories: list[str]
+    consent_at_intake: str = Field(description="given, refused, not_sought or unknown")
+    consent_notes: str = ""
+    received_at: dt.datetime | None = Field(None, description="when the contact came in; now when left out")
+    related_people: list[RelatedPersonIn] = []
+
+
+class RatingIn(InputSchema):
+    rating: str = Field(description="red, amber or green")
+    rationale: str
+
+
+class InformationRequestsIn(InputSchema):
+    partners: list[str] = Field(description="the agencies to ask, by ISA id")
+    question: str = ""
+
+
+class DecisionIn(InputSchema):
+    outcome: str
+    rationale: str
+    recipient_type: str = ""
+    receiving_team: str = Field("", max_length=200)
+    receiving_professional: str = Field("", max_length=150, description="username of the receiving professional")
+
+
+class DecisionAmendmentIn(DecisionIn):
+    reason: str = Field(description="why the decision is being amended")
+
+
+class NoteIn(InputSchema):
+    note: str = ""
+
+
+# --- Output ---------------------------------------------------------------------------------
+
+class EnquirySummaryOut(Schema):
+    reference: str
+    state: str
+    state_label: str
+    rag: str | None
+    received_at: dt.datetime
+    decision_due_at: dt.datetime | None
+    overdue: bool
+    seconds_remaining: int | None = Field(description="until the decision is due; negative once overdue")
+    child_name: str
+    concern_categories: list[str]
+
+
+class PersonOut(Schema):
+    first_name: str
+    last_name: str
+    full_name: str
+    other_names: str
+    date_of_birth: dt.date | None
+    gender: str
+    nhs_number: str
+    upn: str
+    address: str
+    postcode: str
+
+
+class RelatedPersonOut(PersonOut):
+    relationship: str
+    relationship_label: str
+    lives_with_child: bool
+    parental_responsibility: bool
+
+
+class ContactOut(Schema):
+    received_at: dt.datetime
+    reporter_type: str
+    reporter_type_label: str
+    reporter_name: str
+    reporter_organisation: str
+    reporter_partner: str | None
+    reporter_phone: str
+    reporter_email: str
+    concern: str
+    concern_categories: list[str]
+    concern_category_labels: list[str]
+    consent_at_intake: str
+    consent_notes: str
+
+
+class RatingOut(Schema):
+    rating: str
+    rationale: str
+    rated_by: str
+    rated_at: dt.datetime
+    decision_due_at: dt.datetime
+    isa_version: str
+    isa_clause: str
+
+
+class RequestBrief(Schema):
+    id: int
+    partner_slug: str
+    partner_name: str
+    status: str
+    status_label: str
+    question: str
+    requested_at: dt.datetime
+
+
+class DecisionOut(Schema):
+    version: int
+    outcome: str
+    outcome_label: str
+    rationale: str
+    recipient_type: str
+    receiving_team: str
+    receiving_professional: str | None = Field(description="username")
+    decided_by: str
+    decided_at: dt.datetime
+    amendment_reason: str
+    isa_version: str
+    retention_clause: str
+
+
+class EnquiryDetailOut(EnquirySummaryOut):
+    child: PersonOut
+    related_people: list[RelatedPersonOut]
+    contact: ContactOut
+    ratings: list[RatingOut]
+    information_requests: list[RequestBrief]
+    contributions: list[ContributionEntry]
+    decision: DecisionOut | None
+    earlier_decisions: list[DecisionOut] = Field(description="superseded versions, newest first")
+    allowed_actions: list[str] = Field(description="what the caller may do next")
+
+
+def _summary(enquiry) -> dict:
+    remaining = enquiry.time_remaining
+    return {
+        "reference": enquiry.reference or "",
+        "state": enquiry.state,
+        "state_label": enquiry.get_state_display(),
+        "rag": enquiry.rag or None,
+        "received_at": enquiry.contact.received_at,
+        "decision_due_at": enquiry.decision_due_at,
+        "overdue": enquiry.is_overdue,
+        "seconds_remaining": int(remaining.total_seconds()) if remaining is not None else None,
+        "child_name": enquiry.child.full_name,
+        "concern_categories": list(enquiry.contact.concern_categories),
+    }
+
+
+def _person(p) -> dict:
+    return {
+        "first_name": p.first_name, "last_name": p.last_name, "full_name": p.full_name,
+        "other_names": p.other_names, "date_of_birth": p.date_of_birth, "gender": p.gender,
+        "nhs_number": p.nhs_number, "upn": p.upn, "address": p.address, "postcode": p.postcode,
+    }
+
+
+def _decision(d) -> dict:
+    return {
+        "version": d.version, "outcome": d.outcome, "outcome_label": d.get_outcome_display(),
+        "rationale": d.rationale, "recipient_type": d.recipient_type, "receiving_team": d.receiving_team,
+        "receiving_professional": d.receiving_professional.username if d.receiving_professional else None,
+        "decided_by": d.decided_by.display_name, "decided_at": d.decided_at,
+        "amendment_reason": d.amendment_reason, "isa_version": d.isa_version.version,
+        "retention_clause": d.retention_clause,
+    }
+
+
+# The state machine's actions and the policy actions that guard them.
+_ACTION_POLICY = {
+    "rate": policy.RATE,
+    "request_information": policy.REQUEST_INFORMATION,
+    "mark_ready": policy.MARK_READY,
+    "decide": policy.DECIDE,
+    "amend_decision": policy.DECIDE,
+    "close": policy.CLOSE,
+}
+
+
+def allowed_actions(user, enquiry) -> list[str]:
+    """Actions the enquiry's state allows and the access policy lets this user take."""
+    out = []
+    for action in states.allowed_actions(enquiry.state):
+        if action == "contribute":
+            open_requests = policy.information_requests(user).filter(enquiry=enquiry, status=RequestStatus.OPEN)
+            if any(policy.decide(user, policy.ANSWER_REQUEST, r) for r in open_requests):
+                out.append(action)
+        elif action in _ACTION_POLICY and policy.decide(user, _ACTION_POLICY[action], enquiry):
+            out.append(action)
+    return out
+
+
+def enquiry_detail(user, reference: str) -> dict:
+    enquiry = policy.enquiry(user, reference)
+    child, contact = enquiry.child, enquiry.contact
+    current = services.current_decision(enquiry)
+    earlier = enquiry.decisions.select_related("decided_by", "receiving_professional", "isa_version")
+    if current is not None:
+        earlier = earlier.exclude(pk=current.pk)
+    data = _summary(enquiry)
+    data.update(
+        child=_person(child),
+        related_people=[
+            dict(_person(rel.person), relationship=rel.relationship,
+                 relationship_label=rel.get_relationship_display(), lives_with_child=rel.lives_with_child,
+                 parental_responsibility=rel.parental_responsibility)
+            for rel in child.relationships.select_related("person")
+        ],
+        contact={
+            "received_at": contact.received_at,
+            "reporter_type": contact.reporter_type,
+            "reporter_type_label": contact.get_reporter_type_display(),
+            "reporter_name": contact.reporter_name,
+            "reporter_organisation": contact.reporter_organisation,
+            "reporter_partner": contact.reporter_partner.slug if contact.reporter_partner_id else None,
+            "reporter_phone": contact.reporter_phone,
+            "reporter_email": contact.reporter_email,
+            "concern": contact.concern,
+            "concern_categories": list(contact.concern_categories),
+            "concern_category_labels": contact.concern_category_labels(),
+            "consent_at_intake": contact.consent_at_intake,
+            "consent_notes": contact.consent_notes,
+        },
+        ratings=[
+            {"rating": r.rating, "rationale": r.rationale, "rated_by": r.rated_by.display_name,
+             "rated_at": r.rated_at, "decision_due_at": r.decision_due_at, "isa_version": r.isa_version.version,
+             "isa_clause": r.isa_clause}
+            for r in enquiry.ratings.select_related("rated_by", "isa_version")
+        ],
+        # The requests the caller may see: a worker sees their own agency's.
+        information_requests=[
+            {"id": r.pk, "partner_slug": r.partner.slug, "partner_name": r.partner.name, "status": r.status,
+             "status_label": r.get_status_display(), "question": r.question, "requested_at": r.requested_at}
+            for r in policy.information_requests(user).filter(enquiry=enquiry).order_by("partner__name")
+        ],
+        contributions=contributions_out(user, enquiry),
+        decision=_decision(current) if current else None,
+        earlier_decisions=[_decision(d) for d in earlier.order_by("-version")],
+        allowed_actions=allowed_actions(user, enquiry),
+    )
+    return data
+
+
+# --- Operations -----------------------------------------------------------------------------
+
+@router.post("/contacts", response=responses({201: EnquirySummaryOut}, 400, 422),
+             openapi_extra=access(case_policy(policy.RECORD_CONTACT)),
+             summary="Record a contact; opens its MASH enquiry, awaiting a RAG rating")
+def record_contact(request, payload: ContactIn):
+    enquiry = services.record_contact(
+        by=request.user,
+        child=payload.child.model_dump(exclude_unset=True),
+        reporter_type=payload.reporter_type,
+        reporter_name=payload.reporter_name,
+        reporter_organisation=payload.reporter_organisation,
+        reporter_partner=payload.reporter_partner,
+        reporter_phone=payload.reporter_phone,
+        reporter_email=payload.reporter_email,
+        concern=payload.concern,
+        concern_categories=payload.concern_categories,
+        consent_at_intake=payload.consent_at_intake,
+        consent_notes=payload.consent_notes,
+        received_at=payload.received_at,
+        related_people=[p.model_dump(exclude_unset=True) for p in payload.related_people],
+    )
+    # The enquiry the service has just created: only what the caller themselves submitted.
+    return created(_summary(enquiry))
+
+
+@router.get("/enquiries", response=responses({200: list[EnquirySummaryOut]}, 422),
+            openapi_extra=access(case_policy(policy.VIEW_ENQUIRY)),
+            summary="The caller's queue: open enquiries, awaiting rating first, then by decision deadline")
+def list_enquiries(request, state: Literal[tuple(EnquiryState.values)] | None = None):  # type: ignore[valid-type]
+    qs = policy.enquiries(request.user)
+    qs = qs.filter(state=state) if state else qs.filter(state__in=OPEN_STATES)
+    qs = qs.annotate(
+        awaiting=Case(When(state=EnquiryState.AWAITING_RATING, then=Value(0)), default=Value(1),
+                      output_field=IntegerField())
+    ).order_by("awaiting", F("decision_due_at").asc(nulls_last=True), "contact__received_at", "pk")
+    return [_summary(e) for e in qs]
+
+
+@router.get("/enquiries/{reference}", response=responses({200: EnquiryDetailOut}, 404),
+            openapi_extra=access(case_policy(policy.VIEW_ENQUIRY)), summary="One enquiry, redacted for the caller")
+def get_enquiry(request, reference: Reference):
+    return enquiry_detail(request.user, reference)
+
+
+@router.post("/enquiries/{reference}/rating", response=responses({201: EnquiryDetailOut}, 400, 404, 409, 422, 503),
+             openapi_extra=access(case_policy(policy.RATE)), summary="RAG-rate or re-rate the enquiry")
+def rate(request, reference: Reference, payload: RatingIn):
+    enquiry = policy.enquiry(request.user, reference)
+    services.rate(enquiry, by=request.user, rating=payload.rating, rationale=payload.rationale)
+    return created(enquiry_detail(request.user, reference))
+
+
+@router.post("/enquiries/{reference}/information-requests",
+             response=responses({201: EnquiryDetailOut}, 400, 404, 409, 422, 503),
+             openapi_extra=access(case_policy(policy.REQUEST_INFORMATION)),
+             summary="Ask partner agencies what they hold")
+def request_information(request, reference: Reference, payload: InformationRequestsIn):
+    enquiry = policy.enquiry(request.user, reference)
+    sharing.request_information(enquiry, by=request.user, partners=payload.partners, question=payload.question)
+    return created(enquiry_detail(request.user, reference))
+
+
+@router.post("/enquiries/{reference}/ready", response=responses({200: EnquiryDetailOut}, 400, 404, 409, 422),
+             openapi_extra=access(case_policy(policy.MARK_READY)), summary="Mark the enquiry ready for decision")
+def mark_ready(request, reference: Reference, payload: NoteIn | None = None):
+    enquiry = policy.enquiry(request.user, reference)
+    services.mark_ready(enquiry, by=request.user, note=payload.note if payload else "")
+    return enquiry_detail(request.user, reference)
+
+
+@router.post("/enquiries/{reference}/decision", response=responses({201: EnquiryDetailOut}, 400, 404, 409, 422, 503),
+             openapi_extra=access(case_policy(policy.DECIDE)), summary="Record the manager's decision")
+def decide(request, reference: Reference, payload: DecisionIn):
+    enquiry = policy.enquiry(request.user, reference)
+    services.decide(enquiry, by=request.user, outcome=payload.outcome, rationale=payload.rationale,
+                    recipient_type=payload.recipient_type, receiving_team=payload.receiving_team,
+                    receiving_professional=payload.receiving_professional)
+    return created(enquiry_detail(request.user, reference))
+
+
+@router.post("/enquiries/{reference}/decision/amendments",
+             response=responses({201: EnquiryDetailOut}, 400, 404, 409, 422, 503),
+             openapi_extra=access(case_policy(policy.DECIDE)),
+             summary="Amend the decision; the earlier version is kept")
+def amend_decision(request, reference: Reference, payload: DecisionAmendmentIn):
+    enquiry = policy.enquiry(request.user, reference)
+    services.amend_decision(enquiry, by=request.user, reason=payload.reason, outcome=payload.outcome,
+                            rationale=payload.rationale, recipient_type=payload.recipient_type,
+                            receiving_team=payload.receiving_team,
+                            receiving_professional=payload.receiving_professional)
+    return created(enquiry_detail(request.user, reference))
+
+
+@router.post("/enquiries/{reference}/close", response=responses({200: EnquiryDetailOut}, 400, 404, 409, 422),
+             openapi_extra=access(case_policy(policy.CLOSE)), summary="Close a decided enquiry")
+def close(request, reference: Reference, payload: NoteIn | None = None):
+    enquiry = policy.enquiry(request.user, reference)
+    services.close(enquiry, by=request.user, note=payload.note if payload else "")
+    return enquiry_detail(request.user, reference)

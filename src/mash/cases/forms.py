@@ -1,0 +1,195 @@
+"""Parsing the case pages' input. The services decide what is valid; these forms only read it."""
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from mash.core.forms import DateInputField, OpenChoiceField, OpenMultipleChoiceField, is_blank
+from mash.core.vocabulary import ConcernCategory, IntakeConsent, Outcome, RagRating, RecipientType, ReporterType
+from mash.people.models import Gender, RelationshipType
+
+RELATED_ROWS = 3
+
+
+def _text(label, **kw):
+    return forms.CharField(label=label, required=False, strip=True, **kw)
+
+
+def _area(label, **kw):
+    return forms.CharField(label=label, required=False, strip=True, widget=forms.Textarea, **kw)
+
+
+class ChildForm(forms.Form):
+    prefix = "child"
+
+    first_name = _text("First name", widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    last_name = _text("Last name", widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    other_names = _text("Other names (optional)", help_text="Known as, or previous names")
+    date_of_birth = DateInputField(label="Date of birth", required=False, help_text="For example, 27 3 2015")
+    gender = forms.ChoiceField(label="Gender", required=False, choices=Gender.choices, widget=forms.RadioSelect,
+                               initial=Gender.UNKNOWN)
+    nhs_number = _text("NHS number (optional)", help_text="10 digits, for example 485 777 3456",
+                       widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}))
+    upn = _text("Unique pupil number (optional)", help_text="13 characters, for example A123456789012",
+                widget=forms.TextInput(attrs={"spellcheck": "false"}))
+    address_line_1 = _text("Address line 1 (optional)")
+    address_line_2 = _text("Address line 2 (optional)")
+    town = _text("Town or city (optional)")
+    postcode = _text("Postcode (optional)", widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+    def person_data(self) -> dict:
+        data = {name: self.cleaned_data.get(name) for name in self.fields}
+        data["gender"] = data["gender"] or Gender.UNKNOWN
+        return data
+
+
+class RelatedPersonForm(forms.Form):
+    first_name = _text("First name")
+    last_name = _text("Last name")
+    relationship = forms.ChoiceField(label="Relationship to the child", required=False,
+                                     choices=[("", "Choose a relationship")] + RelationshipType.choices)
+    lives_with_child = forms.BooleanField(label="Lives with the child", required=False)
+    parental_responsibility = forms.BooleanField(label="Has parental responsibility", required=False)
+
+    def is_blank(self) -> bool:
+        return is_blank(self.cleaned_data, self.fields)
+
+    def person_data(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in self.fields}
+
+
+class ContactForm(forms.Form):
+    reporter_type = forms.ChoiceField(label="Who reported the concern?", required=False,
+                                      choices=ReporterType.choices, widget=forms.RadioSelect)
+    reporter_name = _text("Reporter's name", help_text="Leave blank for an anonymous contact")
+    reporter_organisation = _text("Organisation (optional)")
+    reporter_partner = OpenChoiceField(label="Partner agency (optional)", required=False,
+                                       help_text="If the reporter works for an agency that signed the Information "
+                                                 "Sharing Agreement")
+    reporter_phone = _text("Phone number (optional)", widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    reporter_email = forms.EmailField(label="Email address (optional)", required=False,
+                                      widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    concern = _area("What is the concern?", help_text="What happened, when, and what the child said, in the "
+                                                       "reporter's words where you can")
+    concern_categories = forms.MultipleChoiceField(label="Concern categories", required=False,
+                                                   choices=ConcernCategory.choices,
+                                                   widget=forms.CheckboxSelectMultiple,
+                                                   help_text="Select all that apply")
+    consent_at_intake = forms.ChoiceField(label="Has the family consented to the contact being shared?",
+                                          required=False, choices=IntakeConsent.choices, widget=forms.RadioSelect)
+    consent_notes = _area("Notes on consent (optional)")
+    received_date = DateInputField(label="Date received", required=False, help_text="For example, 27 3 2026")
+    received_time = forms.TimeField(label="Time received", required=False, input_formats=["%H:%M", "%H.%M"],
+                                    widget=forms.TimeInput(format="%H:%M"),
+                                    help_text="24-hour clock, for example 14:30",
+                                    error_messages={"invalid": "Enter the time received like 14:30"})
+
+    summary_anchor = "contact-form"
+
+    def __init__(self, *args, partners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reporter_partner"].choices = [("", "Not a partner agency")] + [(p.slug, p.name) for p in partners]
+        if not self.is_bound:
+            now = timezone.localtime()
+            self.initial.setdefault("received_date", now.date())
+            self.initial.setdefault("received_time", now.time().replace(second=0, microsecond=0))
+
+    def clean(self):
+        cleaned = super().clean()
+        day, time = cleaned.get("received_date"), cleaned.get("received_time")
+        if day and time:
+            cleaned["received_at"] = timezone.make_aware(dt.datetime.combine(day, time))
+        elif day and "received_time" not in self.errors:
+            self.add_error("received_time", "Enter the time received like 14:30")
+        elif time and "received_date" not in self.errors:
+            self.add_error("received_date", "Enter the date received")
+        else:
+            cleaned["received_at"] = None
+        return cleaned
+
+    def contact_data(self) -> dict:
+        c = self.cleaned_data
+        return dict(
+            reporter_type=c["reporter_type"], reporter_name=c["reporter_name"],
+            reporter_organisation=c["reporter_organisation"], reporter_partner=c["reporter_partner"] or None,
+            reporter_phone=c["reporter_phone"], reporter_email=c["reporter_email"], concern=c["concern"],
+            concern_categories=c["concern_categories"], consent_at_intake=c["consent_at_intake"],
+            consent_notes=c["consent_notes"], received_at=c.get("received_at"),
+        )
+
+
+def related_forms(data=None):
+    return [RelatedPersonForm(data, prefix=f"related-{i}") for i in range(RELATED_ROWS)]
+
+
+# --- Actions on an enquiry ----------------------------------------------------------------
+
+class RateForm(forms.Form):
+    prefix = "rate"
+    summary_anchor = "rate"
+
+    rating = forms.ChoiceField(label="RAG rating", required=False, choices=RagRating.choices,
+                               widget=forms.RadioSelect,
+                               help_text="The rating sets the deadline for the decision, as the ISA says")
+    rationale = _area("Why this rating?")
+
+
+class RequestInformationForm(forms.Form):
+    prefix = "request"
+    summary_anchor = "request-information"
+
+    partners = OpenMultipleChoiceField(label="Which agencies do you want to ask?", required=False,
+                                       widget=forms.CheckboxSelectMultiple)
+    question = _area("What do you want to know? (optional)",
+                     help_text="Each agency also sees the child's details and the concern")
+
+    def __init__(self, *args, partners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partners"].choices = [(p.slug, p.name) for p in partners]
+
+
+class MarkReadyForm(forms.Form):
+    prefix = "ready"
+    summary_anchor = "mark-ready"
+
+    note = _area("Note (optional)")
+
+
+class DecisionForm(forms.Form):
+    prefix = "decision"
+    summary_anchor = "decide"
+
+    outcome = forms.ChoiceField(label="Outcome", required=False, choices=Outcome.choices, widget=forms.RadioSelect)
+    rationale = _area("Why this decision?")
+    recipient_type = forms.ChoiceField(label="Who will receive the case?", required=False,
+                                       choices=[("", "Nobody: the case is not handed on")] + RecipientType.choices)
+    receiving_team = _text("Receiving team", help_text="Needed when the case is handed on, unless you choose "
+                                                       "a receiving professional")
+    receiving_professional = OpenChoiceField(label="Receiving professional (optional)", required=False)
+
+    def __init__(self, *args, professionals=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["receiving_professional"].choices = [("", "Nobody in particular")] + [
+            (u.username, f"{u.display_name}{f' ({u.team})' if u.team else ''}") for u in professionals
+        ]
+
+    def decision_data(self) -> dict:
+        return {name: self.cleaned_data.get(name) or "" for name in
+                ("outcome", "rationale", "recipient_type", "receiving_team", "receiving_professional")}
+
+
+class AmendDecisionForm(DecisionForm):
+    prefix = "amend"
+    summary_anchor = "amend-decision"
+
+    reason = _area("Why are you amending the decision?")
+
+    field_order = ["reason", "outcome", "rationale", "recipient_type", "receiving_team", "receiving_professional"]
+
+
+class CloseForm(forms.Form):
+    prefix = "close"
+    summary_anchor = "close"
+
+    note = _area("Note (optional)")

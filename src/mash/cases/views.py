@@ -1,0 +1,297 @@
+"""The MASH team's pages: the enquiry queue, recording a contact, and an enquiry with its actions.
+
+Every read goes through mash.access.policy; every change through mash.cases.services or
+mash.sharing.services. A domain error is shown on the form that caused it, with the input kept.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import F
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from mash.access import policy
+from mash.access.declare import policy as declare
+from mash.accounts.models import Role, User
+from mash.core.errors import DomainError, ValidationFailed
+from mash.core.web import (INVALID, apply_domain_error, lawful_basis_labels, single_form_resolver, split_key,
+                           time_left, translate_errors)
+from mash.partners import services as isa
+from mash.people import services as people
+from mash.people.services import PERSON_FIELDS
+from mash.sharing import services as sharing
+
+from . import services
+from .forms import (AmendDecisionForm, ChildForm, CloseForm, ContactForm, DecisionForm, MarkReadyForm, RateForm,
+                    RequestInformationForm, related_forms)
+from .states import OPEN_STATES, EnquiryState, allowed_actions
+
+# The action in the state machine, and the access-policy action that guards it.
+ACTIONS = {
+    "rate": policy.RATE,
+    "request_information": policy.REQUEST_INFORMATION,
+    "mark_ready": policy.MARK_READY,
+    "decide": policy.DECIDE,
+    "amend_decision": policy.DECIDE,
+    "close": policy.CLOSE,
+}
+
+
+EVENT_LABELS = {
+    "record_contact": "Contact recorded",
+    "rate": "RAG rated",
+    "request_information": "Information requested",
+    "contribute": "Agency answered",
+    "mark_ready": "Marked ready for decision",
+    "decide": "Decision recorded",
+    "amend_decision": "Decision amended",
+    "close": "Closed",
+}
+
+
+def case(action: str) -> str:
+    return f"case:{action}"
+
+
+# --- Queue -------------------------------------------------------------------------------
+
+@declare(case(policy.VIEW_ENQUIRY))
+@login_required
+@require_safe
+def queue(request):
+    """Open enquiries: those awaiting a rating first (oldest first), then by decision deadline."""
+    show_all = request.GET.get("show") == "all"
+    visible = policy.enquiries(request.user)
+    now = timezone.now()
+    page = None
+    if show_all:
+        page = Paginator(visible.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
+        enquiries = list(page.object_list)
+    else:
+        open_ = visible.filter(state__in=OPEN_STATES)
+        enquiries = list(open_.filter(state=EnquiryState.AWAITING_RATING).order_by("contact__received_at", "id"))
+        enquiries += list(open_.exclude(state=EnquiryState.AWAITING_RATING)
+                          .order_by(F("decision_due_at").asc(nulls_last=True), "id"))
+    rows = [{"enquiry": e, "left": time_left(e.decision_due_at, now) if e.is_open else None} for e in enquiries]
+    return render(request, "cases/queue.html", {"rows": rows, "show_all": show_all, "page": page})
+
+
+# --- Recording a contact -----------------------------------------------------------------
+
+def _contact_forms(data=None):
+    partners = isa.signatories().order_by("name")
+    return ContactForm(data, partners=partners), ChildForm(data), related_forms(data)
+
+
+@declare(case(policy.RECORD_CONTACT))
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@translate_errors
+def contact_new(request):
+    if not policy.decide(request.user, policy.RECORD_CONTACT):
+        raise DjangoPermissionDenied()
+    if request.method != "POST":
+        form, child_form, related = _contact_forms()
+        return _render_contact(request, form, child_form, related)
+
+    form, child_form, related = _contact_forms(request.POST)
+    valid = all([form.is_valid(), child_form.is_valid()] + [r.is_valid() for r in related])
+    rows = [(i, r) for i, r in enumerate(related) if not r.is_blank()]
+
+    def resolve(key):
+        group, index, name = split_key(key)
+        if group == "child":
+            return child_form, name
+        if group == "related_people" and index is not None and index < len(rows):
+            return rows[index][1], name
+        return form, key
+
+    if not valid:
+        _check_people(request.user, child_form, [r for _, r in rows])
+        return _render_contact(request, form, child_form, related, INVALID)
+    try:
+        enquiry = services.record_contact(by=request.user, child=child_form.person_data(),
+                                          related_people=[r.person_data() for _, r in rows], **form.contact_data())
+    except DomainError as exc:
+        status = apply_domain_error(exc, resolve, form)
+        return _render_contact(request, form, child_form, related, status)
+    messages.success(request, f"Contact recorded: enquiry {enquiry.reference} is awaiting a RAG rating")
+    if policy.decide(request.user, policy.VIEW_ENQUIRY, enquiry):
+        return redirect("cases:detail", reference=enquiry.reference)
+    return redirect("home")
+
+
+def _check_people(user, child_form, related_rows):
+    """When the page must be shown again anyway, also say what is wrong with each person's details
+    (NHS number, UPN, postcode...), so that one correction does not reveal the next problem."""
+    for person_form in [child_form] + related_rows:
+        data = {k: v for k, v in person_form.person_data().items()
+                if k in PERSON_FIELDS and k not in person_form.errors}
+        try:
+            people.build_person(data, by=user)
+        except ValidationFailed as exc:
+            for field, field_messages in exc.errors.items():
+                # Only what was typed: the service words the "enter this" messages better.
+                if field in person_form.fields and field not in person_form.errors and data.get(field):
+                    for message in field_messages:
+                        person_form.add_error(field, message)
+
+
+def _render_contact(request, form, child_form, related, status=200):
+    return render(request, "cases/contact_new.html", {"form": form, "child_form": child_form, "related": related},
+                  status=status)
+
+
+# --- One enquiry -------------------------------------------------------------------------
+
+def _available(user, enquiry) -> dict[str, bool]:
+    allowed = set(allowed_actions(enquiry.state))
+    return {a: a in allowed and bool(policy.decide(user, p, enquiry)) for a, p in ACTIONS.items()}
+
+
+def _professionals():
+    return User.objects.filter(role=Role.RECEIVING_PROFESSIONAL, is_active=True).order_by("last_name", "first_name")
+
+
+def _unasked_partners(enquiry):
+    asked = enquiry.information_requests.values_list("partner_id", flat=True)
+    return isa.signatories().exclude(pk__in=list(asked)).order_by("name")
+
+
+def _action_forms(enquiry, data=None, which=None):
+    """The forms for each action; the one named `which` is bound to the posted data."""
+
+    def bound(name):
+        return data if name == which else None
+
+    current = services.current_decision(enquiry)
+    amend_initial = {}
+    if current is not None:
+        amend_initial = {"outcome": current.outcome, "rationale": current.rationale,
+                         "recipient_type": current.recipient_type, "receiving_team": current.receiving_team,
+                         "receiving_professional": current.receiving_professional.username
+                         if current.receiving_professional else ""}
+    professionals = _professionals()
+    return {
+        "rate": RateForm(bound("rate"), initial={"rating": enquiry.rag} if enquiry.rag else None),
+        "request_information": RequestInformationForm(bound("request_information"),
+                                                      partners=_unasked_partners(enquiry)),
+        "mark_ready": MarkReadyForm(bound("mark_ready")),
+        "decide": DecisionForm(bound("decide"), professionals=professionals),
+        "amend_decision": AmendDecisionForm(bound("amend_decision"), professionals=professionals,
+                                            initial=amend_initial),
+        "close": CloseForm(bound("close")),
+    }
+
+
+def _render_detail(request, enquiry, forms=None, status=200):
+    user = request.user
+    _, agreement = isa.current()
+    forms = forms or _action_forms(enquiry)
+    decisions = list(enquiry.decisions.select_related("decided_by", "receiving_professional", "isa_version")
+                     .order_by("-version"))
+    ratings = list(enquiry.ratings.select_related("rated_by", "isa_version"))
+    context = {
+        "enquiry": enquiry,
+        "child": enquiry.child,
+        "contact": enquiry.contact,
+        "relationships": enquiry.child.relationships.select_related("person"),
+        "ratings": ratings,
+        "current_rating": ratings[-1] if ratings else None,
+        "left": time_left(enquiry.decision_due_at) if enquiry.is_open else None,
+        "information_requests": [
+            {"request": r, "can_view": bool(policy.decide(user, policy.VIEW_REQUEST, r))}
+            for r in enquiry.information_requests.select_related("partner", "requested_by")
+        ],
+        "contributions": policy.contribution_views(user, enquiry, agreement),
+        "lawful_bases": lawful_basis_labels(agreement),
+        "decision": decisions[0] if decisions else None,
+        "earlier_decisions": decisions[1:],
+        "events": [{"event": e, "label": EVENT_LABELS.get(e.action, e.action.replace("_", " "))}
+                   for e in enquiry.events.select_related("by")],
+        "can": _available(user, enquiry),
+        "forms": forms,
+        "bound_forms": [f for f in forms.values() if f.is_bound],
+        "state_labels": dict(EnquiryState.choices),
+    }
+    return render(request, "cases/detail.html", context, status=status)
+
+
+@declare(case(policy.VIEW_ENQUIRY))
+@login_required
+@require_safe
+@translate_errors
+def detail(request, reference):
+    enquiry = policy.enquiry(request.user, reference)
+    return _render_detail(request, enquiry)
+
+
+def _action_view(action: str, call):
+    """A POST-only view for one action: parse its form, call the service, show errors on the enquiry page."""
+
+    @login_required
+    @require_POST
+    @translate_errors
+    def view(request, reference):
+        enquiry = policy.enquiry(request.user, reference)
+        forms = _action_forms(enquiry, request.POST, which=action)
+        form = forms[action]
+        status = INVALID
+        if form.is_valid():
+            try:
+                message = call(request, enquiry, form)
+            except DomainError as exc:
+                status = apply_domain_error(exc, single_form_resolver(form), form)
+            else:
+                messages.success(request, message)
+                return redirect("cases:detail", reference=enquiry.reference)
+        return _render_detail(request, enquiry, forms, status)
+
+    view.__name__ = view.__qualname__ = action
+    return declare(case(ACTIONS[action]))(view)
+
+
+def _rate(request, enquiry, form):
+    record = services.rate(enquiry, by=request.user, rating=form.cleaned_data["rating"],
+                           rationale=form.cleaned_data["rationale"])
+    due = timezone.localtime(record.decision_due_at)
+    return f"Rated {record.get_rating_display().lower()}: a decision is due by {due:%-d %B %Y, %H:%M}"
+
+
+def _request(request, enquiry, form):
+    made = sharing.request_information(enquiry, by=request.user, partners=form.cleaned_data["partners"],
+                                       question=form.cleaned_data["question"])
+    return "Information requested from " + ", ".join(r.partner.name for r in made)
+
+
+def _ready(request, enquiry, form):
+    services.mark_ready(enquiry, by=request.user, note=form.cleaned_data["note"])
+    return "The enquiry is ready for a decision"
+
+
+def _decide(request, enquiry, form):
+    decision = services.decide(enquiry, by=request.user, **form.decision_data())
+    return f"Decision recorded: {decision.get_outcome_display()}"
+
+
+def _amend(request, enquiry, form):
+    decision = services.amend_decision(enquiry, by=request.user, reason=form.cleaned_data["reason"],
+                                       **form.decision_data())
+    return f"Decision amended (version {decision.version}): {decision.get_outcome_display()}"
+
+
+def _close(request, enquiry, form):
+    services.close(enquiry, by=request.user, note=form.cleaned_data["note"])
+    return f"Enquiry {enquiry.reference} is closed"
+
+
+rate = _action_view("rate", _rate)
+request_information = _action_view("request_information", _request)
+mark_ready = _action_view("mark_ready", _ready)
+decide = _action_view("decide", _decide)
+amend_decision = _action_view("amend_decision", _amend)
+close = _action_view("close", _close)
+

@@ -1,0 +1,244 @@
+"""What every router of the JSON API shares: authentication, error bodies, access-policy declarations.
+
+Each operation names the access policy that guards it with `openapi_extra=access("case:enquiry.view")`;
+the name appears in the OpenAPI document as `x-access-policy`, and `MashAPI` copies it onto each URL's
+view (see mash.access.declare) so that a test can walk every URL and find one. An operation that
+declares no policy stops the URLs from loading.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
+from ninja import NinjaAPI, Schema
+from ninja.security import HttpBearer, SessionAuth
+from pydantic import ConfigDict, model_validator
+
+try:
+    from ninja import Status
+except ImportError:  # pragma: no cover - django-ninja before 1.6 took a (status, body) tuple
+    def Status(status_code, value):  # noqa: N802
+        return status_code, value
+
+from mash.access.declare import policy as declare_policy
+from mash.access.declare import policy_of
+from mash.accounts.services import user_for_token
+from mash.core import errors
+from mash.partners.services import NoAgreementLoaded
+
+POLICY_KEY = "x-access-policy"
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+
+
+def access(name: str) -> dict:
+    """The `openapi_extra` that declares an operation's access policy."""
+    return {POLICY_KEY: name}
+
+
+def case_policy(action: str) -> str:
+    """The policy name of an operation guarded by mash.access.policy, e.g. case:enquiry.view."""
+    return f"case:{action}"
+
+
+def created(body):
+    """A 201 Created response with `body`."""
+    return Status(201, body)
+
+
+# --- Authentication -------------------------------------------------------------------------
+
+class ApiTokenAuth(HttpBearer):
+    """`Authorization: Bearer mash_...` for partner systems; tokens come from `mash token create`."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        user = user_for_token(token)
+        if user is None:
+            return None
+        request.user = user
+        return user
+
+
+class SessionCookieAuth(SessionAuth):
+    """Django's session, as ninja's django_auth, with its CSRF check on unsafe methods.
+
+    The one difference: a request that carries no session cookie cannot be signed in by its session,
+    so it is passed over without a CSRF check. A partner system whose token is wrong or revoked then
+    gets 401 Unauthorized rather than a confusing 403 about CSRF. A request that does carry the
+    cookie is checked exactly as django_auth checks it.
+    """
+
+    def _get_key(self, request: HttpRequest):
+        if self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
+    def authenticate(self, request: HttpRequest, key):
+        if key is None:
+            return None
+        return super().authenticate(request, key)
+
+
+session_auth = SessionCookieAuth()
+
+
+# --- Input ---------------------------------------------------------------------------------
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class InputSchema(Schema):
+    """A request body: unknown fields are refused rather than dropped, and text may not hold NUL
+    characters (PostgreSQL cannot store them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data):
+        if _has_nul(data):
+            raise ValueError("text may not contain NUL characters")
+        return data
+
+
+# Path parameters: an enquiry reference (MASH-2026-000123) and a row id within the database's range.
+REFERENCE_PATTERN = r"^[A-Za-z0-9-]{1,20}$"
+MAX_ID = 2**63 - 1
+
+
+# --- Error bodies ---------------------------------------------------------------------------
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class ValidationErrorOut(Schema):
+    """400: input a rule refuses; `errors` maps each field (e.g. child.nhs_number) to its messages.
+    A body that is not JSON at all gets the detail alone."""
+
+    detail: str
+    errors: dict[str, list[str]] = {}
+
+
+class UnprocessableOut(Schema):
+    """422: a share the ISA does not permit (detail and field), or a request ninja could not parse
+    (detail is then ninja's list of errors, each with its location)."""
+
+    detail: str | list[dict[str, Any]]
+    field: str | None = None
+
+
+ERROR_SCHEMAS = {
+    400: ValidationErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: UnprocessableOut,
+    503: ErrorOut,
+}
+
+
+def responses(ok: dict, *codes: int, authenticated: bool = True) -> dict:
+    """The response schemas of an operation: its success, 401/403 when it needs a user, and `codes`."""
+    out = dict(ok)
+    for code in ((401, 403) if authenticated else ()) + codes:
+        out[code] = ERROR_SCHEMAS[code]
+    return out
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    """Translate the domain's errors. Bodies carry the message written for the user, nothing internal."""
+
+    def respond(request, status: int, body: dict):
+        return api.create_response(request, body, status=status)
+
+    def validation_failed(request, exc: errors.ValidationFailed):
+        return respond(request, 400, {"detail": exc.message, "errors": exc.errors})
+
+    def isa_violation(request, exc: errors.IsaViolation):
+        return respond(request, 422, {"detail": exc.message, "field": exc.field})
+
+    def invalid_transition(request, exc: errors.InvalidTransition):
+        return respond(request, 409, {"detail": exc.message})
+
+    def not_found(request, exc: errors.NotFound):
+        # Missing and outside need-to-know look the same; the message never says which.
+        return respond(request, 404, {"detail": "Not found"})
+
+    def permission_denied(request, exc: errors.PermissionDenied):
+        return respond(request, 403, {"detail": exc.message})
+
+    def no_agreement(request, exc: NoAgreementLoaded):
+        return respond(request, 503, {"detail": "No Information Sharing Agreement is loaded"})
+
+    def domain_error(request, exc: errors.DomainError):
+        status = exc.status if exc.status in ERROR_SCHEMAS else 400
+        body: dict[str, Any] = {"detail": exc.message}
+        if status == 400:
+            body["errors"] = {exc.field or "__all__": [exc.message]}
+        return respond(request, status, body)
+
+    api.add_exception_handler(errors.ValidationFailed, validation_failed)
+    api.add_exception_handler(errors.IsaViolation, isa_violation)
+    api.add_exception_handler(errors.InvalidTransition, invalid_transition)
+    api.add_exception_handler(errors.NotFound, not_found)
+    api.add_exception_handler(errors.PermissionDenied, permission_denied)
+    api.add_exception_handler(NoAgreementLoaded, no_agreement)
+    api.add_exception_handler(errors.DomainError, domain_error)
+
+
+# --- The API --------------------------------------------------------------------------------
+
+class MashAPI(NinjaAPI):
+    """NinjaAPI that insists every operation declares its access policy and marks each URL's view."""
+
+    def _operation_policy(self, operation) -> str:
+        name = (operation.openapi_extra or {}).get(POLICY_KEY) or policy_of(operation.view_func)
+        if not name:
+            func = operation.view_func
+            raise ImproperlyConfigured(
+                f"API operation {func.__module__}.{func.__name__} declares no access policy: "
+                f"add openapi_extra=access(...) (mash.core.api)"
+            )
+        declare_policy(name)(operation.view_func)
+        return name
+
+    def _get_urls(self):
+        urls = super()._get_urls()
+        bound_routers = getattr(self, "_get_bound_routers", None)
+        if bound_routers is None:  # pragma: no cover - older django-ninja
+            return urls
+        by_name: dict[str, Any] = {}
+        for bound in bound_routers():
+            for path_view in bound.path_operations.values():
+                names = {}
+                for operation in path_view.operations:
+                    policy_name = self._operation_policy(operation)
+                    for method in operation.methods:
+                        names[method] = policy_name
+                declared = next(iter(names.values())) if len(set(names.values())) == 1 else names
+                for operation in path_view.operations:
+                    url_name = getattr(operation, "url_name", "") or self.get_operation_url_name(
+                        operation, router=bound.template)
+                    if bound.url_name_prefix and url_name:
+                        url_name = f"{bound.url_name_prefix}_{url_name}"
+                    by_name[url_name] = declared
+        for pattern in urls:
+            callback = pattern.callback
+            if pattern.name in ("openapi-json", "openapi-view", "api-root"):
+                declared = PUBLIC
+            else:
+                declared = by_name.get(pattern.name)
+            if declared is not None and policy_of(callback) is None:
+                setattr(callback, "access_policy", declared)
+        return urls

@@ -1,0 +1,48 @@
+"""Signing in and out, and the home page: what each role has to do now."""
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from mash.access import policy
+from mash.access.declare import policy as declare
+from mash.accounts.models import Role
+from mash.cases.states import OPEN_STATES, EnquiryState
+from mash.sharing.models import RequestStatus
+
+login = declare("public")(auth_views.LoginView.as_view(template_name="registration/login.html",
+                                                       redirect_authenticated_user=True))
+logout = declare("public")(auth_views.LogoutView.as_view())
+
+COMING = {
+    Role.RECEIVING_PROFESSIONAL: "Cases handed to your team after a MASH decision will be listed here, with "
+                                 "the information the Information Sharing Agreement lets the MASH pass on to you.",
+    Role.DPO: "Reports on what was shared, by whom and under which clause of the Information Sharing "
+              "Agreement, and the retention of each record, will be here.",
+    Role.AUDITOR: "A read-only record of who did what on each enquiry, for audit, will be here.",
+    Role.SYSADMIN: "Users, partner agencies and loaded versions of the Information Sharing Agreement are "
+                   "managed in the admin site.",
+}
+
+
+@declare("authenticated")
+@login_required
+@require_safe
+def home(request):
+    user = request.user
+    context = {"role": user.role}
+    if user.role == Role.MASH_MANAGER:
+        open_qs = policy.enquiries(user).filter(state__in=OPEN_STATES)
+        context.update(
+            open_count=open_qs.count(),
+            awaiting_count=open_qs.filter(state=EnquiryState.AWAITING_RATING).count(),
+            ready_count=open_qs.filter(state=EnquiryState.READY_FOR_DECISION).count(),
+            overdue_count=open_qs.filter(decision_due_at__lt=timezone.now()).count(),
+        )
+    elif user.role == Role.MASH_WORKER:
+        context["open_requests"] = policy.information_requests(user).filter(status=RequestStatus.OPEN).count()
+    else:
+        context["coming"] = COMING.get(user.role, "")
+    return render(request, "home.html", context)

@@ -1,0 +1,111 @@
+"""Requests for information as the asked agency sees them, and the agency's answer."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Case, IntegerField, Value, When
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
+
+from mash.access import policy
+from mash.access.declare import policy as declare
+from mash.accounts.models import Role
+from mash.core.errors import DomainError
+from mash.core.web import INVALID, apply_domain_error, lawful_basis_labels, split_key, translate_errors
+from mash.partners import services as isa
+
+from . import services
+from .forms import AmendContributionForm, ContributionForm, item_forms
+from .models import Confidentiality, RequestStatus
+
+
+@declare(f"case:{policy.VIEW_REQUEST}")
+@login_required
+@require_safe
+def requests(request):
+    """A worker sees the requests to their agency, open ones first; a manager every open request."""
+    user = request.user
+    qs = policy.information_requests(user)
+    if user.role == Role.MASH_MANAGER:
+        qs = qs.filter(status=RequestStatus.OPEN).order_by("requested_at", "id")
+    else:
+        qs = qs.annotate(open_first=Case(When(status=RequestStatus.OPEN, then=Value(0)), default=Value(1),
+                                         output_field=IntegerField())).order_by("open_first", "-requested_at", "id")
+    return render(request, "sharing/requests.html", {"information_requests": qs,
+                                                     "manager": user.role == Role.MASH_MANAGER})
+
+
+def _forms(info_request, agreement, data=None, amending=False, current=None):
+    entry = agreement.partner(info_request.partner.slug)
+    bases = [b for b in (agreement.lawful_basis(i) for i in (entry.lawful_bases if entry else [])) if b]
+    categories = agreement.permitted_categories(info_request.partner.slug)
+    form_class = AmendContributionForm if amending else ContributionForm
+    initial, items_initial = None, ()
+    if amending and current is not None and data is None:
+        initial = {"kind": current.kind, "decision_reason": current.decision_reason or "",
+                   "lawful_basis": current.lawful_basis or "", "confidential_reason": current.confidential_reason}
+        items_initial = [{"category": i.category, "content": i.content, "relevance_note": i.relevance_note,
+                          "occurred_on": i.occurred_on, "sealed": i.confidentiality == Confidentiality.SEALED}
+                         for i in current.items]
+    form = form_class(data, lawful_bases=bases, initial=initial)
+    return form, item_forms(data, categories, items_initial)
+
+
+@declare(f"case:{policy.ANSWER_REQUEST}")
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@translate_errors
+def request_detail(request, pk):
+    """The request, the agency's current answer, and the form to answer (or amend the answer)."""
+    user = request.user
+    info_request = policy.information_request(user, pk)
+    enquiry = info_request.enquiry
+    _, agreement = isa.current()
+    views = [v for v in policy.contribution_views(user, enquiry, agreement)
+             if v.partner_slug == info_request.partner.slug]
+    current = views[-1] if views else None
+    may_answer = bool(policy.decide(user, policy.ANSWER_REQUEST, info_request))
+    amending = info_request.status == RequestStatus.ANSWERED
+    can_answer = may_answer and info_request.status != RequestStatus.LAPSED
+
+    status = 200
+    if request.method == "POST":
+        status = INVALID
+        if not may_answer:
+            policy.require(user, policy.ANSWER_REQUEST, info_request)
+        form, items = _forms(info_request, agreement, request.POST, amending)
+        if all([form.is_valid()] + [i.is_valid() for i in items]):
+            rows = [item for item in items if not item.is_blank()]
+
+            def resolve(key):
+                group, index, name = split_key(key)
+                if group == "items" and index is not None and index < len(rows):
+                    return rows[index], name
+                if key == "items":
+                    return form, None
+                return form, key
+
+            kwargs = dict(form.answer_data(), items=[i.item_data() for i in rows])
+            try:
+                if amending:
+                    services.amend_contribution(info_request, by=user, reason=form.cleaned_data["reason"], **kwargs)
+                else:
+                    services.contribute(info_request, by=user, **kwargs)
+            except DomainError as exc:
+                status = apply_domain_error(exc, resolve, form)
+            else:
+                messages.success(request, "Your agency's answer has been amended" if amending
+                                 else "Your agency's answer has been sent to the MASH")
+                return redirect("sharing:request", pk=info_request.pk)
+    else:
+        form, items = _forms(info_request, agreement, None, amending, current)
+    return render(request, "sharing/request.html", {
+        "info_request": info_request,
+        "enquiry": enquiry,
+        "current": current,
+        "can_answer": can_answer,
+        "amending": amending,
+        "form": form,
+        "items": items,
+        "lawful_bases": lawful_basis_labels(agreement),
+        "can_view_enquiry": bool(policy.decide(user, policy.VIEW_ENQUIRY, enquiry)),
+    }, status=status)
