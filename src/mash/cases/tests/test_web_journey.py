@@ -13,6 +13,7 @@ from mash.accounts.models import Role
 from mash.cases import services
 from mash.cases.models import Enquiry
 from mash.conftest import PASSWORD, contact_data
+from mash.sharing.tests.web_forms import answer_form, text
 
 pytestmark = pytest.mark.django_db
 
@@ -48,17 +49,6 @@ def contact_form(**overrides):
     return data
 
 
-def answer_form(kind, reason, lawful_basis="", confidential_reason="", items=(), **extra):
-    data = {"kind": kind, "decision_reason": reason, "lawful_basis": lawful_basis,
-            "confidential_reason": confidential_reason, **extra}
-    for i, item in enumerate(items):
-        for key, value in item.items():
-            data[f"item-{i}-{key}"] = value
-    return data
-
-
-def text(response) -> str:
-    return response.content.decode()
 
 
 def test_contact_to_decision_through_the_web(manager, police_worker, education_worker,

@@ -5,21 +5,11 @@ from django.urls import reverse
 
 from mash.cases import services as cases
 from mash.sharing.models import Contribution
+from mash.sharing.tests.web_forms import answer_form, text
 
 pytestmark = pytest.mark.django_db
 
 
-def answer_form(kind, decision_reason, lawful_basis="", confidential_reason="", items=(), **extra):
-    data = {"kind": kind, "decision_reason": decision_reason, "lawful_basis": lawful_basis,
-            "confidential_reason": confidential_reason, **extra}
-    for i, item in enumerate(items):
-        for key, value in item.items():
-            data[f"item-{i}-{key}"] = value
-    return data
-
-
-def text(response) -> str:
-    return response.content.decode()
 
 
 @pytest.fixture
