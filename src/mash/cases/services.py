@@ -129,6 +129,7 @@ def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, c
 def rate(enquiry: Enquiry, *, by: User, rating: str, rationale: str) -> RagRatingRecord:
     """RAG-rate (or re-rate) an enquiry; the ISA's timescale for the rating sets the decision deadline."""
     policy.require(by, policy.RATE, enquiry)
+    next_state(enquiry.state, "rate")  # a step out of order is reported before any field error
     errors: dict[str, list[str]] = {}
     _choice(errors, "rating", rating, RagRating, "a RAG rating: red, amber or green")
     _require_text(errors, "rationale", rationale, "the rationale for the rating")
@@ -178,6 +179,7 @@ def decide(enquiry: Enquiry, *, by: User, outcome: str, rationale: str, recipien
            receiving_team: str = "", receiving_professional: str = "") -> Decision:
     """Record the manager's decision. Requests still unanswered lapse."""
     policy.require(by, policy.DECIDE, enquiry)
+    next_state(enquiry.state, "decide")
     errors: dict[str, list[str]] = {}
     professional = _decision_fields(errors, outcome=outcome, rationale=rationale, recipient_type=recipient_type,
                                     receiving_team=receiving_team, receiving_professional=receiving_professional)
@@ -199,6 +201,7 @@ def amend_decision(enquiry: Enquiry, *, by: User, reason: str, outcome: str, rat
                    recipient_type: str = "", receiving_team: str = "", receiving_professional: str = "") -> Decision:
     """A new version of the decision; the earlier one is kept and points to its successor."""
     policy.require(by, policy.DECIDE, enquiry)
+    next_state(enquiry.state, "amend_decision")
     errors: dict[str, list[str]] = {}
     _require_text(errors, "reason", reason, "why the decision is being amended")
     professional = _decision_fields(errors, outcome=outcome, rationale=rationale, recipient_type=recipient_type,

@@ -7,6 +7,7 @@ from mash.access import policy
 from mash.accounts.models import User
 from mash.cases.models import Enquiry
 from mash.cases.services import transition
+from mash.cases.states import next_state
 from mash.core.errors import DomainError, IsaViolation, ValidationFailed
 from mash.partners import services as isa
 from mash.partners.models import Partner
@@ -18,6 +19,7 @@ from .models import (ConfidentialReason, Confidentiality, Contribution, Contribu
 def request_information(enquiry: Enquiry, *, by: User, partners: list[str], question: str = "") -> list[InformationRequest]:
     """Ask each named agency (by ISA id) for what it holds about the child."""
     policy.require(by, policy.REQUEST_INFORMATION, enquiry)
+    next_state(enquiry.state, "request_information")  # a step out of order is reported before any field error
     _, agreement = isa.current()
     slugs = list(dict.fromkeys(partners or []))
     errors: dict[str, list[str]] = {}

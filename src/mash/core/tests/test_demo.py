@@ -1,0 +1,36 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from mash.accounts.models import Role, User
+from mash.cases.models import Enquiry
+from mash.cases.states import EnquiryState
+from mash.sharing.models import Contribution
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    return User.objects.count(), Enquiry.objects.count(), Contribution.objects.count()
+
+
+def test_demo_is_idempotent_and_covers_every_role_and_state(capsys):
+    call_command("demo", password="demo-password-for-tests")
+    first = counts()
+    call_command("demo")
+    assert counts() == first
+    assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    assert User.objects.filter(role=Role.MASH_WORKER).count() == 13
+    assert set(Enquiry.objects.values_list("state", flat=True)) == set(EnquiryState.values)
+    assert any(e.is_overdue for e in Enquiry.objects.all())
+    assert Contribution.objects.filter(kind="confidential_held").exists()
+    assert authenticate(username="worker-essex-police", password="demo-password-for-tests") is not None
+    out = capsys.readouterr().out
+    assert "already present (unchanged)" in out and "http://127.0.0.1:8000/" in out
+
+
+def test_a_given_password_resets_demo_users(monkeypatch):
+    call_command("demo", password="first-demo-password")
+    monkeypatch.setenv("MASH_DEMO_PASSWORD", "second-demo-password")
+    call_command("demo")
+    assert authenticate(username="manager", password="second-demo-password") is not None
