@@ -34,6 +34,17 @@ AMEND_PERSON = "person.amend"
 
 MANAGER_ACTIONS = {RATE, MARK_READY, DECIDE, CLOSE, AMEND_PERSON}
 
+# The enquiry state machine's actions, and the access action that guards each.
+# ("contribute" is guarded per request, by ANSWER_REQUEST.)
+STATE_ACTIONS = {
+    "rate": RATE,
+    "request_information": REQUEST_INFORMATION,
+    "mark_ready": MARK_READY,
+    "decide": DECIDE,
+    "amend_decision": DECIDE,
+    "close": CLOSE,
+}
+
 
 @dataclass(frozen=True)
 class AccessDecision:
@@ -91,6 +102,22 @@ def require(user, action: str, obj=None) -> AccessDecision:
             raise PermissionDenied(f"You cannot do this: {verdict.reason}")
         raise NotFound()
     raise PermissionDenied(f"You cannot do this: {verdict.reason}")
+
+
+def available_actions(user, enquiry_obj: Enquiry) -> list[str]:
+    """The state-machine actions the enquiry's state allows and this user may take on it."""
+    from mash.cases.states import allowed_actions
+    from mash.sharing.models import RequestStatus
+
+    out = []
+    for action in allowed_actions(enquiry_obj.state):
+        if action == "contribute":
+            open_requests = information_requests(user).filter(enquiry=enquiry_obj, status=RequestStatus.OPEN)
+            if any(decide(user, ANSWER_REQUEST, r) for r in open_requests):
+                out.append(action)
+        elif decide(user, STATE_ACTIONS[action], enquiry_obj):
+            out.append(action)
+    return out
 
 
 # Lists: the same rules as queryset filters, so no list loads rows it then hides.

@@ -14,9 +14,8 @@ from mash.access import policy
 from mash.core.api import REFERENCE_PATTERN, InputSchema, access, case_policy, created, responses
 from mash.sharing import services as sharing
 from mash.sharing.api import ContributionEntry, contributions_out
-from mash.sharing.models import RequestStatus
 
-from . import services, states
+from . import services
 from .states import OPEN_STATES, EnquiryState
 
 router = Router(tags=["enquiries"])
@@ -222,30 +221,6 @@ def _decision(d) -> dict:
     }
 
 
-# The state machine's actions and the policy actions that guard them.
-_ACTION_POLICY = {
-    "rate": policy.RATE,
-    "request_information": policy.REQUEST_INFORMATION,
-    "mark_ready": policy.MARK_READY,
-    "decide": policy.DECIDE,
-    "amend_decision": policy.DECIDE,
-    "close": policy.CLOSE,
-}
-
-
-def allowed_actions(user, enquiry) -> list[str]:
-    """Actions the enquiry's state allows and the access policy lets this user take."""
-    out = []
-    for action in states.allowed_actions(enquiry.state):
-        if action == "contribute":
-            open_requests = policy.information_requests(user).filter(enquiry=enquiry, status=RequestStatus.OPEN)
-            if any(policy.decide(user, policy.ANSWER_REQUEST, r) for r in open_requests):
-                out.append(action)
-        elif action in _ACTION_POLICY and policy.decide(user, _ACTION_POLICY[action], enquiry):
-            out.append(action)
-    return out
-
-
 def enquiry_detail(user, reference: str) -> dict:
     enquiry = policy.enquiry(user, reference)
     child, contact = enquiry.child, enquiry.contact
@@ -292,7 +267,7 @@ def enquiry_detail(user, reference: str) -> dict:
         contributions=contributions_out(user, enquiry),
         decision=_decision(current) if current else None,
         earlier_decisions=[_decision(d) for d in earlier.order_by("-version")],
-        allowed_actions=allowed_actions(user, enquiry),
+        allowed_actions=policy.available_actions(user, enquiry),
     )
     return data
 

@@ -27,18 +27,7 @@ from mash.sharing import services as sharing
 from . import services
 from .forms import (AmendDecisionForm, ChildForm, CloseForm, ContactForm, DecisionForm, MarkReadyForm, RateForm,
                     RequestInformationForm, related_forms)
-from .states import OPEN_STATES, EnquiryState, allowed_actions
-
-# The action in the state machine, and the access-policy action that guards it.
-ACTIONS = {
-    "rate": policy.RATE,
-    "request_information": policy.REQUEST_INFORMATION,
-    "mark_ready": policy.MARK_READY,
-    "decide": policy.DECIDE,
-    "amend_decision": policy.DECIDE,
-    "close": policy.CLOSE,
-}
-
+from .states import OPEN_STATES, EnquiryState
 
 EVENT_LABELS = {
     "record_contact": "Contact recorded",
@@ -148,8 +137,8 @@ def _render_contact(request, form, child_form, related, status=200):
 # --- One enquiry -------------------------------------------------------------------------
 
 def _available(user, enquiry) -> dict[str, bool]:
-    allowed = set(allowed_actions(enquiry.state))
-    return {a: a in allowed and bool(policy.decide(user, p, enquiry)) for a, p in ACTIONS.items()}
+    available = set(policy.available_actions(user, enquiry))
+    return {a: a in available for a in policy.STATE_ACTIONS}
 
 
 def _professionals():
@@ -251,7 +240,7 @@ def _action_view(action: str, call):
         return _render_detail(request, enquiry, forms, status)
 
     view.__name__ = view.__qualname__ = action
-    return declare(case(ACTIONS[action]))(view)
+    return declare(case(policy.STATE_ACTIONS[action]))(view)
 
 
 def _rate(request, enquiry, form):

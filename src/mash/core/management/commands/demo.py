@@ -231,4 +231,4 @@ class Command(BaseCommand):
             label = user.get_role_display() + (f" ({user.partner.name})" if user.partner_id else "")
             self.stdout.write(f"{label:<60} {user.username:<32} {pw or '(unchanged)'}")
         self.stdout.write("")
-        self.stdout.write("Open http://127.0.0.1:8000/ to sign in.")
+        self.stdout.write("Sign in with these at the address `make run` prints (http://127.0.0.1:8000/ by default).")
