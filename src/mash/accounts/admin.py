@@ -5,6 +5,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 
+from mash.core.admin import ReadOnlyAdmin
+
 from .models import ApiToken, User
 
 
@@ -50,7 +52,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
     """Tokens are created and revoked with `mash token`; here they can only be looked at."""
 
     list_display = ("key_prefix", "name", "user", "created_at", "last_used_at", "revoked_at")
@@ -58,12 +60,3 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ("name", "key_prefix", "user__username")
     fields = ("key_prefix", "name", "user", "created_at", "last_used_at", "revoked_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
