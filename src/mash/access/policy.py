@@ -1,26 +1,47 @@
-"""The one gate for case data.
+"""The one gate for case data: need-to-know, decided in one place and enforced in the database.
 
-Every read of case information goes through here: `enquiries()` and `information_requests()`
-filter lists in the database, `enquiry()` and `information_request()` fetch one object or raise
-NotFound (outside need-to-know looks exactly like missing), `require()` checks an action, and
-`contribution_views()` hands out contributions with sealed content removed.
+The rules are written once, as which *links* between a user and a case allow which action or
+field (`ACTIONS`, `FIELDS`, `ITEM_READERS`). A link is how the user comes to the case:
 
-`decide()` answers (user, action, object) with a reason, so that a refusal can say why.
+- hub manager: a MASH manager, who runs the hub and sees every enquiry;
+- assigned: a MASH team member a manager put on the enquiry (case assignment);
+- asked agency: a MASH worker whose agency was asked for information, for as long as the ISA lets
+  asked agencies keep access after the decision (`after_decision`);
+- own agency: on a request or a contribution, a worker of the agency it belongs to (same window).
+
+The same rules are used two ways, and tests prove they agree:
+- `decide()` answers (user, action, object[, field]) in Python with a reason, from facts loaded
+  once per object (`facts_for`), for single objects and for the reason a refusal gives;
+- `enquiries()`, `information_requests()` compile them to SQL (EXISTS sub-queries), so that no list
+  or search loads rows in order to hide them.
+
+Reads of one object go through `enquiry()` / `information_request()`, which answer NotFound for
+what is outside the user's need to know (its existence is not revealed) and record the denial.
+Fields go through `case_record()`, and contributions through `contribution_views()`, whose
+queries never select sealed content for anyone but the agency that sealed it.
+
+Before any rule, the user must be signed in, active, and pass every registered gate (the training
+refresher of issue 6 registers one with `register_gate`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Callable
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from mash.accounts.models import Role
-from mash.cases.models import Enquiry
+from mash.cases.models import Enquiry, EnquiryAssignment
 from mash.core.errors import NotFound, PermissionDenied
-from mash.sharing.models import Confidentiality, Contribution, ContributionKind, InformationRequest
+from mash.sharing.models import (Confidentiality, Contribution, ContributionItem, ContributionKind,
+                                 InformationRequest)
 
-# Actions on case data
+# --- Actions and fields ------------------------------------------------------------------
+
 VIEW_ENQUIRY = "enquiry.view"
 RECORD_CONTACT = "contact.record"
 RATE = "enquiry.rate"
@@ -28,14 +49,15 @@ REQUEST_INFORMATION = "enquiry.request_information"
 MARK_READY = "enquiry.mark_ready"
 DECIDE = "enquiry.decide"
 CLOSE = "enquiry.close"
+ASSIGN = "enquiry.assign"
+AMEND_PERSON = "person.amend"
 VIEW_REQUEST = "request.view"
 ANSWER_REQUEST = "request.answer"
-AMEND_PERSON = "person.amend"
-
-MANAGER_ACTIONS = {RATE, MARK_READY, DECIDE, CLOSE, AMEND_PERSON}
+UNSEAL = "contribution.unseal"
+READ_FIELD = "enquiry.read_field"
 
 # The enquiry state machine's actions, and the access action that guards each.
-# ("contribute" is guarded per request, by ANSWER_REQUEST.)
+# ("contribute" and "unseal" are guarded per request, by ANSWER_REQUEST and UNSEAL.)
 STATE_ACTIONS = {
     "rate": RATE,
     "request_information": REQUEST_INFORMATION,
@@ -43,6 +65,62 @@ STATE_ACTIONS = {
     "decide": DECIDE,
     "amend_decision": DECIDE,
     "close": CLOSE,
+    "assign": ASSIGN,
+    "end_assignment": ASSIGN,
+}
+
+
+class Link(StrEnum):
+    HUB_MANAGER = "hub manager"
+    ASSIGNED = "assigned to the enquiry"
+    ASKED_AGENCY = "worker of an agency that was asked"
+    OWN_AGENCY = "worker of the agency it belongs to"
+
+
+HUB, ASSIGNED, ASKED, OWN = Link.HUB_MANAGER, Link.ASSIGNED, Link.ASKED_AGENCY, Link.OWN_AGENCY
+TEAM = frozenset({HUB, ASSIGNED})
+
+# Which links allow each action on an enquiry (object: Enquiry) or a request (object: InformationRequest).
+ACTIONS: dict[str, frozenset[Link]] = {
+    VIEW_ENQUIRY: frozenset({HUB, ASSIGNED, ASKED}),
+    REQUEST_INFORMATION: TEAM,
+    RATE: frozenset({HUB}),
+    MARK_READY: frozenset({HUB}),
+    DECIDE: frozenset({HUB}),
+    CLOSE: frozenset({HUB}),
+    ASSIGN: frozenset({HUB}),
+    AMEND_PERSON: frozenset({HUB}),
+    VIEW_REQUEST: frozenset({HUB, ASSIGNED, OWN}),
+    ANSWER_REQUEST: frozenset({OWN}),
+    UNSEAL: frozenset({OWN}),
+}
+
+# Which links may read each part of an enquiry. An asked agency needs the child, the household
+# and the concern to search its own records, and the outcome once decided; it does not need who
+# reported the concern, the MASH's reasoning, or other agencies' answers.
+CHILD, HOUSEHOLD, CONCERN, RAG, OUTCOME = "child", "household", "concern", "rag", "outcome"
+REPORTER, RATINGS, DECISION, HISTORY, REQUESTS, CONTRIBUTIONS, TEAM_MEMBERS = (
+    "reporter", "ratings", "decision", "history", "requests", "contributions", "team")
+FIELDS: dict[str, frozenset[Link]] = {
+    CHILD: frozenset({HUB, ASSIGNED, ASKED}),
+    HOUSEHOLD: frozenset({HUB, ASSIGNED, ASKED}),
+    CONCERN: frozenset({HUB, ASSIGNED, ASKED}),
+    RAG: frozenset({HUB, ASSIGNED, ASKED}),
+    OUTCOME: frozenset({HUB, ASSIGNED, ASKED}),
+    REPORTER: TEAM,
+    RATINGS: TEAM,
+    DECISION: TEAM,
+    HISTORY: TEAM,
+    REQUESTS: TEAM,          # every agency's request; an asked agency sees its own through VIEW_REQUEST
+    CONTRIBUTIONS: TEAM,     # every agency's answer; an asked agency reads its own as OWN
+    TEAM_MEMBERS: TEAM,
+}
+
+# Who reads an item of a contribution, by its confidentiality (object: the contribution).
+ITEM_READERS: dict[str, frozenset[Link]] = {
+    Confidentiality.NORMAL: frozenset({HUB, ASSIGNED, OWN}),
+    Confidentiality.RESTRICTED: frozenset({HUB, OWN}),
+    Confidentiality.SEALED: frozenset({OWN}),
 }
 
 
@@ -55,53 +133,203 @@ class AccessDecision:
         return self.allowed
 
 
-def _active(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
+# --- Gates every user passes first ---------------------------------------------------------
+
+Gate = Callable[[object], str | None]
+_gates: list[Gate] = []
 
 
-def _asked(user, enquiry: Enquiry) -> bool:
-    return bool(user.partner_id) and enquiry.information_requests.filter(partner_id=user.partner_id).exists()
+def register_gate(gate: Gate) -> Gate:
+    """Add a check every user must pass before any case data: returns None, or why the user is refused."""
+    if gate not in _gates:
+        _gates.append(gate)
+    return gate
 
 
-def decide(user, action: str, obj=None) -> AccessDecision:
-    """Whether `user` may take `action` on `obj`, and why."""
-    if not _active(user):
-        return AccessDecision(False, "not signed in")
-    role = user.role
+def unregister_gate(gate: Gate) -> None:
+    if gate in _gates:
+        _gates.remove(gate)
+
+
+def refusal(user) -> str | None:
+    """Why this user may not reach any case data at all, or None."""
+    if not (user and user.is_authenticated):
+        return "not signed in"
+    if not user.is_active:
+        return "the account is inactive"
+    for gate in _gates:
+        reason = gate(user)
+        if reason:
+            return reason
+    return None
+
+
+# --- Facts: what links a user to one case ------------------------------------------------------
+
+def _after_decision_days() -> int:
+    from mash.partners import services as isa
+
+    try:
+        return isa.current()[1].after_decision.asked_agency_access_days
+    except isa.NoAgreementLoaded:
+        return 0
+
+
+def _within_window(decided_at, now, days: int) -> bool:
+    return decided_at is None or decided_at >= now - dt.timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the rules need to know about one enquiry: loaded once, then every decision is in memory."""
+
+    enquiry_id: int
+    decided_at: dt.datetime | None
+    asked_partner_ids: frozenset[int]
+    assigned_user_ids: frozenset[int]
+    window_days: int
+    now: dt.datetime
+
+    @property
+    def asked_window_open(self) -> bool:
+        return _within_window(self.decided_at, self.now, self.window_days)
+
+
+def facts_for(enquiry_obj: Enquiry, refresh: bool = False) -> CaseFacts:
+    cached = getattr(enquiry_obj, "_access_facts", None)
+    if cached is not None and not refresh:
+        return cached
+    facts = CaseFacts(
+        enquiry_id=enquiry_obj.pk,
+        decided_at=enquiry_obj.decided_at,
+        asked_partner_ids=frozenset(
+            InformationRequest.objects.filter(enquiry_id=enquiry_obj.pk).values_list("partner_id", flat=True)),
+        assigned_user_ids=frozenset(
+            EnquiryAssignment.objects.filter(enquiry_id=enquiry_obj.pk, ended_at__isnull=True)
+            .values_list("user_id", flat=True)),
+        window_days=_after_decision_days(),
+        now=timezone.now(),
+    )
+    enquiry_obj._access_facts = facts
+    return facts
+
+
+def forget_facts(enquiry_obj: Enquiry) -> None:
+    """After a change that alters who is linked (a request, an assignment, a decision)."""
+    enquiry_obj.__dict__.pop("_access_facts", None)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The user as the rules see them."""
+
+    id: int
+    role: str
+    partner_id: int | None
+
+    @classmethod
+    def of(cls, user) -> "Subject":
+        return cls(user.pk, user.role, user.partner_id)
+
+
+def case_links(subject: Subject, facts: CaseFacts) -> frozenset[Link]:
+    links = set()
+    if subject.role == Role.MASH_MANAGER:
+        links.add(HUB)
+    if subject.role == Role.MASH_WORKER:
+        if subject.id in facts.assigned_user_ids:
+            links.add(ASSIGNED)
+        if subject.partner_id and subject.partner_id in facts.asked_partner_ids and facts.asked_window_open:
+            links.add(ASKED)
+    return frozenset(links)
+
+
+def agency_links(subject: Subject, facts: CaseFacts, partner_id: int) -> frozenset[Link]:
+    """Links to something an agency owns on the case (its request, its contribution)."""
+    links = set(case_links(subject, facts)) - {ASKED}
+    if subject.role == Role.MASH_WORKER and subject.partner_id == partner_id and facts.asked_window_open:
+        links.add(OWN)
+    return frozenset(links)
+
+
+def evaluate(subject: Subject, action: str, facts: CaseFacts, partner_id: int | None = None,
+             field_name: str | None = None) -> AccessDecision:
+    """The rules, in memory. `partner_id` is the owning agency for a request or contribution."""
+    if action == READ_FIELD:
+        allowed = FIELDS.get(field_name or "")
+        if allowed is None:
+            return AccessDecision(False, f"no rule for the field '{field_name}'")
+        links = case_links(subject, facts)
+    else:
+        allowed = ACTIONS.get(action)
+        if allowed is None:
+            return AccessDecision(False, f"no policy allows {action}")
+        links = agency_links(subject, facts, partner_id) if partner_id is not None else case_links(subject, facts)
+    granted = links & allowed
+    if granted:
+        return AccessDecision(True, sorted(granted)[0].value)
+    if not links:
+        if subject.role == Role.MASH_WORKER and subject.partner_id in facts.asked_partner_ids:
+            return AccessDecision(False, f"the ISA's access for asked agencies ended {facts.window_days} days "
+                                         "after the decision")
+        return AccessDecision(False, "no need to know: not on this enquiry")
+    if allowed <= {HUB}:
+        return AccessDecision(False, "only a MASH manager may do this")
+    if allowed == {OWN}:
+        return AccessDecision(False, "only the agency the request is addressed to may do this")
+    return AccessDecision(False, "not for the caller's link to this case: " + ", ".join(sorted(links)))
+
+
+def decide(user, action: str, obj=None, field_name: str | None = None) -> AccessDecision:
+    """Whether `user` may take `action` on `obj` (or read `field_name` of an enquiry), and why."""
+    refused = refusal(user)
+    if refused:
+        return AccessDecision(False, refused)
     if action == RECORD_CONTACT:
-        if role in (Role.MASH_MANAGER, Role.MASH_WORKER):
+        if user.role in (Role.MASH_MANAGER, Role.MASH_WORKER):
             return AccessDecision(True, "MASH team member")
         return AccessDecision(False, "only the MASH team records contacts")
+    subject = Subject.of(user)
     if isinstance(obj, Enquiry):
-        if role == Role.MASH_MANAGER:
-            return AccessDecision(True, "MASH manager")
-        if role == Role.MASH_WORKER and action in (VIEW_ENQUIRY, REQUEST_INFORMATION):
-            if _asked(user, obj):
-                return AccessDecision(True, f"worker of {user.partner.name}, which was asked for information")
-            return AccessDecision(False, "the worker's agency was not asked about this enquiry")
-        if action in MANAGER_ACTIONS:
-            return AccessDecision(False, "only a MASH manager may do this")
-        return AccessDecision(False, f"{user.get_role_display()} has no need to know this enquiry")
+        return evaluate(subject, action, facts_for(obj), field_name=field_name)
     if isinstance(obj, InformationRequest):
-        if role == Role.MASH_MANAGER and action == VIEW_REQUEST:
-            return AccessDecision(True, "MASH manager")
-        if role == Role.MASH_WORKER and user.partner_id == obj.partner_id:
-            return AccessDecision(True, f"request addressed to {user.partner.name}")
-        return AccessDecision(False, "the request is addressed to another agency")
+        return evaluate(subject, action, facts_for(obj.enquiry), partner_id=obj.partner_id)
+    if isinstance(obj, Contribution):
+        return evaluate(subject, action, facts_for(obj.enquiry), partner_id=obj.partner_id)
     return AccessDecision(False, f"no policy allows {action}")
 
 
-def require(user, action: str, obj=None) -> AccessDecision:
-    """Raise unless allowed: NotFound where the user may not even see the object, else PermissionDenied."""
-    verdict = decide(user, action, obj)
+# --- Denials -----------------------------------------------------------------------------------
+
+def record_denial(user, action: str, object_type: str, ref, exists: bool, reason: str) -> None:
+    from .models import AccessDenial
+
+    signed_in = bool(user and user.is_authenticated)
+    AccessDenial.objects.create(
+        user=user if signed_in else None,
+        role=getattr(user, "role", "") if signed_in else "",
+        partner=(user.partner.slug if signed_in and user.partner_id else ""),
+        action=action, object_type=object_type, object_ref=str(ref)[:60], exists=exists, reason=reason[:300],
+    )
+
+
+def require(user, action: str, obj=None, field_name: str | None = None) -> AccessDecision:
+    """Raise unless allowed: NotFound where the user may not even see the object, else PermissionDenied.
+
+    Every refusal is recorded."""
+    verdict = decide(user, action, obj, field_name)
     if verdict:
         return verdict
-    if obj is not None:
-        view = VIEW_ENQUIRY if isinstance(obj, Enquiry) else VIEW_REQUEST
-        if action != view and decide(user, view, obj):
-            raise PermissionDenied(f"You cannot do this: {verdict.reason}")
-        raise NotFound()
-    raise PermissionDenied(f"You cannot do this: {verdict.reason}")
+    if obj is None:
+        record_denial(user, action, "", "", False, verdict.reason)
+        raise PermissionDenied(f"You cannot do this: {verdict.reason}")
+    kind = "enquiry" if isinstance(obj, Enquiry) else type(obj).__name__.lower()
+    ref = obj.reference if isinstance(obj, Enquiry) else obj.pk
+    record_denial(user, action, kind, ref, True, verdict.reason)
+    view = VIEW_ENQUIRY if isinstance(obj, Enquiry) else VIEW_REQUEST
+    if action != view and decide(user, view, obj):
+        raise PermissionDenied(f"You cannot do this: {verdict.reason}")
+    raise NotFound()
 
 
 def available_actions(user, enquiry_obj: Enquiry) -> list[str]:
@@ -115,51 +343,180 @@ def available_actions(user, enquiry_obj: Enquiry) -> list[str]:
             open_requests = information_requests(user).filter(enquiry=enquiry_obj, status=RequestStatus.OPEN)
             if any(decide(user, ANSWER_REQUEST, r) for r in open_requests):
                 out.append(action)
-        elif decide(user, STATE_ACTIONS[action], enquiry_obj):
+        elif action == "end_assignment" and not facts_for(enquiry_obj).assigned_user_ids:
+            continue
+        elif action in STATE_ACTIONS and decide(user, STATE_ACTIONS[action], enquiry_obj):
             out.append(action)
     return out
 
 
-# Lists: the same rules as queryset filters, so no list loads rows it then hides.
+# --- Lists: the same rules compiled to SQL -----------------------------------------------------
 
-def enquiries(user) -> QuerySet[Enquiry]:
+def _window_q(prefix: str = "") -> Q:
+    cutoff = timezone.now() - dt.timedelta(days=_after_decision_days())
+    return Q(**{f"{prefix}decided_at__isnull": True}) | Q(**{f"{prefix}decided_at__gte": cutoff})
+
+
+def _assigned(user, enquiry_ref: str = "pk") -> Exists:
+    return Exists(EnquiryAssignment.objects.filter(enquiry=OuterRef(enquiry_ref), user_id=user.pk,
+                                                   ended_at__isnull=True))
+
+
+def _asked(user) -> Exists:
+    return Exists(InformationRequest.objects.filter(enquiry=OuterRef("pk"), partner_id=user.partner_id))
+
+
+def enquiry_filter(user, action: str = VIEW_ENQUIRY) -> Q | None:
+    """The rules for `action` as a filter on Enquiry; None means every enquiry."""
+    allowed = ACTIONS[action]
+    if user.role == Role.MASH_MANAGER and HUB in allowed:
+        return None
+    if user.role != Role.MASH_WORKER:
+        return Q(pk__in=[])
+    q = Q(pk__in=[])
+    if ASSIGNED in allowed:
+        q |= Q(_assigned(user))
+    if ASKED in allowed and user.partner_id:
+        q |= Q(_asked(user)) & _window_q()
+    return q
+
+
+def enquiries(user, action: str = VIEW_ENQUIRY) -> QuerySet[Enquiry]:
     qs = Enquiry.objects.select_related("child", "contact")
-    if not _active(user):
+    if refusal(user):
         return qs.none()
-    if user.role == Role.MASH_MANAGER:
-        return qs
-    if user.role == Role.MASH_WORKER and user.partner_id:
-        asked = InformationRequest.objects.filter(enquiry=OuterRef("pk"), partner_id=user.partner_id)
-        return qs.filter(Exists(asked))
-    return qs.none()
+    q = enquiry_filter(user, action)
+    return qs if q is None else qs.filter(q)
 
+
+def request_filter(user, action: str = VIEW_REQUEST) -> Q | None:
+    allowed = ACTIONS[action]
+    if user.role == Role.MASH_MANAGER and HUB in allowed:
+        return None
+    if user.role != Role.MASH_WORKER:
+        return Q(pk__in=[])
+    q = Q(pk__in=[])
+    if ASSIGNED in allowed:
+        q |= Q(_assigned(user, "enquiry_id"))
+    if OWN in allowed and user.partner_id:
+        q |= Q(partner_id=user.partner_id) & _window_q("enquiry__")
+    return q
+
+
+def information_requests(user, action: str = VIEW_REQUEST) -> QuerySet[InformationRequest]:
+    qs = InformationRequest.objects.select_related("enquiry", "enquiry__child", "partner", "requested_by")
+    if refusal(user):
+        return qs.none()
+    q = request_filter(user, action)
+    return qs if q is None else qs.filter(q)
+
+
+def search_enquiries(user, text: str) -> QuerySet[Enquiry]:
+    """Enquiries the user may see whose reference or child matches `text`. Filtered first, then matched."""
+    text = (text or "").strip()
+    visible = enquiries(user)
+    if not text:
+        return visible
+    q = Q(reference__iexact=text) | Q(child__nhs_number=text.replace(" ", "")) | Q(child__upn__iexact=text)
+    words = text.split()
+    name_q = Q()
+    for word in words[:4]:
+        name_q &= (Q(child__first_name__icontains=word) | Q(child__last_name__icontains=word)
+                   | Q(child__other_names__icontains=word))
+    # Only the name fields the user may read: an asked agency reads the child (CHILD includes ASKED).
+    return visible.filter(q | name_q)
+
+
+# --- One object ---------------------------------------------------------------------------------
 
 def enquiry(user, reference: str) -> Enquiry:
     found = enquiries(user).filter(reference=reference).first()
     if found is None:
+        exists = Enquiry.objects.filter(reference=reference).exists()
+        if exists:
+            reason = decide(user, VIEW_ENQUIRY, Enquiry.objects.get(reference=reference)).reason
+        else:
+            reason = "no such enquiry"
+        record_denial(user, VIEW_ENQUIRY, "enquiry", reference, exists, reason)
         raise NotFound()
     return found
-
-
-def information_requests(user) -> QuerySet[InformationRequest]:
-    qs = InformationRequest.objects.select_related("enquiry", "enquiry__child", "partner", "requested_by")
-    if not _active(user):
-        return qs.none()
-    if user.role == Role.MASH_MANAGER:
-        return qs
-    if user.role == Role.MASH_WORKER and user.partner_id:
-        return qs.filter(partner_id=user.partner_id)
-    return qs.none()
 
 
 def information_request(user, pk: int) -> InformationRequest:
     found = information_requests(user).filter(pk=pk).first()
     if found is None:
+        existing = InformationRequest.objects.filter(pk=pk).select_related("enquiry").first()
+        reason = decide(user, VIEW_REQUEST, existing).reason if existing else "no such request"
+        record_denial(user, VIEW_REQUEST, "informationrequest", pk, existing is not None, reason)
         raise NotFound()
     return found
 
 
-# Fields: contributions with what the user may not read taken out.
+# --- Fields: an enquiry as one user may read it --------------------------------------------------
+
+@dataclass
+class CaseRecord:
+    """One enquiry as one user may read it. A part the user may not read is None (or empty),
+    and `readable` says which parts they may."""
+
+    enquiry: Enquiry
+    readable: frozenset[str]
+    links: frozenset[Link]
+    child: object = None
+    relationships: list = field(default_factory=list)
+    contact: object = None
+    reporter_visible: bool = False
+    ratings: list = field(default_factory=list)
+    decision: object = None
+    earlier_decisions: list = field(default_factory=list)
+    outcome: str | None = None
+    outcome_label: str | None = None
+    events: list = field(default_factory=list)
+    information_requests: list = field(default_factory=list)
+    contributions: list = field(default_factory=list)
+    team: list = field(default_factory=list)
+    actions: list = field(default_factory=list)
+
+    def can(self, part: str) -> bool:
+        return part in self.readable
+
+
+def case_record(user, enquiry_obj: Enquiry, agreement=None) -> CaseRecord:
+    """The enquiry, with each part the user may not read left out."""
+    require(user, VIEW_ENQUIRY, enquiry_obj)
+    subject, facts = Subject.of(user), facts_for(enquiry_obj)
+    links = case_links(subject, facts)
+    readable = frozenset(f for f in FIELDS if evaluate(subject, READ_FIELD, facts, field_name=f))
+    record = CaseRecord(enquiry=enquiry_obj, readable=readable, links=links)
+    if CHILD in readable:
+        record.child = enquiry_obj.child
+    if HOUSEHOLD in readable:
+        record.relationships = list(enquiry_obj.child.relationships.select_related("person"))
+    if CONCERN in readable:
+        record.contact = enquiry_obj.contact
+        record.reporter_visible = REPORTER in readable
+    decisions = list(enquiry_obj.decisions.select_related("decided_by", "receiving_professional", "isa_version")
+                     .order_by("-version"))
+    if DECISION in readable:
+        record.decision = decisions[0] if decisions else None
+        record.earlier_decisions = decisions[1:]
+    if OUTCOME in readable and decisions:
+        record.outcome, record.outcome_label = decisions[0].outcome, decisions[0].get_outcome_display()
+    if RATINGS in readable:
+        record.ratings = list(enquiry_obj.ratings.select_related("rated_by", "isa_version"))
+    if HISTORY in readable:
+        record.events = list(enquiry_obj.events.select_related("by"))
+    if TEAM_MEMBERS in readable:
+        record.team = list(enquiry_obj.assignments.filter(ended_at__isnull=True).select_related("user",
+                                                                                             "user__partner"))
+    record.information_requests = list(information_requests(user).filter(enquiry=enquiry_obj)
+                                       .order_by("partner__name"))
+    record.contributions = contribution_views(user, enquiry_obj, agreement)
+    record.actions = available_actions(user, enquiry_obj)
+    return record
+
+
+# --- Contributions, with what the user may not read left in the database ---------------------------
 
 @dataclass
 class ItemView:
@@ -174,9 +531,10 @@ class ItemView:
 
 @dataclass
 class ContributionView:
-    """What one user may see of one contribution. Sealed content is never copied into it."""
+    """What one user may see of one contribution. Sealed content is never loaded into it."""
 
     id: int
+    request_id: int
     partner_name: str
     partner_slug: str
     kind: str
@@ -186,12 +544,15 @@ class ContributionView:
     contributed_by: str
     isa_version: str
     sealed: bool
+    unsealed: bool = False
     confidential_reason: str = ""
     confidential_reason_label: str = ""
     decision_reason: str | None = None
     lawful_basis: str | None = None
     items: list[ItemView] = field(default_factory=list)
     withheld_items: int = 0
+    withheld_restricted: int = 0
+    may_unseal: bool = False
 
     @property
     def marker(self) -> str:
@@ -201,33 +562,55 @@ class ContributionView:
         )
 
 
-def _may_read_sealed(user, contribution: Contribution) -> bool:
-    return user.role == Role.MASH_WORKER and user.partner_id == contribution.partner_id
+def _levels_readable(links: frozenset[Link]) -> list[str]:
+    return [level for level, readers in ITEM_READERS.items() if links & readers]
 
 
 def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_superseded=False) -> list[ContributionView]:
-    """The contributions on an enquiry the user may see, redacted for them.
+    """The contributions on an enquiry the user may see, redacted for them in the query itself.
 
-    Managers see every agency's contribution; a worker sees their own agency's. Sealed items
-    are read only by the originating agency; anyone else gets the marker and nothing more.
+    The team (manager, assigned members) sees every agency's contribution; an asked agency its own.
+    Items are read by confidentiality (ITEM_READERS). Of another agency's "confidential information
+    held" only the marker is selected: no reason text, no basis, no items.
     """
     require(user, VIEW_ENQUIRY, enquiry_obj)
-    qs = (
-        Contribution.objects.filter(enquiry=enquiry_obj)
-        .select_related("partner", "contributed_by", "isa_version")
-        .prefetch_related("items")
-        .order_by("partner__name", "version")
-    )
-    if user.role != Role.MASH_MANAGER:
-        qs = qs.filter(partner_id=user.partner_id)
+    subject, facts = Subject.of(user), facts_for(enquiry_obj)
+    qs = Contribution.objects.filter(enquiry=enquiry_obj)
+    if not evaluate(subject, READ_FIELD, facts, field_name=CONTRIBUTIONS):
+        qs = qs.filter(partner_id=user.partner_id or -1)
     if not include_superseded:
         qs = qs.filter(superseded_by__isnull=True)
+
+    reads_own = bool(subject.role == Role.MASH_WORKER and subject.partner_id and facts.asked_window_open)
+    own = Q(partner_id=subject.partner_id) if reads_own else Q(pk__in=[])
+    # An item is selected when its own agency asks, or the user's other links read its level;
+    # never an item of another agency's "confidential information held".
+    item_q = Q(contribution__partner_id=subject.partner_id) if reads_own else Q(pk__in=[])
+    item_q |= (Q(confidentiality__in=_levels_readable(case_links(subject, facts) - {ASKED}))
+               & ~Q(contribution__kind=ContributionKind.CONFIDENTIAL_HELD))
+    marker_only = Q(kind=ContributionKind.CONFIDENTIAL_HELD) & ~own
+    qs = (
+        qs.select_related("partner", "contributed_by", "isa_version")
+        .defer("decision_reason", "lawful_basis")
+        .annotate(
+            shown_reason=Case(When(marker_only, then=Value("")), default=F("decision_reason"),
+                              output_field=CharField()),
+            shown_basis=Case(When(marker_only, then=Value("")), default=F("lawful_basis"),
+                             output_field=CharField()),
+            item_count=Count("items"),
+            restricted_count=Count("items", filter=Q(items__confidentiality=Confidentiality.RESTRICTED)),
+        )
+        .prefetch_related(Prefetch("items", queryset=ContributionItem.objects.filter(item_q).order_by("id"),
+                                   to_attr="readable_items"))
+        .order_by("partner__name", "version")
+    )
     views = []
     for c in qs:
-        reader = _may_read_sealed(user, c)
-        sealed_kind = c.kind == ContributionKind.CONFIDENTIAL_HELD
+        is_own = reads_own and c.partner_id == subject.partner_id
+        hidden = c.kind == ContributionKind.CONFIDENTIAL_HELD and not is_own
         view = ContributionView(
             id=c.pk,
+            request_id=c.request_id,
             partner_name=c.partner.name,
             partner_slug=c.partner.slug,
             kind=c.kind,
@@ -236,20 +619,23 @@ def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_super
             contributed_at=c.contributed_at,
             contributed_by=c.contributed_by.display_name,
             isa_version=c.isa_version.version,
-            sealed=sealed_kind and not reader,
+            sealed=hidden,
+            unsealed=c.unsealed,
             confidential_reason=c.confidential_reason,
             confidential_reason_label=c.get_confidential_reason_display() if c.confidential_reason else "",
         )
-        if sealed_kind and not reader:
-            # The marker only: no reason text, no basis, no categories, no items.
+        if hidden:
+            # The marker only: who, when, and the category of reason.
             views.append(view)
             continue
-        view.decision_reason = c.decision_reason
-        view.lawful_basis = c.lawful_basis
-        for item in c.items.all():
-            if item.confidentiality == Confidentiality.SEALED and not reader:
-                view.withheld_items += 1
-                continue
+        view.decision_reason = c.shown_reason
+        view.lawful_basis = c.shown_basis
+        shown_restricted = sum(1 for i in c.readable_items if i.confidentiality == Confidentiality.RESTRICTED)
+        view.withheld_restricted = c.restricted_count - shown_restricted
+        view.withheld_items = c.item_count - len(c.readable_items) - view.withheld_restricted
+        view.may_unseal = is_own and (c.kind == ContributionKind.CONFIDENTIAL_HELD or any(
+            i.confidentiality == Confidentiality.SEALED for i in c.readable_items)) and c.is_current
+        for item in c.readable_items:
             view.items.append(
                 ItemView(
                     category=item.category,

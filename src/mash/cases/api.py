@@ -8,12 +8,12 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from django.db.models import Case, F, IntegerField, Value, When
-from ninja import Field, Path, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from mash.access import policy
 from mash.core.api import REFERENCE_PATTERN, InputSchema, access, case_policy, created, responses
 from mash.sharing import services as sharing
-from mash.sharing.api import ContributionEntry, contributions_out
+from mash.sharing.api import ContributionEntry, contribution_out, current_agreement
 
 from . import services
 from .states import OPEN_STATES, EnquiryState
@@ -123,15 +123,21 @@ class RelatedPersonOut(PersonOut):
     parental_responsibility: bool
 
 
+class ReporterOut(Schema):
+    type: str
+    type_label: str
+    name: str
+    organisation: str
+    partner: str | None = Field(description="the reporter's agency, by ISA id")
+    phone: str
+    email: str
+
+
 class ContactOut(Schema):
     received_at: dt.datetime
     reporter_type: str
     reporter_type_label: str
-    reporter_name: str
-    reporter_organisation: str
-    reporter_partner: str | None
-    reporter_phone: str
-    reporter_email: str
+    reporter: ReporterOut | None = Field(description="who reported the concern: for the MASH team only")
     concern: str
     concern_categories: list[str]
     concern_category_labels: list[str]
@@ -174,16 +180,43 @@ class DecisionOut(Schema):
     retention_clause: str
 
 
+class TeamMemberOut(Schema):
+    username: str
+    name: str
+    partner: str | None
+    assigned_at: dt.datetime
+
+
+class EventOut(Schema):
+    action: str
+    from_state: str
+    to_state: str
+    by: str
+    at: dt.datetime
+    note: str
+
+
 class EnquiryDetailOut(EnquirySummaryOut):
+    readable_parts: list[str] = Field(description="the parts of the enquiry the caller may read; the others "
+                                                  "are left out (null or empty) by need-to-know")
     child: PersonOut
     related_people: list[RelatedPersonOut]
     contact: ContactOut
+    outcome: str | None = Field(description="the decision's outcome, once decided")
+    outcome_label: str | None
     ratings: list[RatingOut]
-    information_requests: list[RequestBrief]
+    team: list[TeamMemberOut] = Field(description="MASH team members assigned to the enquiry")
+    information_requests: list[RequestBrief] = Field(description="the requests the caller may see")
     contributions: list[ContributionEntry]
     decision: DecisionOut | None
     earlier_decisions: list[DecisionOut] = Field(description="superseded versions, newest first")
+    history: list[EventOut]
     allowed_actions: list[str] = Field(description="what the caller may do next")
+
+
+class AssignmentIn(InputSchema):
+    member: str = Field(max_length=150, description="username of the MASH team member")
+    note: str = ""
 
 
 def _summary(enquiry) -> dict:
@@ -222,52 +255,61 @@ def _decision(d) -> dict:
 
 
 def enquiry_detail(user, reference: str) -> dict:
+    """The enquiry as the caller may read it: policy.case_record leaves out what they may not."""
     enquiry = policy.enquiry(user, reference)
-    child, contact = enquiry.child, enquiry.contact
-    current = services.current_decision(enquiry)
-    earlier = enquiry.decisions.select_related("decided_by", "receiving_professional", "isa_version")
-    if current is not None:
-        earlier = earlier.exclude(pk=current.pk)
+    record = policy.case_record(user, enquiry, current_agreement())
+    child, contact = record.child, record.contact
     data = _summary(enquiry)
     data.update(
+        readable_parts=sorted(record.readable),
         child=_person(child),
         related_people=[
             dict(_person(rel.person), relationship=rel.relationship,
                  relationship_label=rel.get_relationship_display(), lives_with_child=rel.lives_with_child,
                  parental_responsibility=rel.parental_responsibility)
-            for rel in child.relationships.select_related("person")
+            for rel in record.relationships
         ],
         contact={
             "received_at": contact.received_at,
             "reporter_type": contact.reporter_type,
             "reporter_type_label": contact.get_reporter_type_display(),
-            "reporter_name": contact.reporter_name,
-            "reporter_organisation": contact.reporter_organisation,
-            "reporter_partner": contact.reporter_partner.slug if contact.reporter_partner_id else None,
-            "reporter_phone": contact.reporter_phone,
-            "reporter_email": contact.reporter_email,
+            "reporter": {
+                "type": contact.reporter_type,
+                "type_label": contact.get_reporter_type_display(),
+                "name": contact.reporter_name,
+                "organisation": contact.reporter_organisation,
+                "partner": contact.reporter_partner.slug if contact.reporter_partner_id else None,
+                "phone": contact.reporter_phone,
+                "email": contact.reporter_email,
+            } if record.reporter_visible else None,
             "concern": contact.concern,
             "concern_categories": list(contact.concern_categories),
             "concern_category_labels": contact.concern_category_labels(),
             "consent_at_intake": contact.consent_at_intake,
             "consent_notes": contact.consent_notes,
         },
+        outcome=record.outcome,
+        outcome_label=record.outcome_label,
         ratings=[
             {"rating": r.rating, "rationale": r.rationale, "rated_by": r.rated_by.display_name,
              "rated_at": r.rated_at, "decision_due_at": r.decision_due_at, "isa_version": r.isa_version.version,
              "isa_clause": r.isa_clause}
-            for r in enquiry.ratings.select_related("rated_by", "isa_version")
+            for r in record.ratings
         ],
-        # The requests the caller may see: a worker sees their own agency's.
+        team=[{"username": a.user.username, "name": a.user.display_name,
+               "partner": a.user.partner.slug if a.user.partner_id else None, "assigned_at": a.assigned_at}
+              for a in record.team],
         information_requests=[
             {"id": r.pk, "partner_slug": r.partner.slug, "partner_name": r.partner.name, "status": r.status,
              "status_label": r.get_status_display(), "question": r.question, "requested_at": r.requested_at}
-            for r in policy.information_requests(user).filter(enquiry=enquiry).order_by("partner__name")
+            for r in record.information_requests
         ],
-        contributions=contributions_out(user, enquiry),
-        decision=_decision(current) if current else None,
-        earlier_decisions=[_decision(d) for d in earlier.order_by("-version")],
-        allowed_actions=policy.available_actions(user, enquiry),
+        contributions=[contribution_out(v) for v in record.contributions],
+        decision=_decision(record.decision) if record.decision else None,
+        earlier_decisions=[_decision(d) for d in record.earlier_decisions],
+        history=[{"action": e.action, "from_state": e.from_state, "to_state": e.to_state, "by": e.by.display_name,
+                  "at": e.at, "note": e.note} for e in record.events],
+        allowed_actions=record.actions,
     )
     return data
 
@@ -301,9 +343,14 @@ def record_contact(request, payload: ContactIn):
 @router.get("/enquiries", response=responses({200: list[EnquirySummaryOut]}, 422),
             openapi_extra=access(case_policy(policy.VIEW_ENQUIRY)),
             summary="The caller's queue: open enquiries, awaiting rating first, then by decision deadline")
-def list_enquiries(request, state: Literal[tuple(EnquiryState.values)] | None = None):  # type: ignore[valid-type]
-    qs = policy.enquiries(request.user)
-    qs = qs.filter(state=state) if state else qs.filter(state__in=OPEN_STATES)
+def list_enquiries(request, state: Literal[tuple(EnquiryState.values)] | None = None,  # type: ignore[valid-type]
+                   q: str = Query("", max_length=100, description="search: a reference, NHS number, UPN or the "
+                                                                 "child's name; only among what the caller may see")):
+    qs = policy.search_enquiries(request.user, q) if q.strip() else policy.enquiries(request.user)
+    if state:
+        qs = qs.filter(state=state)
+    elif not q.strip():
+        qs = qs.filter(state__in=OPEN_STATES)
     qs = qs.annotate(
         awaiting=Case(When(state=EnquiryState.AWAITING_RATING, then=Value(0)), default=Value(1),
                       output_field=IntegerField())
@@ -371,4 +418,22 @@ def amend_decision(request, reference: Reference, payload: DecisionAmendmentIn):
 def close(request, reference: Reference, payload: NoteIn | None = None):
     enquiry = policy.enquiry(request.user, reference)
     services.close(enquiry, by=request.user, note=payload.note if payload else "")
+    return enquiry_detail(request.user, reference)
+
+
+@router.post("/enquiries/{reference}/team", response=responses({201: EnquiryDetailOut}, 400, 404, 409, 422),
+             openapi_extra=access(case_policy(policy.ASSIGN)),
+             summary="Put a MASH team member on the enquiry (case assignment)")
+def assign(request, reference: Reference, payload: AssignmentIn):
+    enquiry = policy.enquiry(request.user, reference)
+    services.assign(enquiry, by=request.user, member=payload.member, note=payload.note)
+    return created(enquiry_detail(request.user, reference))
+
+
+@router.post("/enquiries/{reference}/team/ended", response=responses({200: EnquiryDetailOut}, 400, 404, 409, 422),
+             openapi_extra=access(case_policy(policy.ASSIGN)),
+             summary="Take a MASH team member off the enquiry; the assignment is kept as history")
+def end_assignment(request, reference: Reference, payload: AssignmentIn):
+    enquiry = policy.enquiry(request.user, reference)
+    services.end_assignment(enquiry, by=request.user, member=payload.member, note=payload.note)
     return enquiry_detail(request.user, reference)

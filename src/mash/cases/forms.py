@@ -193,3 +193,22 @@ class CloseForm(forms.Form):
     summary_anchor = "close"
 
     note = _area("Note (optional)")
+
+
+class AssignForm(forms.Form):
+    prefix = "assign"
+    summary_anchor = "assign"
+
+    member = OpenChoiceField(label="MASH team member", required=False)
+    note = _area("Note (optional)")
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = [("", "Choose a team member")] + [
+            (u.username, f"{u.display_name}{f', {u.partner.name}' if u.partner_id else ''}") for u in members
+        ]
+
+
+class EndAssignmentForm(AssignForm):
+    prefix = "end-assignment"
+    summary_anchor = "end-assignment"

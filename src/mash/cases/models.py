@@ -49,6 +49,8 @@ class Enquiry(models.Model):
     # The current rating and deadline; every rating is kept in RagRatingRecord.
     rag = models.CharField(max_length=8, choices=RagRating.choices, blank=True)
     decision_due_at = models.DateTimeField(null=True, blank=True)
+    # When the manager first decided: what asked agencies keep afterwards runs from here (ISA).
+    decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -72,6 +74,33 @@ class Enquiry(models.Model):
         if self.decision_due_at is None:
             return None
         return self.decision_due_at - timezone.now()
+
+
+class EnquiryAssignment(models.Model):
+    """A MASH team member put on an enquiry by a manager: the case assignment need-to-know follows.
+
+    Ending an assignment sets `ended_at`; the row is kept, so who was on the case stays known.
+    """
+
+    enquiry = models.ForeignKey(Enquiry, on_delete=models.PROTECT, related_name="assignments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["assigned_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enquiry", "user"], condition=models.Q(ended_at__isnull=True),
+                                    name="one_current_assignment_per_member"),
+        ]
+        indexes = [models.Index(fields=["user", "ended_at"])]
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_at is None
 
 
 class EnquiryEvent(models.Model):

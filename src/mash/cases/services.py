@@ -15,7 +15,7 @@ from mash.people.models import RelationshipType
 from mash.people.services import build_person, record_relationship
 from mash.sharing.models import InformationRequest, RequestStatus
 
-from .models import Contact, Decision, Enquiry, EnquiryEvent, RagRatingRecord
+from .models import Contact, Decision, Enquiry, EnquiryAssignment, EnquiryEvent, RagRatingRecord
 from .states import next_state
 
 # Outcomes that hand the case on, and so need someone to receive it.
@@ -190,6 +190,11 @@ def decide(enquiry: Enquiry, *, by: User, outcome: str, rationale: str, recipien
         transition(enquiry, "decide", by, note=outcome)
         InformationRequest.objects.filter(enquiry=enquiry, status=RequestStatus.OPEN).update(
             status=RequestStatus.LAPSED)
+        now = timezone.now()
+        # What asked agencies keep after the decision runs from the first decision (ISA after_decision).
+        Enquiry.objects.filter(pk=enquiry.pk, decided_at__isnull=True).update(decided_at=now)
+        enquiry.decided_at = enquiry.decided_at or now
+        policy.forget_facts(enquiry)
         return Decision.objects.create(
             enquiry=enquiry, outcome=outcome, rationale=rationale.strip(), recipient_type=recipient_type or "",
             receiving_team=(receiving_team or "").strip(), receiving_professional=professional, decided_by=by,
@@ -224,6 +229,56 @@ def close(enquiry: Enquiry, *, by: User, note: str = "") -> Enquiry:
     policy.require(by, policy.CLOSE, enquiry)
     with transaction.atomic():
         return transition(enquiry, "close", by, note=note.strip())
+
+
+def _team_member(errors: dict, username: str) -> User | None:
+    member = None
+    if not (username or "").strip():
+        errors["member"] = ["Choose the MASH team member"]
+    else:
+        member = User.objects.filter(username=username.strip(), is_active=True,
+                                     role__in=[Role.MASH_WORKER, Role.MASH_MANAGER]).first()
+        if member is None:
+            errors["member"] = [f"'{username}' is not an active member of the MASH team"]
+    return member
+
+
+def assign(enquiry: Enquiry, *, by: User, member: str, note: str = "") -> EnquiryAssignment:
+    """Put a MASH team member on the enquiry: they can then read it as the team does (need-to-know)."""
+    policy.require(by, policy.ASSIGN, enquiry)
+    next_state(enquiry.state, "assign")
+    errors: dict[str, list[str]] = {}
+    person = _team_member(errors, member)
+    if person is not None and enquiry.assignments.filter(user=person, ended_at__isnull=True).exists():
+        errors["member"] = [f"{person.display_name} is already on this enquiry"]
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        transition(enquiry, "assign", by, note=f"{person.username}: {note.strip()}".rstrip(": "))
+        assignment = EnquiryAssignment.objects.create(enquiry=enquiry, user=person, assigned_by=by)
+    policy.forget_facts(enquiry)
+    return assignment
+
+
+def end_assignment(enquiry: Enquiry, *, by: User, member: str, note: str = "") -> EnquiryAssignment:
+    """Take a team member off the enquiry. The assignment is kept, with when it ended and by whom."""
+    policy.require(by, policy.ASSIGN, enquiry)
+    next_state(enquiry.state, "end_assignment")
+    errors: dict[str, list[str]] = {}
+    person = _team_member(errors, member)
+    current = None
+    if person is not None:
+        current = enquiry.assignments.filter(user=person, ended_at__isnull=True).first()
+        if current is None:
+            errors["member"] = [f"{person.display_name} is not on this enquiry"]
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        transition(enquiry, "end_assignment", by, note=f"{person.username}: {note.strip()}".rstrip(": "))
+        current.ended_at, current.ended_by = timezone.now(), by
+        current.save(update_fields=["ended_at", "ended_by"])
+    policy.forget_facts(enquiry)
+    return current
 
 
 def current_decision(enquiry: Enquiry) -> Decision | None:

@@ -24,6 +24,14 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "decide": {S.GATHERING: S.DECIDED, S.READY_FOR_DECISION: S.DECIDED},
     "amend_decision": {S.DECIDED: S.DECIDED},
     "close": {S.DECIDED: S.CLOSED},
+    # Steps that do not move the enquiry on, but are kept in its history like the others.
+    "assign": {S.AWAITING_RATING: S.AWAITING_RATING, S.GATHERING: S.GATHERING,
+               S.READY_FOR_DECISION: S.READY_FOR_DECISION, S.DECIDED: S.DECIDED},
+    "end_assignment": {S.AWAITING_RATING: S.AWAITING_RATING, S.GATHERING: S.GATHERING,
+                       S.READY_FOR_DECISION: S.READY_FOR_DECISION, S.DECIDED: S.DECIDED, S.CLOSED: S.CLOSED},
+    # The contributing agency may lift its own seal at any time, e.g. once an investigation ends.
+    "unseal": {S.GATHERING: S.GATHERING, S.READY_FOR_DECISION: S.READY_FOR_DECISION, S.DECIDED: S.DECIDED,
+               S.CLOSED: S.CLOSED},
 }
 
 ACTION_LABELS = {
@@ -34,6 +42,9 @@ ACTION_LABELS = {
     "decide": "record a decision",
     "amend_decision": "amend the decision",
     "close": "close the enquiry",
+    "assign": "put a MASH team member on the enquiry",
+    "end_assignment": "take a MASH team member off the enquiry",
+    "unseal": "unseal your agency's information",
 }
 
 # What to do instead, said when an action is refused.

@@ -13,4 +13,6 @@ urlpatterns = [
     path("<str:reference>/decision/", views.decide, name="decide"),
     path("<str:reference>/decision/amend/", views.amend_decision, name="amend_decision"),
     path("<str:reference>/close/", views.close, name="close"),
+    path("<str:reference>/team/", views.assign, name="assign"),
+    path("<str:reference>/team/end/", views.end_assignment, name="end_assignment"),
 ]

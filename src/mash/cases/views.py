@@ -25,7 +25,7 @@ from mash.people.services import PERSON_FIELDS
 from mash.sharing import services as sharing
 
 from . import services
-from .forms import (AmendDecisionForm, ChildForm, CloseForm, ContactForm, DecisionForm, MarkReadyForm, RateForm,
+from .forms import (AmendDecisionForm, AssignForm, ChildForm, CloseForm, EndAssignmentForm, ContactForm, DecisionForm, MarkReadyForm, RateForm,
                     RequestInformationForm, related_forms)
 from .states import OPEN_STATES, EnquiryState
 
@@ -38,6 +38,9 @@ EVENT_LABELS = {
     "decide": "Decision recorded",
     "amend_decision": "Decision amended",
     "close": "Closed",
+    "assign": "Team member added",
+    "end_assignment": "Team member taken off",
+    "unseal": "Agency unsealed its information",
 }
 
 
@@ -136,9 +139,9 @@ def _render_contact(request, form, child_form, related, status=200):
 
 # --- One enquiry -------------------------------------------------------------------------
 
-def _available(user, enquiry) -> dict[str, bool]:
-    available = set(policy.available_actions(user, enquiry))
-    return {a: a in available for a in policy.STATE_ACTIONS}
+def _team_members():
+    return (User.objects.filter(role__in=[Role.MASH_WORKER, Role.MASH_MANAGER], is_active=True)
+            .select_related("partner").order_by("last_name", "first_name"))
 
 
 def _professionals():
@@ -173,35 +176,42 @@ def _action_forms(enquiry, data=None, which=None):
         "amend_decision": AmendDecisionForm(bound("amend_decision"), professionals=professionals,
                                             initial=amend_initial),
         "close": CloseForm(bound("close")),
+        "assign": AssignForm(bound("assign"), members=_team_members().exclude(
+            pk__in=enquiry.assignments.filter(ended_at__isnull=True).values("user_id"))),
+        "end_assignment": EndAssignmentForm(bound("end_assignment"), members=_team_members().filter(
+            pk__in=enquiry.assignments.filter(ended_at__isnull=True).values("user_id"))),
     }
 
 
 def _render_detail(request, enquiry, forms=None, status=200):
+    """The enquiry as this user may read it (policy.case_record leaves out the rest)."""
     user = request.user
     _, agreement = isa.current()
+    record = policy.case_record(user, enquiry, agreement)
     forms = forms or _action_forms(enquiry)
-    decisions = list(enquiry.decisions.select_related("decided_by", "receiving_professional", "isa_version")
-                     .order_by("-version"))
-    ratings = list(enquiry.ratings.select_related("rated_by", "isa_version"))
+    available = set(record.actions)
     context = {
+        "record": record,
         "enquiry": enquiry,
-        "child": enquiry.child,
-        "contact": enquiry.contact,
-        "relationships": enquiry.child.relationships.select_related("person"),
-        "ratings": ratings,
-        "current_rating": ratings[-1] if ratings else None,
+        "child": record.child,
+        "contact": record.contact,
+        "relationships": record.relationships,
+        "team_view": record.can(policy.CONTRIBUTIONS),
+        "team": record.team,
+        "ratings": record.ratings,
+        "current_rating": record.ratings[-1] if record.ratings else None,
         "left": time_left(enquiry.decision_due_at) if enquiry.is_open else None,
         "information_requests": [
             {"request": r, "can_view": bool(policy.decide(user, policy.VIEW_REQUEST, r))}
-            for r in enquiry.information_requests.select_related("partner", "requested_by")
+            for r in record.information_requests
         ],
-        "contributions": policy.contribution_views(user, enquiry, agreement),
+        "contributions": record.contributions,
         "lawful_bases": lawful_basis_labels(agreement),
-        "decision": decisions[0] if decisions else None,
-        "earlier_decisions": decisions[1:],
+        "decision": record.decision,
+        "earlier_decisions": record.earlier_decisions,
         "events": [{"event": e, "label": EVENT_LABELS.get(e.action, e.action.replace("_", " "))}
-                   for e in enquiry.events.select_related("by")],
-        "can": _available(user, enquiry),
+                   for e in record.events],
+        "can": {a: a in available for a in policy.STATE_ACTIONS},
         "forms": forms,
         "bound_forms": [f for f in forms.values() if f.is_bound],
         "state_labels": dict(EnquiryState.choices),
@@ -283,4 +293,19 @@ mark_ready = _action_view("mark_ready", _ready)
 decide = _action_view("decide", _decide)
 amend_decision = _action_view("amend_decision", _amend)
 close = _action_view("close", _close)
+
+
+def _assign(request, enquiry, form):
+    a = services.assign(enquiry, by=request.user, member=form.cleaned_data["member"], note=form.cleaned_data["note"])
+    return f"{a.user.display_name} is now on enquiry {enquiry.reference}"
+
+
+def _end_assignment(request, enquiry, form):
+    a = services.end_assignment(enquiry, by=request.user, member=form.cleaned_data["member"],
+                                note=form.cleaned_data["note"])
+    return f"{a.user.display_name} is no longer on enquiry {enquiry.reference}"
+
+
+assign = _action_view("assign", _assign)
+end_assignment = _action_view("end_assignment", _end_assignment)
 

@@ -64,6 +64,18 @@ class RetentionRule(_Strict):
     then: str = Field(pattern="^(delete|anonymise)$")
 
 
+class AfterDecision(_Strict):
+    """What the MASH workers of the asked agencies keep once the manager has decided."""
+
+    clause: Clause
+    asked_agency_access_days: int = Field(ge=0, le=365, description="days after the decision during which "
+                                          "asked agencies' MASH workers can still open the enquiry")
+
+
+# Where an agreement says nothing, asked agencies keep nothing after the decision.
+NO_ACCESS_AFTER_DECISION = AfterDecision(clause="none", asked_agency_access_days=0)
+
+
 class DecisionTimescale(_Strict):
     rag: RagRating
     clause: Clause
@@ -80,6 +92,7 @@ class IsaDocument(_Strict):
     onward_disclosure: list[OnwardDisclosureRule] = Field(min_length=1)
     retention: list[RetentionRule]
     decision_timescales: list[DecisionTimescale]
+    after_decision: AfterDecision = NO_ACCESS_AFTER_DECISION
 
     @model_validator(mode="after")
     def _cross_references(self):
@@ -236,6 +249,10 @@ class Agreement:
 
     def onward_rule(self, recipient_type: str) -> OnwardDisclosureRule | None:
         return self._onward.get(recipient_type)
+
+    @property
+    def after_decision(self) -> AfterDecision:
+        return self.doc.after_decision
 
     def lawful_basis(self, basis_id: str) -> LawfulBasis | None:
         return self._bases.get(basis_id)

@@ -189,6 +189,9 @@ def request_out(req) -> dict:
 
 def request_detail_out(user, req) -> dict:
     enquiry = req.enquiry
+    # Whoever may see a request may read the child and the concern (policy.FIELDS); checked all the same.
+    policy.require(user, policy.READ_FIELD, enquiry, policy.CHILD)
+    policy.require(user, policy.READ_FIELD, enquiry, policy.CONCERN)
     child = enquiry.child
     contact = enquiry.contact
     agreement = current_agreement()
@@ -276,6 +279,22 @@ def amend_contribution(request, request_id: RequestId, payload: ContributionAmen
     req = policy.information_request(request.user, request_id)
     contribution = services.amend_contribution(req, by=request.user, reason=payload.reason,
                                                **_contribution_args(payload))
+    return created(_answer_out(request.user, req, contribution))
+
+
+class UnsealIn(InputSchema):
+    reason: str = Field(description="why the information can now be shared")
+    level: str = Field("restricted", description="who may read it now: restricted (the MASH managers and your "
+                                                 "agency) or normal (the MASH team)")
+
+
+@router.post("/information-requests/{request_id}/contribution/unsealed",
+             response=responses({201: ContributionOut}, 400, 404, 409, 422, 503),
+             openapi_extra=access(case_policy(policy.UNSEAL)),
+             summary="Lift your agency's seal: a new version with the sealed items readable; only that agency may")
+def unseal(request, request_id: RequestId, payload: UnsealIn):
+    req = policy.information_request(request.user, request_id)
+    contribution = services.unseal(req, by=request.user, reason=payload.reason, level=payload.level)
     return created(_answer_out(request.user, req, contribution))
 
 

@@ -62,6 +62,8 @@ class Contribution(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
     )
     amendment_reason = models.TextField(blank=True)
+    # This version was made by the contributing agency lifting its own seal (see services.unseal).
+    unsealed = models.BooleanField(default=False)
     kind = models.CharField(max_length=20, choices=ContributionKind.choices)
     # The agency's case-by-case decision: why it shares, declines, or holds back.
     decision_reason = models.TextField()

@@ -36,11 +36,13 @@ def request_information(enquiry: Enquiry, *, by: User, partners: list[str], ques
     with transaction.atomic():
         transition(enquiry, "request_information", by, note=", ".join(slugs))
         now = timezone.now()
-        return [
+        made = [
             InformationRequest.objects.create(enquiry=enquiry, partner=p, question=(question or "").strip(),
                                               requested_by=by, requested_at=now)
             for p in Partner.objects.filter(slug__in=slugs).order_by("name")
         ]
+    policy.forget_facts(enquiry)
+    return made
 
 
 def _check(request: InformationRequest, agreement, *, kind, decision_reason, items, lawful_basis,
@@ -102,10 +104,10 @@ def _check(request: InformationRequest, agreement, *, kind, decision_reason, ite
 
 
 def _save(request, by, version, *, kind, decision_reason, lawful_basis, confidential_reason, items,
-          number=1, supersedes=None, amendment_reason=""):
+          number=1, supersedes=None, amendment_reason="", unsealed=False):
     contribution = Contribution.objects.create(
         request=request, enquiry=request.enquiry, partner=request.partner, version=number, supersedes=supersedes,
-        amendment_reason=amendment_reason, kind=kind, decision_reason=decision_reason.strip(),
+        amendment_reason=amendment_reason, unsealed=unsealed, kind=kind, decision_reason=decision_reason.strip(),
         lawful_basis=lawful_basis if kind != ContributionKind.DECLINE else "",
         confidential_reason=confidential_reason or "", contributed_by=by, isa_version=version,
     )
@@ -150,3 +152,41 @@ def amend_contribution(request: InformationRequest, *, by: User, reason: str, ki
         return _save(request, by, version, kind=kind, decision_reason=decision_reason, lawful_basis=lawful_basis,
                      confidential_reason=confidential_reason, items=built, number=previous.version + 1,
                      supersedes=previous, amendment_reason=reason.strip())
+
+
+UNSEAL_LEVELS = (Confidentiality.RESTRICTED, Confidentiality.NORMAL)
+
+
+def unseal(request: InformationRequest, *, by: User, reason: str, level: str = Confidentiality.RESTRICTED) -> Contribution:
+    """The contributing agency lifts its own seal: a new version of its answer in which every sealed
+    item is readable at `level` (restricted: the MASH managers and the agency; normal: the MASH team),
+    and "confidential information held" becomes a share. Only that agency may do it, and it is
+    recorded: the version is marked `unsealed`, with the reason, and the enquiry's history says so."""
+    policy.require(by, policy.UNSEAL, request)
+    errors: dict[str, list[str]] = {}
+    if not (reason or "").strip():
+        errors["reason"] = ["Give the reason the information can now be shared"]
+    if level not in UNSEAL_LEVELS:
+        errors["level"] = ["Choose who may read the unsealed information: restricted or normal"]
+    with transaction.atomic():
+        enquiry = Enquiry.objects.select_for_update().get(pk=request.enquiry_id)
+        next_state(enquiry.state, "unseal")
+        previous = request.contributions.select_for_update().filter(superseded_by__isnull=True).first()
+        if previous is None:
+            raise DomainError("Your agency has not answered this request yet")
+        sealed_items = [i for i in previous.items.all() if i.confidentiality == Confidentiality.SEALED]
+        if previous.kind != ContributionKind.CONFIDENTIAL_HELD and not sealed_items:
+            raise DomainError("Nothing in your agency's answer is sealed")
+        if errors:
+            raise ValidationFailed(errors)
+        version, _ = isa.current()
+        items = [dict(category=i.category, content=i.content, relevance_note=i.relevance_note,
+                      occurred_on=i.occurred_on, isa_clause=i.isa_clause,
+                      confidentiality=level if i.confidentiality == Confidentiality.SEALED else i.confidentiality)
+                 for i in previous.items.all()]
+        transition(request.enquiry, "unseal", by, note=f"{request.partner.slug}: unsealed to {level}")
+        kind = ContributionKind.SHARE if previous.kind == ContributionKind.CONFIDENTIAL_HELD else previous.kind
+        return _save(request, by, version, kind=kind, decision_reason=previous.decision_reason,
+                     lawful_basis=previous.lawful_basis, confidential_reason="", items=items,
+                     number=previous.version + 1, supersedes=previous, amendment_reason=reason.strip(),
+                     unsealed=True)

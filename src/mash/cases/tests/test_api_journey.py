@@ -72,7 +72,7 @@ def test_the_whole_journey(as_manager, as_police, as_education, receiving_profes
     assert detail["child"]["nhs_number"] == "9434765919" and detail["child"]["postcode"] == "RM17 6SL"
     assert detail["related_people"][0]["relationship"] == "mother"
     assert detail["related_people"][0]["parental_responsibility"] is True
-    assert detail["allowed_actions"] == ["rate"]
+    assert detail["allowed_actions"] == ["rate", "assign"]
 
     # RAG rating sets the deadline from the ISA.
     response = as_manager.post(f"/enquiries/{ref}/rating", {"rating": "amber", "rationale": "Injuries seen"})
@@ -140,7 +140,7 @@ def test_the_whole_journey(as_manager, as_police, as_education, receiving_profes
     # Ready, decided, amended, closed.
     response = as_manager.post(f"/enquiries/{ref}/ready")
     assert response.status_code == 200 and response.json()["state"] == "ready_for_decision"
-    assert response.json()["allowed_actions"] == ["rate", "request_information", "decide"]
+    assert response.json()["allowed_actions"] == ["rate", "request_information", "decide", "assign"]
     response = as_manager.post(f"/enquiries/{ref}/decision", {
         "outcome": "section_17", "rationale": "Needs assessment", "recipient_type": "social_worker",
         "receiving_team": "Assessment team", "receiving_professional": "social-worker",
@@ -244,7 +244,8 @@ def test_asked_worker_sees_the_enquiry_but_cannot_take_managers_steps(asked_enqu
     detail = as_police.get(f"/enquiries/{ref}").json()
     # Only their own agency's request is listed to them.
     assert [r["partner_slug"] for r in detail["information_requests"]] == ["essex-police"]
-    assert detail["allowed_actions"] == ["request_information", "contribute"]
+    # Asking further agencies is for the MASH team, not an asked agency.
+    assert detail["allowed_actions"] == ["contribute"]
     response = as_police.post(f"/enquiries/{ref}/rating", {"rating": "red", "rationale": "Worse"})
     assert response.status_code == 403
     assert response.json() == {"detail": "You cannot do this: only a MASH manager may do this"}
