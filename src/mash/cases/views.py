@@ -6,7 +6,6 @@ mash.sharing.services. A domain error is shown on the form that caused it, with 
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.shortcuts import redirect, render
@@ -55,8 +54,9 @@ def case(action: str) -> str:
 @require_safe
 def queue(request):
     """Open enquiries: those awaiting a rating first (oldest first), then by decision deadline."""
-    show_all = request.GET.get("show") == "all"
-    visible = policy.enquiries(request.user)
+    query = (request.GET.get("q") or "").strip()[:100]
+    show_all = request.GET.get("show") == "all" or bool(query)
+    visible = policy.search_enquiries(request.user, query) if query else policy.enquiries(request.user)
     now = timezone.now()
     page = None
     if show_all:
@@ -68,7 +68,7 @@ def queue(request):
         enquiries += list(open_.exclude(state=EnquiryState.AWAITING_RATING)
                           .order_by(F("decision_due_at").asc(nulls_last=True), "id"))
     rows = [{"enquiry": e, "left": time_left(e.decision_due_at, now) if e.is_open else None} for e in enquiries]
-    return render(request, "cases/queue.html", {"rows": rows, "show_all": show_all, "page": page})
+    return render(request, "cases/queue.html", {"rows": rows, "show_all": show_all, "page": page, "query": query})
 
 
 # --- Recording a contact -----------------------------------------------------------------
@@ -83,8 +83,7 @@ def _contact_forms(data=None):
 @require_http_methods(["GET", "HEAD", "POST"])
 @translate_errors
 def contact_new(request):
-    if not policy.decide(request.user, policy.RECORD_CONTACT):
-        raise DjangoPermissionDenied()
+    policy.require(request.user, policy.RECORD_CONTACT)
     if request.method != "POST":
         form, child_form, related = _contact_forms()
         return _render_contact(request, form, child_form, related)

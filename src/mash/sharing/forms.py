@@ -58,21 +58,25 @@ class ItemForm(forms.Form):
                                      widget=forms.Textarea)
     occurred_on = DateInputField(label="Date it happened (optional)", required=False,
                                  help_text="For example, 27 3 2026")
-    sealed = forms.BooleanField(label="Seal this item", required=False,
-                                help_text="Only your agency will be able to read it; others see that it is held back")
+    confidentiality = forms.ChoiceField(
+        label="Who may read this item?", required=False, widget=forms.RadioSelect,
+        choices=[(Confidentiality.NORMAL, "The MASH team: managers and team members on the enquiry"),
+                 (Confidentiality.RESTRICTED, "Restricted: the MASH managers and your agency only"),
+                 (Confidentiality.SEALED, "Sealed: your agency only; others see that something is held back")],
+        help_text="Anyone it is not open to sees only that an item is withheld")
 
     def __init__(self, *args, categories=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", "Choose a category")] + [(c.id, c.label) for c in categories]
 
     def is_blank(self) -> bool:
-        return is_blank(self.cleaned_data, self.fields)
+        # Who may read it is only a choice about the item: a row with nothing else in it is blank.
+        return is_blank(self.cleaned_data, [f for f in self.fields if f != "confidentiality"])
 
     def item_data(self) -> dict:
         c = self.cleaned_data
         return dict(category=c["category"], content=c["content"], relevance_note=c["relevance_note"],
-                    occurred_on=c["occurred_on"],
-                    confidentiality=Confidentiality.SEALED if c["sealed"] else Confidentiality.NORMAL)
+                    occurred_on=c["occurred_on"], confidentiality=c["confidentiality"] or Confidentiality.NORMAL)
 
 
 def item_forms(data=None, categories=(), initial=()):
@@ -84,3 +88,16 @@ def item_forms(data=None, categories=(), initial=()):
         rows = max([rows] + [i + 1 for i in posted if i < MAX_ROWS])
     return [ItemForm(data, prefix=f"item-{i}", categories=categories,
                      initial=initial[i] if i < len(initial) else None) for i in range(rows)]
+
+
+class UnsealForm(forms.Form):
+    prefix = "unseal"
+    summary_anchor = "unseal"
+
+    reason = forms.CharField(label="Why can the information now be shared?", required=False, widget=forms.Textarea,
+                             help_text="For example, the investigation has concluded. This is recorded")
+    level = forms.ChoiceField(label="Who may read it once unsealed?", required=False, widget=forms.RadioSelect,
+                              initial=Confidentiality.RESTRICTED,
+                              choices=[(Confidentiality.RESTRICTED, "Restricted: the MASH managers and your agency"),
+                                       (Confidentiality.NORMAL, "The MASH team: managers and team members on the "
+                                                                "enquiry")])

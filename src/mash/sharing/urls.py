@@ -6,4 +6,5 @@ app_name = "sharing"
 urlpatterns = [
     path("", views.requests, name="requests"),
     path("<int:pk>/", views.request_detail, name="request"),
+    path("<int:pk>/unseal/", views.unseal, name="unseal"),
 ]

@@ -10,11 +10,12 @@ from mash.access import policy
 from mash.access.declare import policy as declare
 from mash.accounts.models import Role
 from mash.core.errors import DomainError
-from mash.core.web import INVALID, apply_domain_error, lawful_basis_labels, split_key, translate_errors
+from mash.core.web import (INVALID, apply_domain_error, lawful_basis_labels, single_form_resolver, split_key,
+                           translate_errors)
 from mash.partners import services as isa
 
 from . import services
-from .forms import AmendContributionForm, ContributionForm, item_forms
+from .forms import AmendContributionForm, ContributionForm, UnsealForm, item_forms
 from .models import Confidentiality, RequestStatus
 
 
@@ -44,13 +45,13 @@ def _forms(info_request, agreement, data=None, amending=False, current=None):
         initial = {"kind": current.kind, "decision_reason": current.decision_reason or "",
                    "lawful_basis": current.lawful_basis or "", "confidential_reason": current.confidential_reason}
         items_initial = [{"category": i.category, "content": i.content, "relevance_note": i.relevance_note,
-                          "occurred_on": i.occurred_on, "sealed": i.confidentiality == Confidentiality.SEALED}
+                          "occurred_on": i.occurred_on, "confidentiality": i.confidentiality}
                          for i in current.items]
     form = form_class(data, lawful_bases=bases, initial=initial)
     return form, item_forms(data, categories, items_initial)
 
 
-@declare(f"case:{policy.ANSWER_REQUEST}")
+@declare(f"case:{policy.VIEW_REQUEST}")  # and a POST answers it: checked as ANSWER_REQUEST
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 @translate_errors
@@ -98,6 +99,13 @@ def request_detail(request, pk):
                 return redirect("sharing:request", pk=info_request.pk)
     else:
         form, items = _forms(info_request, agreement, None, amending, current)
+    return _render_request(request, info_request, current, status, can_answer=can_answer, amending=amending,
+                           form=form, items=items, agreement=agreement)
+
+
+def _render_request(request, info_request, current, status=200, *, can_answer, amending, form, items, agreement,
+                    unseal_form=None):
+    user, enquiry = request.user, info_request.enquiry
     return render(request, "sharing/request.html", {
         "info_request": info_request,
         "enquiry": enquiry,
@@ -108,4 +116,37 @@ def request_detail(request, pk):
         "items": items,
         "lawful_bases": lawful_basis_labels(agreement),
         "can_view_enquiry": bool(policy.decide(user, policy.VIEW_ENQUIRY, enquiry)),
+        "unseal_form": unseal_form or UnsealForm(),
     }, status=status)
+
+
+@declare(f"case:{policy.UNSEAL}")
+@login_required
+@require_http_methods(["POST"])
+@translate_errors
+def unseal(request, pk):
+    """The contributing agency lifts its own seal. Anyone else gets not found, or is refused."""
+    user = request.user
+    info_request = policy.information_request(user, pk)
+    policy.require(user, policy.UNSEAL, info_request)
+    form = UnsealForm(request.POST)
+    status = INVALID
+    if form.is_valid():
+        try:
+            services.unseal(info_request, by=user, reason=form.cleaned_data["reason"],
+                            level=form.cleaned_data["level"] or "")
+        except DomainError as exc:
+            status = apply_domain_error(exc, single_form_resolver(form), form)
+        else:
+            messages.success(request, "Your agency's information is unsealed. The change is recorded")
+            return redirect("sharing:request", pk=info_request.pk)
+    _, agreement = isa.current()
+    views = [v for v in policy.contribution_views(user, info_request.enquiry, agreement)
+             if v.partner_slug == info_request.partner.slug]
+    current = views[-1] if views else None
+    amending = info_request.status == RequestStatus.ANSWERED
+    form_, items = _forms(info_request, agreement, None, amending, current)
+    can_answer = bool(policy.decide(user, policy.ANSWER_REQUEST, info_request)) \
+        and info_request.status != RequestStatus.LAPSED
+    return _render_request(request, info_request, current, status, can_answer=can_answer, amending=amending,
+                           form=form_, items=items, agreement=agreement, unseal_form=form)

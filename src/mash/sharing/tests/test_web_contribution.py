@@ -74,7 +74,7 @@ def test_decline_then_amend_to_share_with_a_sealed_item(client, education_worker
         "share", "Now relevant", lawful_basis="uk-gdpr-6-1-e", reason="Records checked again",
         items=[{"category": "exclusions", "content": "Suspended twice", "relevance_note": "Pattern"},
                {"category": "school_safeguarding_concerns", "content": "SEALED-SCHOOL-NOTE",
-                "relevance_note": "Disclosure to a teacher", "sealed": "on"}]))
+                "relevance_note": "Disclosure to a teacher", "confidentiality": "sealed"}]))
     assert response.status_code == 302, text(response)
     current = Contribution.objects.get(superseded_by__isnull=True)
     assert current.version == 2 and current.kind == "share"

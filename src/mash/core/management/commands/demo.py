@@ -185,7 +185,12 @@ class Command(BaseCommand):
         answer(e, "essex-police", kind="share", lawful_basis="crime-and-disorder-act-1998-s115",
                decision_reason="Necessary to assess the risk of exploitation.",
                items=[dict(category="missing_episodes", content="Two missing episodes reported this month, each overnight.",
-                           relevance_note="Pattern consistent with county lines exploitation.")])
+                           relevance_note="Pattern consistent with county lines exploitation."),
+                      dict(category="police_incidents", confidentiality="restricted",
+                           content="Demo restricted text: seen with two adults known to the police for drug supply.",
+                           relevance_note="For the MASH managers: names are under review.")])
+        # The council's MASH worker is put on the enquiry: they read it as the team does.
+        cases.assign(e, by=manager, member="worker-thurrock-council", note="Leads the enquiry for children's social care.")
 
         # Ready for decision
         e = self._contact(manager, "Testwood", 10, 20, concern="Child's attendance has fallen to 70% and he has "
@@ -212,6 +217,20 @@ class Command(BaseCommand):
         cases.decide(e, by=manager, outcome="section_47", rationale="Threshold for a strategy discussion is met.",
                      recipient_type="social_worker", receiving_team="Children's Assessment Team",
                      receiving_professional="social-worker")
+
+        # Decided six weeks ago: the asked agency's access ended 28 days after the decision (ISA 6.3).
+        e = self._contact(manager, "Specimen", 9, 24 * 43, concern="Child arrived at school hungry on several "
+                          "mornings; the family have recently moved.", concern_categories=["neglect"],
+                          consent_at_intake="given", **school)
+        cases.rate(e, by=manager, rating="green", rationale="Low level need; family engaging.")
+        sharing.request_information(e, by=manager, partners=["education"])
+        answer(e, "education", kind="share", lawful_basis="uk-gdpr-6-1-e", decision_reason="Relevant to need.",
+               items=[dict(category="school_attendance", content="Attendance 92%; late most Mondays.",
+                           relevance_note="Mild pattern only.")])
+        cases.decide(e, by=manager, outcome="early_help", rationale="Needs met by early help.",
+                     recipient_type="early_help", receiving_team="Early Help Hub", receiving_professional="early-help")
+        # Demo only: backdate the decision.
+        Enquiry.objects.filter(pk=e.pk).update(decided_at=timezone.now() - dt.timedelta(days=42))
 
         # Closed: information and advice
         e = self._contact(manager, "Demoley", 11, 72, concern="Parent asked the GP for help with the child's "

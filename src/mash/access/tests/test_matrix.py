@@ -1,0 +1,233 @@
+"""Every role x every endpoint, on objects inside and outside each user's need to know.
+
+The hub: one enquiry (gathering information) on which Essex Police and Education were asked and a
+council MASH worker is assigned; the object of request endpoints is the police request. Subjects
+(columns) are linked to it in every way the gate knows, or not at all.
+
+Codes:  O  the gate let the request through (for a list: 200, and the object is in it)
+        E  a list, answered 200 without the object
+        H  hidden: 404, as if it did not exist (and a denial is recorded)
+        F  forbidden: 403, for someone who may see the object but not do this (recorded)
+        L  sign in first (a web page redirects to the login page)
+        U  401 (the API asks for credentials)
+
+A route the table does not list fails the test: a new endpoint must say who reaches it.
+"""
+
+import json
+import re
+
+import pytest
+from django.db import transaction
+
+from mash.access.declare import policy_of
+from mash.access.models import AccessDenial
+from mash.access.tests.test_url_walk import all_patterns
+from mash.accounts.models import Role
+from mash.cases import services as cases
+from mash.conftest import contact_data
+from mash.sharing import services as sharing
+
+SUBJECTS = ["anon", "manager", "assigned", "police", "education", "unasked", "recipient", "dpo", "sysadmin",
+            "auditor"]
+
+#                                                                 an  ma as po ed un re dp sy au
+MATRIX = {
+    # Web pages
+    ("GET", ""):                                                   "L  O  O  O  O  O  O  O  O  O",
+    ("GET", "login/"):                                             "O  O  O  O  O  O  O  O  O  O",
+    ("GET", "isa/"):                                               "L  O  O  O  O  O  O  O  O  O",
+    ("GET", "enquiries/"):                                         "L  O  O  O  O  E  E  E  E  E",
+    ("GET", "enquiries/?show=all"):                                "L  O  O  O  O  E  E  E  E  E",
+    ("GET", "enquiries/?q={child}"):                               "L  O  O  O  O  E  E  E  E  E",
+    ("GET", "enquiries/contacts/new/"):                            "L  O  O  O  O  O  F  F  F  F",
+    ("GET", "enquiries/{ref}/"):                                   "L  O  O  O  O  H  H  H  H  H",
+    ("POST", "enquiries/{ref}/rate/"):                             "L  O  F  F  F  H  H  H  H  H",
+    ("POST", "enquiries/{ref}/requests/"):                         "L  O  O  F  F  H  H  H  H  H",
+    ("POST", "enquiries/{ref}/ready/"):                            "L  O  F  F  F  H  H  H  H  H",
+    ("POST", "enquiries/{ref}/decision/"):                         "L  O  F  F  F  H  H  H  H  H",
+    ("POST", "enquiries/{ref}/decision/amend/"):                   "L  O  F  F  F  H  H  H  H  H",
+    ("POST", "enquiries/{ref}/close/"):                            "L  O  F  F  F  H  H  H  H  H",
+    ("POST", "enquiries/{ref}/team/"):                             "L  O  F  F  F  H  H  H  H  H",
+    ("POST", "enquiries/{ref}/team/end/"):                         "L  O  F  F  F  H  H  H  H  H",
+    ("GET", "requests/"):                                          "L  O  O  O  E  E  E  E  E  E",
+    ("GET", "requests/{req}/"):                                    "L  O  O  O  H  H  H  H  H  H",
+    ("POST", "requests/{req}/"):                                   "L  F  F  O  H  H  H  H  H  H",
+    ("POST", "requests/{req}/unseal/"):                            "L  F  F  O  H  H  H  H  H  H",
+    # JSON API
+    ("GET", "api/v1/openapi.json"):                                "O  O  O  O  O  O  O  O  O  O",
+    ("GET", "api/v1/docs"):                                        "O  O  O  O  O  O  O  O  O  O",
+    ("GET", "api/v1/me"):                                          "U  O  O  O  O  O  O  O  O  O",
+    ("GET", "api/v1/isa"):                                         "U  O  O  O  O  O  O  O  O  O",
+    ("GET", "api/v1/partners"):                                    "U  O  O  O  O  O  O  O  O  O",
+    ("POST", "api/v1/contacts"):                                   "U  O  O  O  O  O  F  F  F  F",
+    ("GET", "api/v1/enquiries"):                                   "U  O  O  O  O  E  E  E  E  E",
+    ("GET", "api/v1/enquiries?q={child}"):                         "U  O  O  O  O  E  E  E  E  E",
+    ("GET", "api/v1/enquiries/{ref}"):                             "U  O  O  O  O  H  H  H  H  H",
+    ("POST", "api/v1/enquiries/{ref}/rating"):                     "U  O  F  F  F  H  H  H  H  H",
+    ("POST", "api/v1/enquiries/{ref}/information-requests"):       "U  O  O  F  F  H  H  H  H  H",
+    ("POST", "api/v1/enquiries/{ref}/ready"):                      "U  O  F  F  F  H  H  H  H  H",
+    ("POST", "api/v1/enquiries/{ref}/decision"):                   "U  O  F  F  F  H  H  H  H  H",
+    ("POST", "api/v1/enquiries/{ref}/decision/amendments"):        "U  O  F  F  F  H  H  H  H  H",
+    ("POST", "api/v1/enquiries/{ref}/close"):                      "U  O  F  F  F  H  H  H  H  H",
+    ("POST", "api/v1/enquiries/{ref}/team"):                       "U  O  F  F  F  H  H  H  H  H",
+    ("POST", "api/v1/enquiries/{ref}/team/ended"):                 "U  O  F  F  F  H  H  H  H  H",
+    ("GET", "api/v1/information-requests"):                        "U  O  O  O  E  E  E  E  E  E",
+    ("GET", "api/v1/information-requests/{req}"):                  "U  O  O  O  H  H  H  H  H  H",
+    ("POST", "api/v1/information-requests/{req}/contribution"):    "U  F  F  O  H  H  H  H  H  H",
+    ("POST", "api/v1/information-requests/{req}/contribution/amendments"): "U  F  F  O  H  H  H  H  H  H",
+    ("POST", "api/v1/information-requests/{req}/contribution/unsealed"):   "U  F  F  O  H  H  H  H  H  H",
+}
+
+# Routes that answer no request of their own (the API's root only prefixes the others).
+NOT_ENDPOINTS = {"api/v1/"}
+# Logging out changes only the session: any signed-in user (or none) may.
+OUTSIDE_TABLE = {"logout/"}
+
+# A valid body for each API POST, so that what is observed is the gate, not body parsing.
+BODIES = {
+    "api/v1/contacts": lambda h: contact_data(),
+    "api/v1/enquiries/{ref}/rating": lambda h: {"rating": "red", "rationale": "Escalating"},
+    "api/v1/enquiries/{ref}/information-requests": lambda h: {"partners": ["nelft"]},
+    "api/v1/enquiries/{ref}/ready": lambda h: {"note": ""},
+    "api/v1/enquiries/{ref}/decision": lambda h: {"outcome": "no_further_action", "rationale": "Resolved"},
+    "api/v1/enquiries/{ref}/decision/amendments": lambda h: {"reason": "Typo", "outcome": "no_further_action",
+                                                             "rationale": "Resolved"},
+    "api/v1/enquiries/{ref}/close": lambda h: {"note": ""},
+    "api/v1/enquiries/{ref}/team": lambda h: {"member": h["unasked"].username},
+    "api/v1/enquiries/{ref}/team/ended": lambda h: {"member": h["assigned"].username},
+    "api/v1/information-requests/{req}/contribution": lambda h: {"kind": "decline", "decision_reason": "None held"},
+    "api/v1/information-requests/{req}/contribution/amendments": lambda h: {
+        "reason": "Rechecked", "kind": "decline", "decision_reason": "None held"},
+    "api/v1/information-requests/{req}/contribution/unsealed": lambda h: {"reason": "Investigation over"},
+}
+
+
+def route_key(route: str) -> str:
+    return re.sub(r"<(?:\w+:)?(reference)>", "{ref}", re.sub(r"<(?:\w+:)?(pk|request_id)>", "{req}", route))
+
+
+@pytest.fixture
+def hub(make_user, manager):
+    users = {
+        "manager": manager,
+        "assigned": make_user(Role.MASH_WORKER, "thurrock-council", username="council-worker"),
+        "police": make_user(Role.MASH_WORKER, "essex-police", username="police-worker"),
+        "education": make_user(Role.MASH_WORKER, "education", username="education-worker"),
+        "unasked": make_user(Role.MASH_WORKER, "g4s-sarc", username="sarc-worker"),
+        "recipient": make_user(Role.RECEIVING_PROFESSIONAL, username="social-worker"),
+        "dpo": make_user(Role.DPO, username="dpo"),
+        "sysadmin": make_user(Role.SYSADMIN, username="admin"),
+        "auditor": make_user(Role.AUDITOR, username="auditor"),
+    }
+    enquiry = cases.record_contact(by=manager, **contact_data())
+    cases.rate(enquiry, by=manager, rating="amber", rationale="Bruising seen at school")
+    sharing.request_information(enquiry, by=manager, partners=["essex-police", "education"])
+    cases.assign(enquiry, by=manager, member="council-worker")
+    education_request = enquiry.information_requests.get(partner__slug="education")
+    sharing.contribute(education_request, by=users["education"], kind="share", lawful_basis="uk-gdpr-6-1-e",
+                       decision_reason="Relevant", items=[
+                           {"category": "school_attendance", "content": "Attendance 81%", "relevance_note": "Falling"}])
+    police_request = enquiry.information_requests.get(partner__slug="essex-police")
+    return {**users, "enquiry": enquiry, "request": police_request}
+
+
+def _fill(path: str, hub) -> str:
+    return "/" + path.replace("{ref}", hub["enquiry"].reference).replace("{req}", str(hub["request"].pk)) \
+        .replace("{child}", hub["enquiry"].child.last_name)
+
+
+def _observe(client, method, key, hub, subject):
+    url = _fill(key, hub)
+    api = key.startswith("api/")
+    if method == "GET":
+        return client.get(url)
+    if api:
+        body = BODIES[key.split("?")[0]](hub)
+        return client.post(url, data=json.dumps(body, default=str), content_type="application/json")
+    return client.post(url, {})
+
+
+def _code(response, key, hub) -> str:
+    status = response.status_code
+    if status == 302 and "/login/" in response.get("Location", ""):
+        return "L"
+    if status == 401:
+        return "U"
+    if status == 404:
+        return "H"
+    if status == 403:
+        return "F"
+    if key.endswith(("enquiries/", "enquiries/?show=all", "enquiries/?q={child}", "api/v1/enquiries",
+                     "api/v1/enquiries?q={child}")):
+        present = hub["enquiry"].reference.encode() in response.content
+        return "O" if status == 200 and present else "E" if status == 200 else f"?{status}"
+    if key in ("requests/", "api/v1/information-requests"):
+        marker = (f'/requests/{hub["request"].pk}/' if not key.startswith("api/")
+                  else f'"id": {hub["request"].pk},').encode()
+        content = response.content if not key.startswith("api/") else json.dumps(response.json()).encode()
+        return "O" if status == 200 and marker in content else "E" if status == 200 else f"?{status}"
+    # Through the gate: success, or a refusal that is about the input or the state, not the user.
+    if status in (200, 201, 302, 400, 409, 422):
+        return "O"
+    return f"?{status}"
+
+
+def test_the_table_covers_every_route():
+    routes = {route_key(route) for route, ns, p in all_patterns() if ns != "admin"}
+    listed = {key.split("?")[0] for _, key in MATRIX}
+    assert routes - listed - NOT_ENDPOINTS - OUTSIDE_TABLE == set(), "routes missing from the access matrix"
+    assert listed - routes == set(), "the matrix lists routes that do not exist"
+    for route, ns, p in all_patterns():
+        if ns != "admin" and route_key(route) in listed:
+            assert policy_of(p.callback), route
+
+
+@pytest.mark.django_db
+def test_role_by_endpoint_matrix(client, hub):
+    mismatches = []
+    for (method, key), row in MATRIX.items():
+        expected = row.split()
+        assert len(expected) == len(SUBJECTS), key
+        for subject, want in zip(SUBJECTS, expected):
+            with transaction.atomic():
+                if subject == "anon":
+                    client.logout()
+                else:
+                    client.force_login(hub[subject])
+                denials = AccessDenial.objects.count()
+                response = _observe(client, method, key, hub, subject)
+                got = _code(response, key, hub)
+                if got != want:
+                    mismatches.append(f"{method} /{key} as {subject}: expected {want}, got {got} "
+                                      f"({response.status_code})")
+                elif want in "HF" and AccessDenial.objects.count() <= denials:
+                    mismatches.append(f"{method} /{key} as {subject}: refused but no denial recorded")
+                transaction.set_rollback(True)
+    assert mismatches == [], "\n" + "\n".join(mismatches)
+
+
+@pytest.mark.django_db
+def test_a_closed_window_hides_the_enquiry_from_asked_agencies_only(client, hub, settings):
+    """After the ISA's days (after_decision), asked agencies lose the enquiry; the team keeps it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mash.cases.models import Enquiry
+
+    enquiry = hub["enquiry"]
+    cases.decide(enquiry, by=hub["manager"], outcome="no_further_action", rationale="Resolved")
+    Enquiry.objects.filter(pk=enquiry.pk).update(decided_at=timezone.now() - timedelta(days=29))
+    expected = {"manager": 200, "assigned": 200, "police": 404, "education": 404}
+    for subject, status in expected.items():
+        client.force_login(hub[subject])
+        for url in (f"/enquiries/{enquiry.reference}/", f"/api/v1/enquiries/{enquiry.reference}",
+                    f"/requests/{hub['request'].pk}/", f"/api/v1/information-requests/{hub['request'].pk}"):
+            assert client.get(url).status_code == status, (subject, url)
+        listed = client.get("/api/v1/enquiries?state=decided").json()
+        assert (enquiry.reference in [e["reference"] for e in listed]) == (status == 200), subject
+    # One day inside the window, the asked agencies still see it.
+    Enquiry.objects.filter(pk=enquiry.pk).update(decided_at=timezone.now() - timedelta(days=27))
+    client.force_login(hub["police"])
+    assert client.get(f"/api/v1/enquiries/{enquiry.reference}").status_code == 200
