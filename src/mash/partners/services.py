@@ -83,7 +83,8 @@ def agreement_for(version: IsaVersion) -> Agreement:
 
 
 def current_version() -> IsaVersion:
-    version = IsaVersion.objects.order_by("-loaded_at", "-id").first()
+    # The document is parsed once per version (agreement_for caches it), so it is not loaded here.
+    version = IsaVersion.objects.defer("document").order_by("-loaded_at", "-id").first()
     if version is None:
         raise NoAgreementLoaded()
     return version
