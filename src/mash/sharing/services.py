@@ -171,7 +171,8 @@ def unseal(request: InformationRequest, *, by: User, reason: str, level: str = C
     with transaction.atomic():
         enquiry = Enquiry.objects.select_for_update().get(pk=request.enquiry_id)
         next_state(enquiry.state, "unseal")
-        previous = request.contributions.select_for_update().filter(superseded_by__isnull=True).first()
+        # The enquiry row is locked above, so two unseals (or an unseal and an amendment) cannot race.
+        previous = request.contributions.filter(superseded_by__isnull=True).first()
         if previous is None:
             raise DomainError("Your agency has not answered this request yet")
         sealed_items = [i for i in previous.items.all() if i.confidentiality == Confidentiality.SEALED]
