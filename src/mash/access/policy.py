@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Callable
 
-from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (Case, CharField, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value,
+                              When)
 from django.utils import timezone
 
 from mash.accounts.models import Role
@@ -425,6 +426,18 @@ def search_enquiries(user, text: str) -> QuerySet[Enquiry]:
                    | Q(child__other_names__icontains=word))
     # Only the name fields the user may read: an asked agency reads the child (CHILD includes ASKED).
     return visible.filter(q | name_q)
+
+
+def with_outcome(visible: QuerySet[Enquiry]) -> QuerySet[Enquiry]:
+    """Annotate a list from `enquiries()` with the current decision's outcome (`outcome`).
+
+    Every link that can see an enquiry may read its outcome (FIELDS[OUTCOME]), so a list the gate
+    filtered may carry it."""
+    from mash.cases.models import Decision
+
+    assert FIELDS[OUTCOME] >= ACTIONS[VIEW_ENQUIRY], "the outcome must be readable wherever the enquiry is"
+    latest = Decision.objects.filter(enquiry=OuterRef("pk"), superseded_by__isnull=True).values("outcome")[:1]
+    return visible.annotate(outcome=Subquery(latest))
 
 
 # --- One object ---------------------------------------------------------------------------------

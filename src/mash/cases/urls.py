@@ -6,6 +6,7 @@ app_name = "cases"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("contacts/new/", views.contact_new, name="contact_new"),
+    path("export.csv", views.export, name="export"),
     path("<str:reference>/", views.detail, name="detail"),
     path("<str:reference>/rate/", views.rate, name="rate"),
     path("<str:reference>/requests/", views.request_information, name="request_information"),

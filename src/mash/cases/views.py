@@ -4,10 +4,13 @@ Every read goes through mash.access.policy; every change through mash.cases.serv
 mash.sharing.services. A domain error is shown on the form that caused it, with the input kept.
 """
 
+import csv
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import F
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -21,10 +24,12 @@ from mash.core.web import (INVALID, apply_domain_error, lawful_basis_labels, sin
 from mash.partners import services as isa
 from mash.people import services as people
 from mash.people.services import PERSON_FIELDS
+from mash.core.vocabulary import Outcome
 from mash.sharing import services as sharing
 
 from . import services
-from .forms import (AmendDecisionForm, AssignForm, ChildForm, CloseForm, EndAssignmentForm, ContactForm, DecisionForm, MarkReadyForm, RateForm,
+from .forms import (AmendDecisionForm, AssignForm, ChildForm, CloseForm, ContactForm, DecisionForm, EndAssignmentForm,
+                    MarkReadyForm, RateForm,
                     RequestInformationForm, related_forms)
 from .states import OPEN_STATES, EnquiryState
 
@@ -69,6 +74,44 @@ def queue(request):
                           .order_by(F("decision_due_at").asc(nulls_last=True), "id"))
     rows = [{"enquiry": e, "left": time_left(e.decision_due_at, now) if e.is_open else None} for e in enquiries]
     return render(request, "cases/queue.html", {"rows": rows, "show_all": show_all, "page": page, "query": query})
+
+
+EXPORT_COLUMNS = ["Reference", "Child", "Date of birth", "State", "RAG rating", "Received", "Decision due",
+                  "Overdue", "Outcome"]
+
+
+@declare(case(policy.VIEW_ENQUIRY))
+@login_required
+@require_safe
+def export(request):
+    """The enquiries the user may see (and the search, if one is given), as CSV for a spreadsheet.
+
+    Only parts every link that can see an enquiry may read (policy.FIELDS: child, RAG, outcome).
+    """
+    query = (request.GET.get("q") or "").strip()[:100]
+    visible = policy.search_enquiries(request.user, query) if query else policy.enquiries(request.user)
+    if request.GET.get("show") != "all" and not query:
+        visible = visible.filter(state__in=OPEN_STATES)
+    rows = policy.with_outcome(visible).order_by("-created_at", "-id")
+    outcomes = dict(Outcome.choices)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="mash-enquiries-{timezone.localdate():%Y-%m-%d}.csv"'
+    response["Cache-Control"] = "no-store"
+    writer = csv.writer(response)
+    writer.writerow(EXPORT_COLUMNS)
+    for e in rows.iterator(chunk_size=500):
+        due = timezone.localtime(e.decision_due_at) if e.decision_due_at else None
+        writer.writerow([_cell(v) for v in (
+            e.reference, e.child.full_name, e.child.date_of_birth.isoformat() if e.child.date_of_birth else "",
+            e.get_state_display(), e.get_rag_display() if e.rag else "",
+            f"{timezone.localtime(e.contact.received_at):%Y-%m-%d %H:%M}", f"{due:%Y-%m-%d %H:%M}" if due else "",
+            "yes" if e.is_overdue else "", outcomes.get(e.outcome, "") if e.outcome else "")])
+    return response
+
+
+def _cell(value: str) -> str:
+    # A cell a spreadsheet would run as a formula is written as text.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 # --- Recording a contact -----------------------------------------------------------------

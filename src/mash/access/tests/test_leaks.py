@@ -140,7 +140,7 @@ def reads_text(user_key: str, hub: Hub, t) -> bool:
 
 
 def read_urls(hub: Hub) -> list[str]:
-    urls = ["/", "/enquiries/", "/enquiries/?show=all", "/requests/", "/api/v1/enquiries",
+    urls = ["/", "/enquiries/", "/enquiries/?show=all", "/enquiries/export.csv?show=all", "/requests/", "/api/v1/enquiries",
             "/api/v1/enquiries?state=decided", "/api/v1/information-requests", "/api/v1/me"]
     for e in hub.enquiries:
         urls += [f"/enquiries/{e['ref']}/", f"/api/v1/enquiries/{e['ref']}", f"/enquiries/?q={e['child']}",

@@ -40,6 +40,8 @@ MATRIX = {
     ("GET", "enquiries/"):                                         "L  O  O  O  O  E  E  E  E  E",
     ("GET", "enquiries/?show=all"):                                "L  O  O  O  O  E  E  E  E  E",
     ("GET", "enquiries/?q={child}"):                               "L  O  O  O  O  E  E  E  E  E",
+    ("GET", "enquiries/export.csv?show=all"):                      "L  O  O  O  O  E  E  E  E  E",
+    ("GET", "enquiries/export.csv?q={child}"):                     "L  O  O  O  O  E  E  E  E  E",
     ("GET", "enquiries/contacts/new/"):                            "L  O  O  O  O  O  F  F  F  F",
     ("GET", "enquiries/{ref}/"):                                   "L  O  O  O  O  H  H  H  H  H",
     ("POST", "enquiries/{ref}/rate/"):                             "L  O  F  F  F  H  H  H  H  H",
@@ -159,7 +161,7 @@ def _code(response, key, hub) -> str:
     if status == 403:
         return "F"
     if key.endswith(("enquiries/", "enquiries/?show=all", "enquiries/?q={child}", "api/v1/enquiries",
-                     "api/v1/enquiries?q={child}")):
+                     "api/v1/enquiries?q={child}")) or "export.csv" in key:
         present = hub["enquiry"].reference.encode() in response.content
         return "O" if status == 200 and present else "E" if status == 200 else f"?{status}"
     if key in ("requests/", "api/v1/information-requests"):

@@ -68,3 +68,25 @@ def test_search_page(client, asked_enquiry, manager, make_user):
     client.force_login(make_user(Role.MASH_WORKER, "g4s-sarc"))
     page = client.get(reverse("cases:queue"), {"q": asked_enquiry.child.last_name}).content.decode()
     assert asked_enquiry.reference not in page
+
+
+def test_csv_export_holds_only_what_the_user_may_see(client, asked_enquiry, manager, make_user):
+    import csv
+    import io
+
+    from mash.cases import services as cases
+    from mash.conftest import child_data, contact_data
+
+    other = cases.record_contact(by=manager, **contact_data(child=child_data(first_name="=HYPERLINK(1)",
+                                                                            nhs_number="")))
+    client.force_login(manager)
+    response = client.get(reverse("cases:export"), {"show": "all"})
+    assert response["Content-Type"].startswith("text/csv") and "attachment" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:3] == ["Reference", "Child", "Date of birth"]
+    by_ref = {r[0]: r for r in rows[1:]}
+    assert set(by_ref) == {asked_enquiry.reference, other.reference}
+    assert by_ref[other.reference][1].startswith("'=")  # not run as a formula by a spreadsheet
+    client.force_login(make_user(Role.MASH_WORKER, "education"))
+    rows = list(csv.reader(io.StringIO(client.get(reverse("cases:export"), {"show": "all"}).content.decode())))
+    assert [r[0] for r in rows[1:]] == [asked_enquiry.reference]
