@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from django.db.models import Case, F, IntegerField, Value, When
+from django.http import HttpResponse
 from ninja import Field, Path, Query, Router, Schema
 
 from mash.access import policy
@@ -343,9 +344,12 @@ def record_contact(request, payload: ContactIn):
 @router.get("/enquiries", response=responses({200: list[EnquirySummaryOut]}, 422),
             openapi_extra=access(case_policy(policy.VIEW_ENQUIRY)),
             summary="The caller's queue: open enquiries, awaiting rating first, then by decision deadline")
-def list_enquiries(request, state: Literal[tuple(EnquiryState.values)] | None = None,  # type: ignore[valid-type]
+def list_enquiries(request, response: HttpResponse,
+                   state: Literal[tuple(EnquiryState.values)] | None = None,  # type: ignore[valid-type]
                    q: str = Query("", max_length=100, description="search: a reference, NHS number, UPN or the "
-                                                                 "child's name; only among what the caller may see")):
+                                                                 "child's name; only among what the caller may see"),
+                   limit: int = Query(100, ge=1, le=500, description="at most this many (X-Total-Count: all)"),
+                   offset: int = Query(0, ge=0, le=10_000_000)):
     qs = policy.search_enquiries(request.user, q) if q.strip() else policy.enquiries(request.user)
     if state:
         qs = qs.filter(state=state)
@@ -355,7 +359,8 @@ def list_enquiries(request, state: Literal[tuple(EnquiryState.values)] | None = 
         awaiting=Case(When(state=EnquiryState.AWAITING_RATING, then=Value(0)), default=Value(1),
                       output_field=IntegerField())
     ).order_by("awaiting", F("decision_due_at").asc(nulls_last=True), "contact__received_at", "pk")
-    return [_summary(e) for e in qs]
+    response["X-Total-Count"] = str(qs.count())
+    return [_summary(e) for e in qs[offset:offset + limit]]
 
 
 @router.get("/enquiries/{reference}", response=responses({200: EnquiryDetailOut}, 404),

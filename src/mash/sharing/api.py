@@ -7,8 +7,9 @@ Every read goes through mash.access.policy. Contributions are serialised from th
 import datetime as dt
 from typing import Annotated, Literal, Union
 
+from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Field, Path, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from mash.access import policy
 from mash.core.api import MAX_ID, InputSchema, access, case_policy, created, responses
@@ -222,11 +223,15 @@ def request_detail_out(user, req) -> dict:
 @router.get("/information-requests", response=responses({200: list[InformationRequestOut]}, 422),
             openapi_extra=access(case_policy(policy.VIEW_REQUEST)),
             summary="Requests the caller may see: a worker's agency's, or all for a MASH manager")
-def list_requests(request, status: Literal[tuple(RequestStatus.values)] | None = None):  # type: ignore[valid-type]
+def list_requests(request, response: HttpResponse,
+                  status: Literal[tuple(RequestStatus.values)] | None = None,  # type: ignore[valid-type]
+                  limit: int = Query(100, ge=1, le=500, description="at most this many (X-Total-Count: all)"),
+                  offset: int = Query(0, ge=0, le=10_000_000)):
     qs = policy.information_requests(request.user)
     if status:
         qs = qs.filter(status=status)
-    return [request_out(r) for r in qs.order_by("-requested_at", "-id")]
+    response["X-Total-Count"] = str(qs.count())
+    return [request_out(r) for r in qs.order_by("-requested_at", "-id")[offset:offset + limit]]
 
 
 @router.get("/information-requests/{request_id}", response=responses({200: InformationRequestDetailOut}, 404, 422),

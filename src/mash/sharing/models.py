@@ -25,7 +25,11 @@ class InformationRequest(models.Model):
             # One request per agency per enquiry; a follow-up question is added to it, not a second request.
             models.UniqueConstraint(fields=["enquiry", "partner"], name="one_request_per_agency"),
         ]
-        indexes = [models.Index(fields=["partner", "status"])]
+        indexes = [
+            models.Index(fields=["partner", "status"]),
+            # A manager's page of open requests, oldest first (bench/queue_postgres.py).
+            models.Index(fields=["status", "requested_at", "id"], name="request_status_age"),
+        ]
 
     def __str__(self):
         return f"Request to {self.partner} on {self.enquiry}"

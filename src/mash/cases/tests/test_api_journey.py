@@ -358,3 +358,16 @@ def test_awkward_input_is_refused_not_a_server_error(as_manager, new_enquiry):
     response = as_manager.client.generic("POST", f"{API}/enquiries/{new_enquiry.reference}/ready", b"",
                                          headers=as_manager.headers)
     assert response.status_code == 409
+
+
+def test_lists_are_paged_with_the_total_in_a_header(as_manager):
+    refs = []
+    for i in range(3):
+        response = as_manager.post("/contacts", contact_data(child=dict(first_name=f"Page{i}", last_name="Example",
+                                                                        gender="male")))
+        refs.append(response.json()["reference"])
+    response = as_manager.get("/enquiries", limit=2)
+    assert response.status_code == 200 and response["X-Total-Count"] == "3" and len(response.json()) == 2
+    rest = as_manager.get("/enquiries", limit=2, offset=2).json()
+    assert len(rest) == 1 and {e["reference"] for e in response.json() + rest} == set(refs)
+    assert as_manager.get("/enquiries", limit=501).status_code == 422  # as for any bad query parameter
