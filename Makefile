@@ -50,7 +50,13 @@ run: install assets $(DEMO_PASSWORD_FILE)
 test: install assets
 	bash scripts/test-all
 
-bench: install
+BENCH_INSTALLED := $(VENV)/.installed-bench
+
+$(BENCH_INSTALLED): pyproject.toml $(INSTALLED)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,bench]"
+	touch $@
+
+bench: $(BENCH_INSTALLED)
 	@if ls bench/*.py >/dev/null 2>&1; then for b in bench/*.py; do $(BIN)/python $$b || exit 1; done; \
 	else echo "No benchmarks yet."; fi
 

@@ -29,6 +29,8 @@ class InformationRequest(models.Model):
             models.Index(fields=["partner", "status"]),
             # A manager's page of open requests, oldest first (bench/queue_postgres.py).
             models.Index(fields=["status", "requested_at", "id"], name="request_status_age"),
+            # Every request, newest first: the API's list for a manager (read backwards).
+            models.Index(fields=["requested_at", "id"], name="request_age"),
         ]
 
     def __str__(self):
