@@ -25,6 +25,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def audit_signing_key(tmp_path_factory):
+    """Tests sign audit checkpoints with a key of their own, never one under var/."""
+    path = tmp_path_factory.mktemp("audit") / "signing.key"
+    settings.MASH_AUDIT_SIGNING_KEY_FILE = str(path)
+    return path
+
+
 @pytest.fixture
 def isa_version(db):
     version, _ = isa_services.load_file(settings.MASH_ISA_FILE)

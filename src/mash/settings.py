@@ -2,7 +2,7 @@
 
 Everything that differs between a laptop and production comes from the environment:
 MASH_DATABASE_URL (SQLite under var/ when unset), MASH_SECRET_KEY, MASH_DEBUG,
-MASH_ALLOWED_HOSTS, MASH_ISA_FILE.
+MASH_ALLOWED_HOSTS, MASH_ISA_FILE, and the audit log's MASH_AUDIT_* (see docs/audit.md).
 """
 
 import os
@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "mash.cases",
     "mash.sharing",
     "mash.access",
+    "mash.audit",
 ]
 
 MIDDLEWARE = [
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mash.audit.middleware.audit_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -139,6 +141,20 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # The Information Sharing Agreement loaded by `mash demo` when none is loaded yet.
 MASH_ISA_FILE = Path(os.environ.get("MASH_ISA_FILE", BASE_DIR / "isa" / "mash-isa.yaml"))
+
+# The audit log (docs/audit.md). The checkpoint-signing key: MASH_AUDIT_SIGNING_KEY (base64 Ed25519),
+# else this file, made on first use. MASH_AUDIT_CHECKPOINT_FILE: append each checkpoint to a file
+# outside the database as it is signed.
+MASH_AUDIT_SIGNING_KEY_FILE = os.environ.get("MASH_AUDIT_SIGNING_KEY_FILE", str(VAR_DIR / "audit-signing.key"))
+MASH_AUDIT_CHECKPOINT_FILE = os.environ.get("MASH_AUDIT_CHECKPOINT_FILE", "")
+MASH_AUDIT_CHECKPOINT_EVERY = int(os.environ.get("MASH_AUDIT_CHECKPOINT_EVERY", "1000"))
+MASH_AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("MASH_AUDIT_CHECKPOINT_MINUTES", "60"))
+# Seal after each request that recorded something (off: run `mash audit seal` from a timer instead).
+MASH_AUDIT_SEAL_INLINE = os.environ.get("MASH_AUDIT_SEAL_INLINE", "1") == "1"
+# How long a transaction may take to commit an event before the sealer's cursor moves past it.
+MASH_AUDIT_SEAL_GRACE_SECONDS = int(os.environ.get("MASH_AUDIT_SEAL_GRACE_SECONDS", "300"))
+# Behind a reverse proxy that sets it, the client's address comes from X-Forwarded-For.
+MASH_TRUST_X_FORWARDED_FOR = os.environ.get("MASH_TRUST_X_FORWARDED_FOR", "") == "1"
 
 LOGGING = {
     "version": 1,

@@ -36,6 +36,9 @@ from django.db.models import (Case, CharField, Count, F, OuterRef, Prefetch, Q, 
 from django.utils import timezone
 
 from mash.accounts.models import Role
+from mash.audit import services as audit
+from mash.audit.models import Kind as AuditKind
+from mash.audit.models import Result as AuditResult
 from mash.cases.models import Enquiry, EnquiryAssignment
 from mash.core.errors import NotFound, PermissionDenied
 from mash.sharing.models import (Confidentiality, Contribution, ContributionItem, ContributionKind,
@@ -303,15 +306,11 @@ def decide(user, action: str, obj=None, field_name: str | None = None) -> Access
 # --- Denials -----------------------------------------------------------------------------------
 
 def record_denial(user, action: str, object_type: str, ref, exists: bool, reason: str) -> None:
-    from .models import AccessDenial
-
+    """Into the audit log: the user saw "not found" or "forbidden"; the log says why, and whether it exists."""
     signed_in = bool(user and user.is_authenticated)
-    AccessDenial.objects.create(
-        user=user if signed_in else None,
-        role=getattr(user, "role", "") if signed_in else "",
-        partner=(user.partner.slug if signed_in and user.partner_id else ""),
-        action=action, object_type=object_type, object_ref=str(ref)[:60], exists=exists, reason=reason[:300],
-    )
+    audit.record(AuditKind.DENIAL, action, actor=user if signed_in else None, result=AuditResult.REFUSED,
+                 object_type=object_type, object_ref=str(ref)[:60],
+                 detail=f"{reason} ({'exists' if exists else 'no such object'})")
 
 
 def require(user, action: str, obj=None, field_name: str | None = None) -> AccessDecision:
@@ -393,12 +392,35 @@ def enquiry_filter(user, action: str = VIEW_ENQUIRY) -> Q | None:
     return _in_any(arms)
 
 
-def enquiries(user, action: str = VIEW_ENQUIRY) -> QuerySet[Enquiry]:
+def _describe_enquiry(obj: Enquiry):
+    return obj.reference, [obj.child_id], None
+
+
+def _describe_request(obj: InformationRequest):
+    enquiry_obj = obj._state.fields_cache.get("enquiry")
+    if enquiry_obj is not None:
+        return f"{enquiry_obj.reference}/{obj.pk}", [enquiry_obj.child_id], None
+    return str(obj.pk), [], obj.enquiry_id
+
+
+def _children_of(enquiry_ids: set) -> list[int]:
+    return list(Enquiry.objects.filter(pk__in=enquiry_ids).values_list("child_id", flat=True))
+
+
+audit.register_people_resolver(_children_of)
+
+
+def _enquiries(user, action: str) -> QuerySet[Enquiry]:
     qs = Enquiry.objects.select_related("child", "contact")
     if refusal(user):
         return qs.none()
     q = enquiry_filter(user, action)
     return qs if q is None else qs.filter(q)
+
+
+def enquiries(user, action: str = VIEW_ENQUIRY) -> QuerySet[Enquiry]:
+    """The enquiries `user` may take `action` on. Rows loaded from it are recorded as read."""
+    return audit.track(_enquiries(user, action), "enquiry", _describe_enquiry)
 
 
 def request_filter(user, action: str = VIEW_REQUEST) -> Q | None:
@@ -417,12 +439,17 @@ def request_filter(user, action: str = VIEW_REQUEST) -> Q | None:
     return _in_any(arms)
 
 
-def information_requests(user, action: str = VIEW_REQUEST) -> QuerySet[InformationRequest]:
+def _information_requests(user, action: str) -> QuerySet[InformationRequest]:
     qs = InformationRequest.objects.select_related("enquiry", "enquiry__child", "partner", "requested_by")
     if refusal(user):
         return qs.none()
     q = request_filter(user, action)
     return qs if q is None else qs.filter(q)
+
+
+def information_requests(user, action: str = VIEW_REQUEST) -> QuerySet[InformationRequest]:
+    """The requests `user` may take `action` on. Rows loaded from it are recorded as read."""
+    return audit.track(_information_requests(user, action), "request", _describe_request)
 
 
 def search_enquiries(user, text: str) -> QuerySet[Enquiry]:
@@ -456,7 +483,8 @@ def with_outcome(visible: QuerySet[Enquiry]) -> QuerySet[Enquiry]:
 # --- One object ---------------------------------------------------------------------------------
 
 def enquiry(user, reference: str) -> Enquiry:
-    found = enquiries(user).filter(reference=reference).first()
+    """One enquiry the user may see (its parts are read, and recorded, through `case_record`)."""
+    found = _enquiries(user, VIEW_ENQUIRY).filter(reference=reference).first()
     if found is None:
         exists = Enquiry.objects.filter(reference=reference).exists()
         if exists:
@@ -469,7 +497,11 @@ def enquiry(user, reference: str) -> Enquiry:
 
 
 def information_request(user, pk: int) -> InformationRequest:
-    found = information_requests(user).filter(pk=pk).first()
+    found = _information_requests(user, VIEW_REQUEST).filter(pk=pk).first()
+    if found is not None:
+        # A request is read with its enquiry's child and concern (sharing/api.py request_out).
+        audit.note_read("request", f"{found.enquiry.reference}/{found.pk}", [found.enquiry.child_id],
+                        ("request", CHILD, CONCERN))
     if found is None:
         existing = InformationRequest.objects.filter(pk=pk).select_related("enquiry").first()
         reason = decide(user, VIEW_REQUEST, existing).reason if existing else "no such request"
@@ -539,6 +571,9 @@ def case_record(user, enquiry_obj: Enquiry, agreement=None) -> CaseRecord:
                                        .order_by("partner__name"))
     record.contributions = contribution_views(user, enquiry_obj, agreement)
     record.actions = available_actions(user, enquiry_obj)
+    people = [enquiry_obj.child_id] if CHILD in readable else []
+    people += [r.person_id for r in record.relationships]
+    audit.note_read("enquiry", enquiry_obj.reference, people, readable)
     return record
 
 
@@ -674,4 +709,7 @@ def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_super
                 )
             )
         views.append(view)
+    if views:
+        audit.note_read("contribution", ",".join(str(v.id) for v in views), [enquiry_obj.child_id],
+                        (CONTRIBUTIONS,) + (("sealed marker",) if any(v.sealed for v in views) else ()))
     return views

@@ -21,7 +21,7 @@ import pytest
 from django.db import transaction
 
 from mash.access.declare import policy_of
-from mash.access.models import AccessDenial
+from mash.audit.models import AuditEvent, Kind
 from mash.access.tests.test_url_walk import all_patterns
 from mash.accounts.models import Role
 from mash.cases import services as cases
@@ -197,13 +197,13 @@ def test_role_by_endpoint_matrix(client, hub):
                     client.logout()
                 else:
                     client.force_login(hub[subject])
-                denials = AccessDenial.objects.count()
+                denials = AuditEvent.objects.filter(kind=Kind.DENIAL).count()
                 response = _observe(client, method, key, hub, subject)
                 got = _code(response, key, hub)
                 if got != want:
                     mismatches.append(f"{method} /{key} as {subject}: expected {want}, got {got} "
                                       f"({response.status_code})")
-                elif want in "HF" and AccessDenial.objects.count() <= denials:
+                elif want in "HF" and AuditEvent.objects.filter(kind=Kind.DENIAL).count() <= denials:
                     mismatches.append(f"{method} /{key} as {subject}: refused but no denial recorded")
                 transaction.set_rollback(True)
     assert mismatches == [], "\n" + "\n".join(mismatches)

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from mash.access import policy
-from mash.access.models import AccessDenial
+from mash.audit.models import AuditEvent, Kind
 from mash.accounts.models import Role
 from mash.cases import services as cases
 from mash.cases.models import Enquiry, EnquiryEvent
@@ -141,16 +141,18 @@ def test_outside_need_to_know_is_not_found_and_recorded(answered, make_user):
         policy.enquiry(outsider, answered.reference)
     with pytest.raises(NotFound):
         policy.enquiry(outsider, "MASH-2026-999999")
-    denials = list(AccessDenial.objects.filter(user=outsider).order_by("id"))
-    assert [(d.object_ref, d.exists) for d in denials] == [(answered.reference, True), ("MASH-2026-999999", False)]
-    assert denials[0].partner == "g4s-sarc" and denials[0].role == "mash_worker"
-    assert "no need to know" in denials[0].reason and "no such enquiry" in denials[1].reason
+    denials = list(AuditEvent.objects.filter(actor_id=outsider.pk, kind=Kind.DENIAL).order_by("id"))
+    assert [(d.object_ref, d.detail.endswith("(exists)")) for d in denials] == [
+        (answered.reference, True), ("MASH-2026-999999", False)]
+    assert denials[0].organisation == "g4s-sarc" and denials[0].role == "mash_worker"
+    assert "no need to know" in denials[0].detail and "no such enquiry" in denials[1].detail
 
 
 def test_a_worker_who_may_see_but_not_act_is_refused_and_recorded(answered, police_worker):
     with pytest.raises(PermissionDenied, match="only a MASH manager"):
         cases.rate(answered, by=police_worker, rating="red", rationale="x")
-    assert AccessDenial.objects.filter(user=police_worker, action=policy.RATE, exists=True).count() == 1
+    assert AuditEvent.objects.filter(actor_id=police_worker.pk, kind=Kind.DENIAL, action=policy.RATE,
+                                     detail__endswith="(exists)").count() == 1
 
 
 def test_only_the_originating_agency_unseals_and_it_is_recorded(answered, manager, police_worker,

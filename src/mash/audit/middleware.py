@@ -1,0 +1,51 @@
+"""Every request's reads of case data become one audit event before the response leaves.
+
+If that event cannot be written the response is withheld and the user told why (fail closed)."""
+
+import logging
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
+
+from mash.access.declare import policy_of
+
+from . import services
+
+log = logging.getLogger(__name__)
+
+REFUSED = ("The audit log could not record this, so it is not shown. Try again in a moment; "
+           "if it keeps happening, tell your system administrator.")
+
+
+def audit_middleware(get_response):
+    def middleware(request):
+        token = services.begin_request(request)
+        try:
+            ctx = services.current()
+            try:
+                match = resolve(request.path_info)
+                ctx.purpose = (policy_of(match.func) or match.view_name or "")[:120]
+            except Resolver404:
+                pass
+            response = get_response(request)
+            try:
+                written = services.flush_request(ctx)
+            except Exception:
+                log.exception("audit: the reads of %s could not be recorded; response withheld", request.path)
+                return _refused(request)
+            if (written is not None or ctx.recorded) and getattr(settings, "MASH_AUDIT_SEAL_INLINE", True):
+                services._seal_quietly()
+            return response
+        finally:
+            services.end_request(token)
+
+    return middleware
+
+
+def _refused(request) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return HttpResponse(b'{"detail": "%s"}' % REFUSED.encode(), status=503, content_type="application/json")
+    body = render_to_string("503.html", {"message": REFUSED}, request=request)
+    return HttpResponse(body, status=503)
