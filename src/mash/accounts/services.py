@@ -3,6 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
+from mash.audit import services as audit
+from mash.audit.models import Kind as AuditKind
 from mash.core.errors import NotFound, ValidationFailed
 
 from .models import ApiToken, Role, User
@@ -23,6 +25,8 @@ def create_user(*, username: str, role: str, password: str | None, first_name: s
     user.full_clean()
     with transaction.atomic():
         user.save()
+        audit.record(AuditKind.ADMIN, "user.create", object_type="user", object_ref=username,
+                     detail=f"role {role}" + (f", agency {partner.slug}" if partner else ""))
     return user
 
 
@@ -33,6 +37,8 @@ def create_token(user: User, name: str = "") -> tuple[ApiToken, str]:
         raise ValidationFailed(f"User '{user.username}' is inactive", field="user")
     raw = ApiToken.generate()
     token = ApiToken.objects.create(user=user, name=name, key_prefix=raw[:12], key_hash=ApiToken.hash(raw))
+    audit.record(AuditKind.ADMIN, "token.create", object_type="apitoken", object_ref=token.key_prefix,
+                 detail=f"for {user.username}")
     return token, raw
 
 
@@ -60,4 +66,6 @@ def revoke_token(prefix: str) -> ApiToken:
         raise NotFound(f"No active token starts with '{prefix}'")
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
+    audit.record(AuditKind.ADMIN, "token.revoke", object_type="apitoken", object_ref=token.key_prefix,
+                 detail=f"of {token.user.username}")
     return token

@@ -6,6 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from mash.access import policy
+from mash.audit import services as audit
+from mash.audit.models import Kind as AuditKind
 from mash.accounts.models import Role, User
 from mash.core.errors import ValidationFailed
 from mash.core.vocabulary import ConcernCategory, IntakeConsent, Outcome, RagRating, RecipientType, ReporterType
@@ -32,12 +34,29 @@ def _choice(errors: dict, name: str, value, choices, label: str):
         errors.setdefault(name, []).append(f"Choose {label}")
 
 
+# The parts of the enquiry each step changes, for the audit log; and the steps whose note is a code
+# (a rating, an outcome, agencies' ids), which the log may repeat. Other notes are free text and stay
+# on the enquiry, out of the log that auditors read.
+CHANGES = {"rate": ["rag", "ratings"], "request_information": ["requests"], "mark_ready": ["state"],
+           "decide": ["decision", "outcome"], "amend_decision": ["decision", "outcome"], "close": ["state"],
+           "assign": ["team"], "end_assignment": ["team"], "contribute": ["contributions"],
+           "unseal": ["contributions"]}
+CODED_NOTES = {"rate", "decide", "request_information", "contribute", "unseal"}
+
+
 def transition(enquiry: Enquiry, action: str, by, note: str = "") -> Enquiry:
-    """Move the enquiry on, holding its row so two people cannot both move it. Call inside atomic()."""
+    """Move the enquiry on, holding its row so two people cannot both move it. Call inside atomic().
+
+    The step is recorded in the enquiry's history and, in the same transaction, in the audit log."""
     locked = Enquiry.objects.select_for_update().get(pk=enquiry.pk)
     to_state = next_state(locked.state, action)
     EnquiryEvent.objects.create(enquiry=locked, action=action, from_state=locked.state, to_state=to_state,
                                 by=by, note=note)
+    # An agency's answer discloses its information to the MASH.
+    audit.record(AuditKind.DISCLOSURE if action == "contribute" else AuditKind.WRITE, f"enquiry.{action}",
+                 actor=by, object_type="enquiry", object_ref=locked.reference, people=[locked.child_id],
+                 fields=CHANGES.get(action, ()),
+                 detail=f"{locked.state} -> {to_state}" + (f"; {note}" if note and action in CODED_NOTES else ""))
     if to_state != locked.state:
         locked.state = to_state
         locked.save(update_fields=["state"])
@@ -123,6 +142,9 @@ def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, c
         enquiry.save(update_fields=["reference"])
         EnquiryEvent.objects.create(enquiry=enquiry, action="record_contact", from_state="",
                                     to_state=enquiry.state, by=by)
+        audit.record(AuditKind.WRITE, "contact.record", actor=by, object_type="enquiry",
+                     object_ref=enquiry.reference, people=[child_person.pk] + [p.pk for p, *_ in related],
+                     fields=["child", "household", "concern", "reporter"], detail=f"reporter: {reporter_type}")
     return enquiry
 
 

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from django.db import transaction
 
+from mash.audit import services as audit
+from mash.audit.models import Kind as AuditKind
 from mash.core.errors import DomainError
 
 from .isa import Agreement, IsaInvalid, parse
@@ -64,6 +66,8 @@ def load_text(text: str, *, loaded_by=None) -> tuple[IsaVersion, bool]:
         source_sha256=digest,
         loaded_by=loaded_by,
     )
+    audit.record(AuditKind.ADMIN, "isa.load", actor=loaded_by, object_type="isaversion", object_ref=doc.version,
+                 detail=f"sha256 {digest}")
     return version, True
 
 

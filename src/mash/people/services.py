@@ -3,6 +3,8 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from mash.audit import services as audit
+from mash.audit.models import Kind as AuditKind
 from mash.core.errors import ValidationFailed
 from mash.core.history import amend
 
@@ -47,6 +49,12 @@ def amend_person(person: Person, changes: dict, *, reason: str, by):
     if unknown:
         raise ValidationFailed({k: ["cannot be amended"] for k in sorted(unknown)})
     try:
-        return amend(person, changes, reason=reason, by=by)
+        with transaction.atomic():
+            revision = amend(person, changes, reason=reason, by=by)
+            if revision is not None:
+                audit.record(AuditKind.WRITE, "person.amend", actor=by, object_type="person",
+                             object_ref=str(person.pk), people=[person.pk], fields=revision.changed_fields,
+                             detail=f"revision {revision.number}")
+            return revision
     except ValidationError as exc:
         raise ValidationFailed(exc.message_dict) from None
