@@ -10,4 +10,5 @@ urlpatterns = [
     path("enquiries/", include("mash.cases.urls")),
     path("requests/", include("mash.sharing.urls")),
     path("isa/", include("mash.partners.urls")),
+    path("audit/", include("mash.audit.urls")),
 ]

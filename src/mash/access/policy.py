@@ -59,6 +59,14 @@ VIEW_REQUEST = "request.view"
 ANSWER_REQUEST = "request.answer"
 UNSEAL = "contribution.unseal"
 READ_FIELD = "enquiry.read_field"
+# The audit log's pages: who has seen a person's record (the MASH managers and the data protection
+# officer), and what one user did (auditors and the data protection officer).
+VIEW_PERSON_TRAIL = "audit.person_trail"
+VIEW_USER_ACTIVITY = "audit.user_activity"
+AUDIT_ROLES = {
+    VIEW_PERSON_TRAIL: frozenset({Role.MASH_MANAGER, Role.DPO}),
+    VIEW_USER_ACTIVITY: frozenset({Role.AUDITOR, Role.DPO}),
+}
 
 # The enquiry state machine's actions, and the access action that guards each.
 # ("contribute" and "unseal" are guarded per request, by ANSWER_REQUEST and UNSEAL.)
@@ -713,3 +721,59 @@ def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_super
         audit.note_read("contribution", ",".join(str(v.id) for v in views), [enquiry_obj.child_id],
                         (CONTRIBUTIONS,) + (("sealed marker",) if any(v.sealed for v in views) else ()))
     return views
+
+
+# --- The audit log's pages ----------------------------------------------------------------------
+
+def may_read_audit(user, action: str) -> bool:
+    return not refusal(user) and user.role in AUDIT_ROLES[action]
+
+
+def _audit_reader(user, action: str, object_type: str, ref) -> None:
+    if not may_read_audit(user, action):
+        reason = refusal(user) or f"only {', '.join(sorted(r.label for r in AUDIT_ROLES[action]))} may see this"
+        record_denial(user, action, object_type, ref, False, reason)
+        raise NotFound()
+
+
+def person_for_trail(user, person_id: int):
+    """The person whose record's audit trail `user` asks for; recorded as a read of their record."""
+    from mash.people.models import Person
+
+    _audit_reader(user, VIEW_PERSON_TRAIL, "person", person_id)
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        record_denial(user, VIEW_PERSON_TRAIL, "person", person_id, False, "no such person")
+        raise NotFound()
+    audit.note_read("audit trail of person", str(person.pk), [person.pk], ("audit trail",))
+    return person
+
+
+def child_for_trail(user, reference: str):
+    """The child of an enquiry, found by its reference, for the audit trail."""
+    _audit_reader(user, VIEW_PERSON_TRAIL, "enquiry", reference)
+    found = Enquiry.objects.filter(reference=(reference or "").strip().upper()).values_list("child_id", flat=True)
+    child_id = found.first()
+    if child_id is None:
+        record_denial(user, VIEW_PERSON_TRAIL, "enquiry", reference, False, "no such enquiry")
+        raise NotFound()
+    return child_id
+
+
+def actor_for_activity(user, actor_id: int):
+    """The user whose activity `user` asks for (a User, or None for someone known only to the log)."""
+    from mash.accounts.models import User
+    from mash.audit.models import AuditEvent
+
+    _audit_reader(user, VIEW_USER_ACTIVITY, "user", actor_id)
+    actor = User.objects.select_related("partner").filter(pk=actor_id).first()
+    if actor is None and not AuditEvent.objects.filter(actor_id=actor_id).exists():
+        record_denial(user, VIEW_USER_ACTIVITY, "user", actor_id, False, "no such user")
+        raise NotFound()
+    audit.note_read("activity of user", str(actor_id), (), ("audit trail",))
+    return actor
+
+
+def activity_list(user):
+    _audit_reader(user, VIEW_USER_ACTIVITY, "user", "*")
+    audit.note_read("activity of users", "all", (), ("audit summary",))

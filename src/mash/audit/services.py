@@ -188,7 +188,14 @@ def track(qs: QuerySet, object_type: str, describe: Callable) -> QuerySet:
                         ref, people, enquiry_id = describe(obj)
                         note_read(object_type, ref, people, ("summary",), enquiry_id)
 
-        cls = type(f"Tracked{base.__name__}", (base,), {"_fetch_all": _fetch_all})
+        def iterator(self, chunk_size=None, _super=base.iterator):
+            for obj in _super(self, chunk_size=chunk_size):
+                if isinstance(obj, self.model):
+                    ref, people, enquiry_id = describe(obj)
+                    note_read(object_type, ref, people, ("summary",), enquiry_id)
+                yield obj
+
+        cls = type(f"Tracked{base.__name__}", (base,), {"_fetch_all": _fetch_all, "iterator": iterator})
         _tracked_classes[key] = cls
     clone = qs.all()
     clone.__class__ = cls

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from mash.access import policy
 from mash.access.declare import policy as declare
 from mash.accounts.models import Role, User
+from mash.audit import services as audit
 from mash.core.errors import DomainError, ValidationFailed
 from mash.core.web import (INVALID, apply_domain_error, lawful_basis_labels, single_form_resolver, split_key,
                            time_left, translate_errors)
@@ -94,6 +95,7 @@ def export(request):
         visible = visible.filter(state__in=OPEN_STATES)
     rows = policy.with_outcome(visible).order_by("-created_at", "-id")
     outcomes = dict(Outcome.choices)
+    audit.mark_export()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="mash-enquiries-{timezone.localdate():%Y-%m-%d}.csv"'
     response["Cache-Control"] = "no-store"
@@ -257,6 +259,7 @@ def _render_detail(request, enquiry, forms=None, status=200):
         "forms": forms,
         "bound_forms": [f for f in forms.values() if f.is_bound],
         "state_labels": dict(EnquiryState.choices),
+        "may_see_trail": policy.may_read_audit(user, policy.VIEW_PERSON_TRAIL),
     }
     return render(request, "cases/detail.html", context, status=status)
 

@@ -19,9 +19,11 @@ logout = declare("public")(auth_views.LogoutView.as_view())
 COMING = {
     Role.RECEIVING_PROFESSIONAL: "Cases handed to your team after a MASH decision will be listed here, with "
                                  "the information the Information Sharing Agreement lets the MASH pass on to you.",
-    Role.DPO: "Reports on what was shared, by whom and under which clause of the Information Sharing "
-              "Agreement, and the retention of each record, will be here.",
-    Role.AUDITOR: "A read-only record of who did what on each enquiry, for audit, will be here.",
+    Role.DPO: "From the audit log you can see who has seen a child's record, and what each user did. "
+              "Reports on what was shared under which clause of the Information Sharing Agreement, and the "
+              "retention of each record, will be here.",
+    Role.AUDITOR: "The audit log records who read, changed, shared or exported what, and every refusal. "
+                  "You can see each user's activity and download it.",
     Role.SYSADMIN: "Users, partner agencies and loaded versions of the Information Sharing Agreement are "
                    "managed in the admin site.",
 }

@@ -56,6 +56,15 @@ MATRIX = {
     ("GET", "requests/{req}/"):                                    "L  O  O  O  H  H  H  H  H  H",
     ("POST", "requests/{req}/"):                                   "L  F  F  O  H  H  H  H  H  H",
     ("POST", "requests/{req}/unseal/"):                            "L  F  F  O  H  H  H  H  H  H",
+    # The audit log's pages: who has seen a child's record (managers, the DPO); a user's activity
+    # (auditors, the DPO). {person} is the enquiry's child, {actor} the police worker.
+    ("GET", "audit/people/"):                                      "L  O  H  H  H  H  H  O  H  H",
+    ("GET", "audit/people/?reference={ref}"):                      "L  O  H  H  H  H  H  O  H  H",
+    ("GET", "audit/people/{person}/"):                             "L  O  H  H  H  H  H  O  H  H",
+    ("GET", "audit/people/{person}/export.csv"):                   "L  O  H  H  H  H  H  O  H  H",
+    ("GET", "audit/users/"):                                       "L  H  H  H  H  H  H  O  H  O",
+    ("GET", "audit/users/{actor}/"):                               "L  H  H  H  H  H  H  O  H  O",
+    ("GET", "audit/users/{actor}/export.csv"):                     "L  H  H  H  H  H  H  O  H  O",
     # JSON API
     ("GET", "api/v1/openapi.json"):                                "O  O  O  O  O  O  O  O  O  O",
     ("GET", "api/v1/docs"):                                        "O  O  O  O  O  O  O  O  O  O",
@@ -106,7 +115,9 @@ BODIES = {
 
 
 def route_key(route: str) -> str:
-    return re.sub(r"<(?:\w+:)?(reference)>", "{ref}", re.sub(r"<(?:\w+:)?(pk|request_id)>", "{req}", route))
+    route = re.sub(r"<(?:\w+:)?(pk|request_id)>", "{req}", route)
+    route = re.sub(r"<(?:\w+:)?person_id>", "{person}", re.sub(r"<(?:\w+:)?user_id>", "{actor}", route))
+    return re.sub(r"<(?:\w+:)?(reference)>", "{ref}", route)
 
 
 @pytest.fixture
@@ -136,7 +147,8 @@ def hub(make_user, manager):
 
 def _fill(path: str, hub) -> str:
     return "/" + path.replace("{ref}", hub["enquiry"].reference).replace("{req}", str(hub["request"].pk)) \
-        .replace("{child}", hub["enquiry"].child.last_name)
+        .replace("{child}", hub["enquiry"].child.last_name).replace("{person}", str(hub["enquiry"].child_id)) \
+        .replace("{actor}", str(hub["police"].pk))
 
 
 def _observe(client, method, key, hub, subject):
@@ -161,7 +173,7 @@ def _code(response, key, hub) -> str:
     if status == 403:
         return "F"
     if key.endswith(("enquiries/", "enquiries/?show=all", "enquiries/?q={child}", "api/v1/enquiries",
-                     "api/v1/enquiries?q={child}")) or "export.csv" in key:
+                     "api/v1/enquiries?q={child}")) or key.startswith("enquiries/export.csv"):
         present = hub["enquiry"].reference.encode() in response.content
         return "O" if status == 200 and present else "E" if status == 200 else f"?{status}"
     if key in ("requests/", "api/v1/information-requests"):
@@ -170,9 +182,41 @@ def _code(response, key, hub) -> str:
         content = response.content if not key.startswith("api/") else json.dumps(response.json()).encode()
         return "O" if status == 200 and marker in content else "E" if status == 200 else f"?{status}"
     # Through the gate: success, or a refusal that is about the input or the state, not the user.
+    if key == "audit/people/?reference={ref}":
+        return "O" if status == 302 else f"?{status}"
     if status in (200, 201, 302, 400, 409, 422):
         return "O"
     return f"?{status}"
+
+
+def _policy_of_key(key: str) -> str:
+    for route, ns, p in all_patterns():
+        if ns != "admin" and route_key(route) == key.split("?")[0]:
+            return policy_of(p.callback)
+    raise AssertionError(f"no route for {key}")
+
+
+READS = {"case:enquiry.view", "case:request.view", "audit:audit.person_trail", "audit:audit.user_activity"}
+
+
+def _missing_audit(method, key, hub, subject, response, last_event) -> str | None:
+    """What the audit log should hold after a request the gate let through, if it does not."""
+    new = AuditEvent.objects.filter(id__gt=last_event)
+    child = hub["enquiry"].child_id
+    name = _policy_of_key(key)
+    if method == "GET" and name in READS and response.status_code == 200 and key != "audit/people/":
+        kind = Kind.EXPORT if "export.csv" in key else Kind.READ
+        events = [e for e in new if e.kind == kind and e.actor_id == hub[subject].pk]
+        if not events:
+            return f"read case data ({name}) but no {kind} event was recorded"
+        if name.startswith("case:") and not any(child in e.people for e in events):
+            return f"the {kind} event does not name the child it read about"
+        if "people" in key and not any(child in e.people for e in events):
+            return "viewing the child's audit trail is not in the child's audit trail"
+    if method == "POST" and response.status_code in (200, 201, 302):
+        if not new.filter(kind__in=[Kind.WRITE, Kind.DISCLOSURE], actor_id=hub[subject].pk).exists():
+            return "changed case data but no write was recorded"
+    return None
 
 
 def test_the_table_covers_every_route():
@@ -198,6 +242,7 @@ def test_role_by_endpoint_matrix(client, hub):
                 else:
                     client.force_login(hub[subject])
                 denials = AuditEvent.objects.filter(kind=Kind.DENIAL).count()
+                last_event = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
                 response = _observe(client, method, key, hub, subject)
                 got = _code(response, key, hub)
                 if got != want:
@@ -205,6 +250,10 @@ def test_role_by_endpoint_matrix(client, hub):
                                       f"({response.status_code})")
                 elif want in "HF" and AuditEvent.objects.filter(kind=Kind.DENIAL).count() <= denials:
                     mismatches.append(f"{method} /{key} as {subject}: refused but no denial recorded")
+                elif want == "O":
+                    missing = _missing_audit(method, key, hub, subject, response, last_event)
+                    if missing:
+                        mismatches.append(f"{method} /{key} as {subject}: {missing}")
                 transaction.set_rollback(True)
     assert mismatches == [], "\n" + "\n".join(mismatches)
 

@@ -1,0 +1,151 @@
+"""The audit log's pages: who has seen a person's record, what one user did, and CSV of both.
+
+Who may see each page is decided by mash.access.policy (person_for_trail, actor_for_activity);
+each page is itself a read the log records, and each CSV an export.
+"""
+
+import csv
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from mash.access import policy
+from mash.access.declare import policy as declare
+from mash.core.web import translate_errors
+
+from . import services
+from .models import Kind
+
+COLUMNS = ["Event", "When (UTC)", "Who", "Role", "Organisation", "From", "What", "Action", "Result", "Object",
+           "References", "Parts", "Purpose", "Detail"]
+
+
+def _period(request) -> tuple[dt.date | None, dt.date | None, list[str]]:
+    errors, dates = [], []
+    for name, label in (("since", "From"), ("until", "To")):
+        raw = (request.GET.get(name) or "").strip()
+        if not raw:
+            dates.append(None)
+            continue
+        try:
+            dates.append(dt.date.fromisoformat(raw))
+        except ValueError:
+            errors.append(f"{label}: enter a date as YYYY-MM-DD, for example {timezone.localdate():%Y-%m-%d}")
+            dates.append(None)
+    return dates[0], dates[1], errors
+
+
+def _page(request, qs):
+    return Paginator(qs, 100).get_page(request.GET.get("page"))
+
+
+def _csv(events, filename: str) -> HttpResponse:
+    services.mark_export()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    writer = csv.writer(response)
+    writer.writerow(COLUMNS)
+    kinds = dict(Kind.choices)
+    for e in events.iterator(chunk_size=1000):
+        writer.writerow([_cell(str(v)) for v in (
+            e.id, f"{e.at.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M:%S}", e.actor, e.role, e.organisation, e.ip,
+            kinds.get(e.kind, e.kind), e.action, e.result, e.object_type, e.object_ref, " ".join(e.fields or []),
+            e.purpose, e.detail)])
+    return response
+
+
+def _cell(value: str) -> str:
+    # A cell a spreadsheet would run as a formula is written as text.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@declare("audit:" + policy.VIEW_PERSON_TRAIL)
+@login_required
+@require_safe
+@translate_errors
+def find_person(request):
+    """Find a child's record by enquiry reference, to see who has seen it."""
+    reference = (request.GET.get("reference") or "").strip()
+    error = ""
+    if reference:
+        try:
+            return redirect("audit:person", person_id=policy.child_for_trail(request.user, reference))
+        except policy.NotFound:
+            error = f"No enquiry has the reference {reference}"
+    elif not policy.may_read_audit(request.user, policy.VIEW_PERSON_TRAIL):
+        policy.person_for_trail(request.user, 0)  # refuses, and records the refusal
+    return render(request, "audit/find_person.html", {"reference": reference, "error": error},
+                  status=404 if error else 200)
+
+
+@declare("audit:" + policy.VIEW_PERSON_TRAIL)
+@login_required
+@require_safe
+@translate_errors
+def person(request, person_id: int):
+    """Who has seen (or changed, or shared) this person's record, newest first."""
+    subject = policy.person_for_trail(request.user, person_id)
+    since, until, errors = _period(request)
+    events = services.in_period(services.events_about(subject.pk), since, until)
+    return render(request, "audit/person.html", {
+        "subject": subject, "page": _page(request, events), "since": request.GET.get("since", ""),
+        "until": request.GET.get("until", ""), "errors": errors, "kinds": dict(Kind.choices)})
+
+
+@declare("audit:" + policy.VIEW_PERSON_TRAIL)
+@login_required
+@require_safe
+@translate_errors
+def person_csv(request, person_id: int):
+    subject = policy.person_for_trail(request.user, person_id)
+    since, until, _ = _period(request)
+    events = services.in_period(services.events_about(subject.pk), since, until)
+    return _csv(events, f"audit-person-{subject.pk}-{timezone.localdate():%Y-%m-%d}.csv")
+
+
+@declare("audit:" + policy.VIEW_USER_ACTIVITY)
+@login_required
+@require_safe
+@translate_errors
+def users(request):
+    """Everyone who has done anything, with how much and when last."""
+    policy.activity_list(request.user)
+    since, until, errors = _period(request)
+    rows = services.activity_by_actor(since, until)
+    return render(request, "audit/users.html", {
+        "page": _page(request, rows), "since": request.GET.get("since", ""), "until": request.GET.get("until", ""),
+        "errors": errors, "status": services.status()})
+
+
+@declare("audit:" + policy.VIEW_USER_ACTIVITY)
+@login_required
+@require_safe
+@translate_errors
+def user(request, user_id: int):
+    """One user's activity, newest first."""
+    actor = policy.actor_for_activity(request.user, user_id)
+    since, until, errors = _period(request)
+    kind = request.GET.get("kind", "")
+    events = services.in_period(services.events_by(user_id), since, until)
+    if kind in Kind.values:
+        events = events.filter(kind=kind)
+    return render(request, "audit/user.html", {
+        "actor": actor, "actor_id": user_id, "page": _page(request, events), "since": request.GET.get("since", ""),
+        "until": request.GET.get("until", ""), "kind": kind, "errors": errors, "kinds": Kind.choices})
+
+
+@declare("audit:" + policy.VIEW_USER_ACTIVITY)
+@login_required
+@require_safe
+@translate_errors
+def user_csv(request, user_id: int):
+    policy.actor_for_activity(request.user, user_id)
+    since, until, _ = _period(request)
+    events = services.in_period(services.events_by(user_id), since, until)
+    return _csv(events, f"audit-user-{user_id}-{timezone.localdate():%Y-%m-%d}.csv")
