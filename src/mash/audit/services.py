@@ -374,14 +374,15 @@ class Report:
     ok: bool = True
     problems: list[str] = field(default_factory=list)
     first_bad_event: int | None = None
+    first_bad_position: int | None = None
     sealed: int = 0
     pending: int = 0
     checkpoints: int = 0
     seconds: float = 0.0
 
-    def fail(self, message: str, event_id: int | None = None) -> None:
-        if self.ok and event_id is not None:
-            self.first_bad_event = event_id
+    def fail(self, message: str, event_id: int | None = None, position: int | None = None) -> None:
+        if self.ok:
+            self.first_bad_event, self.first_bad_position = event_id, position
         self.ok = False
         self.problems.append(message)
 
@@ -405,6 +406,7 @@ def verify(public_key_text: str | None = None, outside_checkpoints: list[dict] |
     due = sorted(checkpoints)
     head, frontier, expected = chain.GENESIS, chain.Frontier(), 1
     last_position, last_event = 0, None
+    since_checkpoint = None  # (position, event id) of the first event after the last checkpoint passed
     while True:
         seals = list(Seal.objects.filter(position__gt=last_position).order_by("position")
                      .values_list("position", "event_id", "leaf", "chain")[:batch])
@@ -419,35 +421,37 @@ def verify(public_key_text: str | None = None, outside_checkpoints: list[dict] |
             event = events.get(event_id)
             if position != expected:
                 report.fail(f"event #{event_id}: found at position {position} where position {expected} was due; "
-                            f"the log around it was cut, or rows were inserted or reordered", event_id)
+                            f"events were removed before it, or rows inserted or reordered", event_id, expected)
                 return _done(report, started)
             if event is None:
-                report.fail(f"event #{event_id} (position {position}) has been deleted", event_id)
+                report.fail(f"event #{event_id} (position {position}) has been deleted", event_id, position)
                 return _done(report, started)
             leaf = chain.leaf_hash(chain.canonical(event.canonical_values()))
             if leaf.hex() != leaf_hex:
-                report.fail(f"event #{event_id} (position {position}) was altered after it was sealed", event_id)
+                report.fail(f"event #{event_id} (position {position}) does not match its seal: it was altered, "
+                            f"or moved here from elsewhere in the log", event_id, position)
                 return _done(report, started)
             head = chain.chain_hash(head, position, leaf)
             if head.hex() != chain_hex:
                 report.fail(f"event #{event_id} (position {position}): the chain breaks here; an event before it "
-                            f"was removed, inserted or reordered, or its seal was rewritten", event_id)
+                            f"was removed, inserted or reordered, or its seal was rewritten", event_id, position)
                 return _done(report, started)
             if indexed.get(event_id, set()) != set(event.people or []):
-                report.fail(f"event #{event_id}: its index of people was altered", event_id)
+                report.fail(f"event #{event_id}: its index of people was altered", event_id, position)
                 return _done(report, started)
             frontier.add(leaf)
+            since_checkpoint = since_checkpoint or (position, event_id)
             while due and due[0] == position:
-                _check_checkpoint(report, public, checkpoints[due.pop(0)], frontier, head, event_id)
-                if not report.ok:
+                if not _check_checkpoint(report, public, checkpoints[due.pop(0)], frontier, head, since_checkpoint):
                     return _done(report, started)
+                since_checkpoint = None
             expected, last_position, last_event = position + 1, position, event_id
     report.sealed = last_position
     for count in due:
         cp = checkpoints[count]
         report.fail(f"the log was truncated: a checkpoint signed at {cp['at']} counts {count} events, only "
                     f"{last_position} remain; the first missing is position {last_position + 1}"
-                    + (f", after event #{last_event}" if last_event else ""), (last_event or 0) + 1)
+                    + (f", after event #{last_event}" if last_event else ""), None, last_position + 1)
         break
     cursor = SealCursor.objects.first()
     behind = AuditEvent.objects.filter(seal__isnull=True)
@@ -460,18 +464,24 @@ def verify(public_key_text: str | None = None, outside_checkpoints: list[dict] |
     return _done(report, started)
 
 
-def _check_checkpoint(report: Report, public, cp: dict, frontier: chain.Frontier, head: bytes, event_id: int):
+def _check_checkpoint(report: Report, public, cp: dict, frontier: chain.Frontier, head: bytes,
+                      since: tuple[int, int]) -> bool:
+    """`since`: the first event after the previous checkpoint, where a rewritten stretch can begin."""
     root = frontier.root()
+    position, event_id = since
     if cp["root"] != root.hex() or cp["chain_head"] != head.hex():
-        report.fail(f"checkpoint of {cp['count']} events does not match the log up to event #{event_id}", event_id)
-        return
+        report.fail(f"the log from event #{event_id} (position {position}) to position {cp['count']} does not match "
+                    f"the checkpoint signed at {cp['at']}: events in it were rewritten, inserted or removed and the "
+                    f"chain recomputed", event_id, position)
+        return False
     at = dt.datetime.strptime(cp["at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
     message = chain.checkpoint_message(cp["count"], root, head, at)
     if not chain.signature_valid(public, message, cp["signature"]):
         report.fail(f"checkpoint of {cp['count']} events: the signature does not verify with key "
-                    f"{chain.key_id(public)}", event_id)
-        return
+                    f"{chain.key_id(public)}", event_id, position)
+        return False
     report.checkpoints += 1
+    return True
 
 
 def _done(report: Report, started: float) -> Report:

@@ -62,7 +62,10 @@ class Command(BaseCommand):
         for problem in report.problems:
             self.stderr.write(f"TAMPERED: {problem}")
         if report.first_bad_event is not None:
-            self.stderr.write(f"first bad event: #{report.first_bad_event}")
+            self.stderr.write(f"first bad event: #{report.first_bad_event}"
+                              + (f" (position {report.first_bad_position})" if report.first_bad_position else ""))
+        elif report.first_bad_position is not None:
+            self.stderr.write(f"first bad event: the one at position {report.first_bad_position}, now missing")
         raise SystemExit(1)
 
     def _seal(self, sweep=False, **options):
