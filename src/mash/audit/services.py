@@ -99,7 +99,8 @@ def record(kind: str, action: str, *, actor=None, result: str = Result.OK, objec
     if username and not values["actor"]:
         values["actor"] = username[:150]
     people = sorted({int(p) for p in people if p is not None})
-    with transaction.atomic():
+    # No savepoint: inside a caller's transaction, a failure here fails the whole change.
+    with transaction.atomic(savepoint=False):
         event = AuditEvent.objects.create(
             kind=kind, action=action[:80], result=result, ip=ctx.ip if ctx else "",
             request_id=ctx.request_id if ctx else "", object_type=object_type[:40],

@@ -1,0 +1,262 @@
+#!/usr/bin/env python
+"""Audit appends on PostgreSQL: the log as src/ has it against one locked head row, in the same run.
+
+The log as built (mash.audit): a request's transaction only INSERTs its event (and the event's
+person index rows); the sealer hashes events into the chain afterwards, holding a lock no request
+waits for. The design it replaced on paper, "one head row": each append locks the chain's head row
+(SELECT ... FOR UPDATE), hashes the event onto the head's hash, inserts it and moves the head, so
+every writer in the hub queues on one row.
+
+For 1, 4 and 16 concurrent writers (threads, each with its own connection; each append its own
+transaction, as a request's write is) the script counts appends per second over `--seconds`, with
+the sealer running beside the writers of the log as built (in its own process, sealing every 50 ms). Then it reports how fast the sealer
+seals a backlog and how fast `verify` checks the log, in events per second.
+
+    .venv/bin/python bench/audit_append.py              # 1, 4, 16 writers, 5 s each; verify >= 100,000 events
+    .venv/bin/python bench/audit_append.py --quick      # 1, 4 writers, 2 s each; verify >= 20,000 events
+
+The database is dropped and made again on every run: $MASH_BENCH_AUDIT_POSTGRES_URL, by default
+postgres://postgres@127.0.0.1:5432/mash_bench_audit (its name must contain "bench"). Figures go to
+stdout and to bench/results/audit_append.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/mash_bench_audit"
+
+HEAD_SCHEMA = """
+CREATE TABLE bench_head (id int PRIMARY KEY, count bigint NOT NULL, hash char(64) NOT NULL);
+INSERT INTO bench_head VALUES (1, 0, repeat('0', 64));
+CREATE TABLE bench_head_event (LIKE audit_auditevent INCLUDING DEFAULTS);
+ALTER TABLE bench_head_event ADD COLUMN position bigint NOT NULL, ADD COLUMN chain char(64) NOT NULL;
+CREATE SEQUENCE bench_head_event_id;
+CREATE TABLE bench_head_person (event_id bigint NOT NULL, person_id bigint NOT NULL);
+CREATE INDEX ON bench_head_person (person_id, event_id);
+"""
+
+
+def event_values(n: int) -> dict:
+    return dict(kind="read", action="enquiry.view", result="ok", actor_id=1 + n % 50, actor=f"worker{n % 50}",
+                role="mash_worker", organisation="essex-police", ip="10.0.0.1", request_id=f"{n:032x}",
+                object_type="enquiry", object_ref=f"MASH-2026-{n % 100000:06d}", people=[1 + n % 5000],
+                fields=["child", "concern", "rag"], purpose="case:enquiry.view", detail="")
+
+
+def append_as_built(n: int) -> None:
+    from django.db import transaction
+
+    from mash.audit import services
+    from mash.audit.models import Kind
+
+    v = event_values(n)
+    with transaction.atomic():
+        services.record(Kind.READ, v["action"], object_type=v["object_type"], object_ref=v["object_ref"],
+                        people=v["people"], fields=v["fields"], purpose=v["purpose"], username=v["actor"])
+
+
+def append_head_row(n: int) -> None:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from mash.audit import chain
+
+    v = event_values(n)
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT count, hash FROM bench_head WHERE id = 1 FOR UPDATE")
+        count, head = cur.fetchone()
+        cur.execute("SELECT nextval('bench_head_event_id')")
+        event_id = cur.fetchone()[0]
+        at = timezone.now()
+        values = {**v, "id": event_id, "at": at}
+        leaf = chain.leaf_hash(chain.canonical(values))
+        new_head = chain.chain_hash(bytes.fromhex(head), count + 1, leaf).hex()
+        cur.execute(
+            "INSERT INTO bench_head_event (id, at, kind, action, result, actor_id, actor, role, organisation, ip, "
+            "request_id, object_type, object_ref, people, fields, purpose, detail, position, chain) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [event_id, at, v["kind"], v["action"], v["result"], v["actor_id"], v["actor"], v["role"],
+             v["organisation"], v["ip"], v["request_id"], v["object_type"], v["object_ref"],
+             json.dumps(v["people"]), json.dumps(v["fields"]), v["purpose"], v["detail"], count + 1, new_head])
+        cur.execute("INSERT INTO bench_head_person (event_id, person_id) VALUES (%s, %s)", [event_id, v["people"][0]])
+        cur.execute("UPDATE bench_head SET count = %s, hash = %s WHERE id = 1", [count + 1, new_head])
+
+
+def run_writers(append, writers: int, seconds: float, sealer: bool) -> dict:
+    from django.db import connection
+
+    from mash.audit import services
+
+    counts = [0] * writers
+    latencies: list[list[float]] = [[] for _ in range(writers)]
+    errors: list[str] = []
+    start = threading.Barrier(writers + 1 + (1 if sealer else 0))
+    stop = threading.Event()
+    sealed = [0]
+
+    def writer(i: int):
+        try:
+            start.wait()
+            n = i * 10_000_000
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                append(n)
+                latencies[i].append(time.perf_counter() - t0)
+                n += 1
+                counts[i] += 1
+        except Exception as exc:  # reported, and the run fails
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    def seal_loop():
+        # The sealer is its own process, as `mash audit seal` on a timer (or another worker) would be.
+        try:
+            start.wait()
+            proc = subprocess.run([sys.executable, __file__, "--sealer-for", str(seconds)], capture_output=True,
+                                  text=True, env=os.environ.copy())
+            if proc.returncode:
+                errors.append("sealer: " + proc.stderr[-500:])
+            else:
+                sealed[0] = int(proc.stdout.split()[-1])
+        except Exception as exc:
+            errors.append("sealer: " + repr(exc))
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(writers)]
+    if sealer:
+        threads.append(threading.Thread(target=seal_loop))
+    for t in threads:
+        t.start()
+    start.wait()
+    began = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - began
+    if errors:
+        raise SystemExit(f"errors during the run: {errors[:3]}")
+    total = sum(counts)
+    every = sorted(x for lat in latencies for x in lat)
+    pct = (lambda q: round(every[min(len(every) - 1, int(q * len(every)))] * 1000, 2)) if every else (lambda q: 0)
+    return {"writers": writers, "appends": total, "seconds": round(elapsed, 2),
+            "appends_per_s": round(total / elapsed), "p50_ms": pct(0.5), "p99_ms": pct(0.99),
+            "sealed_meanwhile": sealed[0]}
+
+
+def sealer_process(seconds: float) -> None:
+    """Seal as events come, a run every 50 ms, for `seconds`; print how many were sealed."""
+    from queue_postgres import setup_django
+
+    setup_django(os.environ["MASH_DATABASE_URL"])
+    from mash.audit import services
+
+    sealed, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        done = services.seal(wait=False)
+        sealed += done
+        if done < 2000:
+            time.sleep(0.05)
+    sealed += services.seal()
+    print(sealed)
+
+
+def bulk_events(n: int) -> None:
+    """Add `n` unsealed events quickly, for the sealing and verify figures."""
+    from mash.audit.models import AuditEvent, EventPerson
+
+    batch = 5000
+    for start in range(0, n, batch):
+        made = AuditEvent.objects.bulk_create(
+            [AuditEvent(**event_values(i)) for i in range(start, min(n, start + batch))])
+        EventPerson.objects.bulk_create([EventPerson(event=e, person_id=e.people[0]) for e in made])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--sealer-for", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.sealer_for:
+        return sealer_process(args.sealer_for)
+    writers_list = [1, 4] if args.quick else [1, 4, 16]
+    seconds = args.seconds or (2.0 if args.quick else 5.0)
+    verify_target = 20_000 if args.quick else 100_000
+
+    from queue_postgres import recreate_database, server_version, setup_django, source_state
+
+    url = os.environ.get("MASH_BENCH_AUDIT_POSTGRES_URL", DEFAULT_URL)
+    recreate_database(url)
+    os.environ["MASH_AUDIT_SEAL_INLINE"] = "0"  # the sealer runs on its own thread, as `mash audit seal` would
+    os.environ["MASH_AUDIT_SIGNING_KEY_FILE"] = str(RESULTS / "bench-audit-signing.key")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    setup_django(url)
+    from django.core.management import call_command
+    from django.db import connection
+
+    from mash.audit import services
+    from mash.audit.models import AuditEvent
+
+    call_command("migrate", verbosity=0, interactive=False)
+    with connection.cursor() as cur:
+        cur.execute(HEAD_SCHEMA)
+    print(f"PostgreSQL {server_version()}, Python {platform.python_version()}, {os.cpu_count()} CPUs; "
+          f"{seconds:g} s per run")
+    print(f"{'':>8} {'as built: inserts only':<24} {'as built, sealer beside':<24} {'one locked head row':<24}")
+    print(f"{'writers':>8} " + "   appends  p50ms  p99ms " * 3 + " built/head")
+    runs = []
+    for writers in writers_list:
+        alone = run_writers(append_as_built, writers, seconds, sealer=False)
+        services.seal()
+        built = run_writers(append_as_built, writers, seconds, sealer=True)
+        head = run_writers(append_head_row, writers, seconds, sealer=False)
+        ratio = built["appends_per_s"] / head["appends_per_s"] if head["appends_per_s"] else float("inf")
+        runs.append({"writers": writers, "as_built_inserts_only": alone, "as_built": built, "head_row": head,
+                     "ratio": round(ratio, 2)})
+        print(f"{writers:>8} {alone['appends_per_s']:>9,}/s {alone['p50_ms']:>5} {alone['p99_ms']:>6} "
+              f"{built['appends_per_s']:>9,}/s {built['p50_ms']:>5} {built['p99_ms']:>6} "
+              f"{head['appends_per_s']:>9,}/s {head['p50_ms']:>5} {head['p99_ms']:>6}  {ratio:>5.2f}x")
+
+    # Sealing a backlog, then verifying everything.
+    services.seal()
+    backlog = max(0, verify_target - AuditEvent.objects.count())
+    bulk_events(backlog)
+    started = time.perf_counter()
+    sealed = services.seal(limit=5000)
+    seal_seconds = time.perf_counter() - started
+    services.checkpoint_now()
+    report = services.verify()
+    if not report.ok:
+        raise SystemExit(f"verify failed on an untouched log: {report.problems}")
+    seal_rate = sealed / seal_seconds if seal_seconds else 0
+    verify_rate = report.sealed / report.seconds if report.seconds else 0
+    print(f"sealer: {sealed:,} events in {seal_seconds:.2f} s ({seal_rate:,.0f} events/s)")
+    print(f"verify: {report.sealed:,} events and {report.checkpoints} checkpoints in {report.seconds:.2f} s "
+          f"({verify_rate:,.0f} events/s)")
+    result = {"runs": runs, "seal": {"events": sealed, "seconds": round(seal_seconds, 2),
+                                     "events_per_s": round(seal_rate)},
+              "verify": {"events": report.sealed, "checkpoints": report.checkpoints,
+                         "seconds": round(report.seconds, 2), "events_per_s": round(verify_rate)},
+              "seconds_per_run": seconds, "postgres": server_version(), "python": platform.python_version(),
+              "cpus": os.cpu_count(), "source": source_state()}
+    (RESULTS / "audit_append.json").write_text(json.dumps(result, indent=2, default=str))
+    print(f"Written to {RESULTS / 'audit_append.json'}")
+
+
+if __name__ == "__main__":
+    main()
