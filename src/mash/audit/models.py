@@ -58,14 +58,19 @@ class AuditEvent(models.Model):
 
     def canonical_values(self) -> dict:
         """Every column, as the chain hashes it (see chain.canonical)."""
-        return {
-            "id": self.id, "at": self.at, "kind": self.kind, "action": self.action, "result": self.result,
-            "actor_id": self.actor_id, "actor": self.actor, "role": self.role,
-            "organisation": self.organisation, "ip": self.ip, "request_id": self.request_id,
-            "object_type": self.object_type, "object_ref": self.object_ref,
-            "people": [int(p) for p in self.people or []], "fields": [str(f) for f in self.fields or []],
-            "purpose": self.purpose, "detail": self.detail,
-        }
+        return canonical_values({name: getattr(self, name) for name in HASHED_COLUMNS})
+
+
+# Every column of an event, in the form the chain hashes (a new column must be added here).
+HASHED_COLUMNS = ("id", "at", "kind", "action", "result", "actor_id", "actor", "role", "organisation", "ip",
+                  "request_id", "object_type", "object_ref", "people", "fields", "purpose", "detail")
+
+
+def canonical_values(row: dict) -> dict:
+    values = {name: row[name] for name in HASHED_COLUMNS}
+    values["people"] = [int(p) for p in row["people"] or []]
+    values["fields"] = [str(f) for f in row["fields"] or []]
+    return values
 
 
 class EventPerson(models.Model):

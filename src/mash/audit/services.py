@@ -28,7 +28,8 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from . import chain
-from .models import AuditEvent, Checkpoint, EventPerson, Kind, Result, Seal, SealCursor
+from .models import (HASHED_COLUMNS, AuditEvent, Checkpoint, EventPerson, Kind, Result, Seal, SealCursor,
+                     canonical_values)
 
 log = logging.getLogger(__name__)
 
@@ -413,7 +414,7 @@ def verify(public_key_text: str | None = None, outside_checkpoints: list[dict] |
                      .values_list("position", "event_id", "leaf", "chain")[:batch])
         if not seals:
             break
-        events = {e.id: e for e in AuditEvent.objects.filter(id__in=[s[1] for s in seals])}
+        events = {e["id"]: e for e in AuditEvent.objects.filter(id__in=[s[1] for s in seals]).values(*HASHED_COLUMNS)}
         indexed: dict[int, set] = {}
         for event_id, person_id in EventPerson.objects.filter(event_id__in=list(events)).values_list(
                 "event_id", "person_id"):
@@ -427,7 +428,7 @@ def verify(public_key_text: str | None = None, outside_checkpoints: list[dict] |
             if event is None:
                 report.fail(f"event #{event_id} (position {position}) has been deleted", event_id, position)
                 return _done(report, started)
-            leaf = chain.leaf_hash(chain.canonical(event.canonical_values()))
+            leaf = chain.leaf_hash(chain.canonical(canonical_values(event)))
             if leaf.hex() != leaf_hex:
                 report.fail(f"event #{event_id} (position {position}) does not match its seal: it was altered, "
                             f"or moved here from elsewhere in the log", event_id, position)
@@ -437,7 +438,7 @@ def verify(public_key_text: str | None = None, outside_checkpoints: list[dict] |
                 report.fail(f"event #{event_id} (position {position}): the chain breaks here; an event before it "
                             f"was removed, inserted or reordered, or its seal was rewritten", event_id, position)
                 return _done(report, started)
-            if indexed.get(event_id, set()) != set(event.people or []):
+            if indexed.get(event_id, set()) != set(event["people"] or []):
                 report.fail(f"event #{event_id}: its index of people was altered", event_id, position)
                 return _done(report, started)
             frontier.add(leaf)

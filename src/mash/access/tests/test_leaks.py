@@ -12,6 +12,7 @@ Each example makes about 300 requests; MASH_LEAK_EXAMPLES=200 runs a longer sear
 """
 
 import datetime as dt
+import json
 import logging
 import os
 import string
@@ -208,6 +209,12 @@ def test_no_response_leaks_sealed_text_or_children_outside_need_to_know(client, 
             logged = "\n".join(handler.lines)
             for t in hub.texts:
                 assert t["text"] not in logged, t
+            # Nor the audit log, which auditors read: it records what was read, never the content.
+            from mash.audit.models import AuditEvent
+
+            audited = json.dumps(list(AuditEvent.objects.values()), default=str)
+            for t in hub.texts:
+                assert t["text"] not in audited, t
             transaction.set_rollback(True)
     finally:
         root.removeHandler(handler)

@@ -331,3 +331,10 @@ def test_the_applications_role_can_only_append(log):
         finally:
             cur.execute("RESET ROLE")
     services.record(Kind.READ, "still appends")
+
+
+def test_every_column_of_an_event_is_hashed():
+    from mash.audit.models import HASHED_COLUMNS
+
+    columns = {f.attname for f in AuditEvent._meta.concrete_fields}
+    assert columns == set(HASHED_COLUMNS), "a column the chain does not cover could be changed unnoticed"
