@@ -36,7 +36,8 @@ def audit_middleware(get_response):
                 log.exception("audit: the reads of %s could not be recorded; response withheld", request.path)
                 return _refused(request)
             if (written is not None or ctx.recorded) and getattr(settings, "MASH_AUDIT_SEAL_INLINE", True):
-                services._seal_quietly()
+                # Seal once the response has gone (the server closes it), so no one waits for the hashing.
+                response._resource_closers.append(services._seal_quietly)
             return response
         finally:
             services.end_request(token)

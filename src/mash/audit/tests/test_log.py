@@ -338,3 +338,12 @@ def test_every_column_of_an_event_is_hashed():
 
     columns = {f.attname for f in AuditEvent._meta.concrete_fields}
     assert columns == set(HASHED_COLUMNS), "a column the chain does not cover could be changed unnoticed"
+
+
+def test_a_requests_events_are_sealed_once_its_response_has_gone(client, manager, rated_enquiry):
+    client.force_login(manager)
+    response = client.get(f"/enquiries/{rated_enquiry.reference}/")
+    assert response.status_code == 200
+    # The test client closes the response, as a WSGI server does once it has sent it.
+    assert Seal.objects.count() == AuditEvent.objects.count() > 0
+    assert services.verify().ok
