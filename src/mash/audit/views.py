@@ -16,7 +16,7 @@ from django.views.decorators.http import require_safe
 
 from mash.access import policy
 from mash.access.declare import policy as declare
-from mash.core.web import translate_errors
+from mash.core.web import csv_cell, translate_errors
 
 from . import services
 from .models import Kind
@@ -40,6 +40,20 @@ def _period(request) -> tuple[dt.date | None, dt.date | None, list[str]]:
     return dates[0], dates[1], errors
 
 
+def _trail(request, person_id: int):
+    """The person (through the gate) and the events about them in the period asked for."""
+    subject = policy.person_for_trail(request.user, person_id)
+    since, until, errors = _period(request)
+    return subject, services.in_period(services.events_about(subject.pk), since, until), errors
+
+
+def _activity(request, user_id: int):
+    """The user (through the gate) and their events in the period asked for."""
+    actor = policy.actor_for_activity(request.user, user_id)
+    since, until, errors = _period(request)
+    return actor, services.in_period(services.events_by(user_id), since, until), errors
+
+
 def _page(request, qs):
     return Paginator(qs, 100).get_page(request.GET.get("page"))
 
@@ -53,16 +67,11 @@ def _csv(events, filename: str) -> HttpResponse:
     writer.writerow(COLUMNS)
     kinds = dict(Kind.choices)
     for e in events.iterator(chunk_size=1000):
-        writer.writerow([_cell(str(v)) for v in (
+        writer.writerow([csv_cell(str(v)) for v in (
             e.id, f"{e.at.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M:%S}", e.actor, e.role, e.organisation, e.ip,
             kinds.get(e.kind, e.kind), e.action, e.result, e.object_type, e.object_ref, " ".join(e.fields or []),
             e.purpose, e.detail)])
     return response
-
-
-def _cell(value: str) -> str:
-    # A cell a spreadsheet would run as a formula is written as text.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @declare("audit:" + policy.VIEW_PERSON_TRAIL)
@@ -90,9 +99,7 @@ def find_person(request):
 @translate_errors
 def person(request, person_id: int):
     """Who has seen (or changed, or shared) this person's record, newest first."""
-    subject = policy.person_for_trail(request.user, person_id)
-    since, until, errors = _period(request)
-    events = services.in_period(services.events_about(subject.pk), since, until)
+    subject, events, errors = _trail(request, person_id)
     return render(request, "audit/person.html", {
         "subject": subject, "page": _page(request, events), "since": request.GET.get("since", ""),
         "until": request.GET.get("until", ""), "errors": errors, "kinds": dict(Kind.choices)})
@@ -103,9 +110,7 @@ def person(request, person_id: int):
 @require_safe
 @translate_errors
 def person_csv(request, person_id: int):
-    subject = policy.person_for_trail(request.user, person_id)
-    since, until, _ = _period(request)
-    events = services.in_period(services.events_about(subject.pk), since, until)
+    subject, events, _ = _trail(request, person_id)
     return _csv(events, f"audit-person-{subject.pk}-{timezone.localdate():%Y-%m-%d}.csv")
 
 
@@ -129,10 +134,8 @@ def users(request):
 @translate_errors
 def user(request, user_id: int):
     """One user's activity, newest first."""
-    actor = policy.actor_for_activity(request.user, user_id)
-    since, until, errors = _period(request)
+    actor, events, errors = _activity(request, user_id)
     kind = request.GET.get("kind", "")
-    events = services.in_period(services.events_by(user_id), since, until)
     if kind in Kind.values:
         events = events.filter(kind=kind)
     return render(request, "audit/user.html", {
@@ -145,7 +148,5 @@ def user(request, user_id: int):
 @require_safe
 @translate_errors
 def user_csv(request, user_id: int):
-    policy.actor_for_activity(request.user, user_id)
-    since, until, _ = _period(request)
-    events = services.in_period(services.events_by(user_id), since, until)
+    _, events, _ = _activity(request, user_id)
     return _csv(events, f"audit-user-{user_id}-{timezone.localdate():%Y-%m-%d}.csv")

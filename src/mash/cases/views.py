@@ -20,8 +20,8 @@ from mash.access.declare import policy as declare
 from mash.accounts.models import Role, User
 from mash.audit import services as audit
 from mash.core.errors import DomainError, ValidationFailed
-from mash.core.web import (INVALID, apply_domain_error, lawful_basis_labels, single_form_resolver, split_key,
-                           time_left, translate_errors)
+from mash.core.web import (INVALID, apply_domain_error, csv_cell, lawful_basis_labels, single_form_resolver,
+                           split_key, time_left, translate_errors)
 from mash.partners import services as isa
 from mash.people import services as people
 from mash.people.services import PERSON_FIELDS
@@ -103,17 +103,12 @@ def export(request):
     writer.writerow(EXPORT_COLUMNS)
     for e in rows.iterator(chunk_size=500):
         due = timezone.localtime(e.decision_due_at) if e.decision_due_at else None
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([csv_cell(v) for v in (
             e.reference, e.child.full_name, e.child.date_of_birth.isoformat() if e.child.date_of_birth else "",
             e.get_state_display(), e.get_rag_display() if e.rag else "",
             f"{timezone.localtime(e.contact.received_at):%Y-%m-%d %H:%M}", f"{due:%Y-%m-%d %H:%M}" if due else "",
             "yes" if e.is_overdue else "", outcomes.get(e.outcome, "") if e.outcome else "")])
     return response
-
-
-def _cell(value: str) -> str:
-    # A cell a spreadsheet would run as a formula is written as text.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 # --- Recording a contact -----------------------------------------------------------------

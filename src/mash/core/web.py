@@ -118,3 +118,8 @@ def time_left(due: dt.datetime | None, now: dt.datetime | None = None) -> dict:
     if delta.total_seconds() < 0:
         return {"text": f"Overdue by {humanise_duration(delta)}", "overdue": True, "due": due}
     return {"text": humanise_duration(delta), "overdue": False, "due": due}
+
+
+def csv_cell(value: str) -> str:
+    """A CSV cell that a spreadsheet would run as a formula is written as text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
