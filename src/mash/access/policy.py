@@ -374,9 +374,13 @@ def _assigned_enquiry_ids(user) -> QuerySet:
     return EnquiryAssignment.objects.filter(user_id=user.pk, ended_at__isnull=True).order_by().values("enquiry_id")
 
 
+def _own_agency_requests(user) -> QuerySet:
+    """Requests to the user's agency on enquiries still within the ISA's window."""
+    return InformationRequest.objects.filter(_window_q("enquiry__"), partner_id=user.partner_id).order_by()
+
+
 def _asked_enquiry_ids(user) -> QuerySet:
-    return (InformationRequest.objects.filter(_window_q("enquiry__"), partner_id=user.partner_id)
-            .order_by().values("enquiry_id"))
+    return _own_agency_requests(user).values("enquiry_id")
 
 
 def _in_any(arms: list[QuerySet]) -> Q:
@@ -401,21 +405,12 @@ def enquiry_filter(user, action: str = VIEW_ENQUIRY) -> Q | None:
 
 
 def _describe_enquiry(obj: Enquiry):
-    return obj.reference, [obj.child_id], None
+    return obj.reference, [obj.child_id]
 
 
 def _describe_request(obj: InformationRequest):
-    enquiry_obj = obj._state.fields_cache.get("enquiry")
-    if enquiry_obj is not None:
-        return f"{enquiry_obj.reference}/{obj.pk}", [enquiry_obj.child_id], None
-    return str(obj.pk), [], obj.enquiry_id
-
-
-def _children_of(enquiry_ids: set) -> list[int]:
-    return list(Enquiry.objects.filter(pk__in=enquiry_ids).values_list("child_id", flat=True))
-
-
-audit.register_people_resolver(_children_of)
+    # `information_requests()` selects the enquiry with each request, so this costs no query.
+    return f"{obj.enquiry.reference}/{obj.pk}", [obj.enquiry.child_id]
 
 
 def _enquiries(user, action: str) -> QuerySet[Enquiry]:
@@ -442,8 +437,7 @@ def request_filter(user, action: str = VIEW_REQUEST) -> Q | None:
         arms.append(InformationRequest.objects.filter(enquiry_id__in=_assigned_enquiry_ids(user))
                     .order_by().values("pk"))
     if OWN in allowed and user.partner_id:
-        arms.append(InformationRequest.objects.filter(_window_q("enquiry__"), partner_id=user.partner_id)
-                    .order_by().values("pk"))
+        arms.append(_own_agency_requests(user).values("pk"))
     return _in_any(arms)
 
 
@@ -729,7 +723,8 @@ def may_read_audit(user, action: str) -> bool:
     return not refusal(user) and user.role in AUDIT_ROLES[action]
 
 
-def _audit_reader(user, action: str, object_type: str, ref) -> None:
+def require_audit_reader(user, action: str, object_type: str = "", ref="") -> None:
+    """NotFound (recorded) unless the user's role may read this part of the audit log."""
     if not may_read_audit(user, action):
         reason = refusal(user) or f"only {', '.join(sorted(r.label for r in AUDIT_ROLES[action]))} may see this"
         record_denial(user, action, object_type, ref, False, reason)
@@ -740,7 +735,7 @@ def person_for_trail(user, person_id: int):
     """The person whose record's audit trail `user` asks for; recorded as a read of their record."""
     from mash.people.models import Person
 
-    _audit_reader(user, VIEW_PERSON_TRAIL, "person", person_id)
+    require_audit_reader(user, VIEW_PERSON_TRAIL, "person", person_id)
     person = Person.objects.filter(pk=person_id).first()
     if person is None:
         record_denial(user, VIEW_PERSON_TRAIL, "person", person_id, False, "no such person")
@@ -751,7 +746,7 @@ def person_for_trail(user, person_id: int):
 
 def child_for_trail(user, reference: str):
     """The child of an enquiry, found by its reference, for the audit trail."""
-    _audit_reader(user, VIEW_PERSON_TRAIL, "enquiry", reference)
+    require_audit_reader(user, VIEW_PERSON_TRAIL, "enquiry", reference)
     found = Enquiry.objects.filter(reference=(reference or "").strip().upper()).values_list("child_id", flat=True)
     child_id = found.first()
     if child_id is None:
@@ -765,7 +760,7 @@ def actor_for_activity(user, actor_id: int):
     from mash.accounts.models import User
     from mash.audit.models import AuditEvent
 
-    _audit_reader(user, VIEW_USER_ACTIVITY, "user", actor_id)
+    require_audit_reader(user, VIEW_USER_ACTIVITY, "user", actor_id)
     actor = User.objects.select_related("partner").filter(pk=actor_id).first()
     if actor is None and not AuditEvent.objects.filter(actor_id=actor_id).exists():
         record_denial(user, VIEW_USER_ACTIVITY, "user", actor_id, False, "no such user")
@@ -775,5 +770,5 @@ def actor_for_activity(user, actor_id: int):
 
 
 def activity_list(user):
-    _audit_reader(user, VIEW_USER_ACTIVITY, "user", "*")
+    require_audit_reader(user, VIEW_USER_ACTIVITY, "user", "*")
     audit.note_read("activity of users", "all", (), ("audit summary",))

@@ -46,7 +46,6 @@ class RequestContext:
     purpose: str = ""
     kind: str = Kind.READ
     reads: dict = field(default_factory=dict)  # (object_type, ref) -> (people, fields)
-    enquiries_to_resolve: set = field(default_factory=set)
     recorded: bool = False
 
 
@@ -123,36 +122,17 @@ def _cap(text: str, limit: int) -> str:
 
 # --- Reads --------------------------------------------------------------------------------------------
 
-def note_read(object_type: str, ref: str, people: Iterable[int] = (), fields: Iterable[str] = (),
-              enquiry_id: int | None = None) -> None:
+def note_read(object_type: str, ref: str, people: Iterable[int] = (), fields: Iterable[str] = ()) -> None:
     """Someone is reading case data. In a request it is recorded with the request's other reads,
     before the response leaves; elsewhere (a command) at once."""
     ctx = _context.get()
     if ctx is None:
-        resolved = set(people) | set(_people_of_enquiries({enquiry_id} if enquiry_id else set()))
-        record(Kind.READ, f"read {object_type}", object_type=object_type, object_ref=ref, people=resolved,
+        record(Kind.READ, f"read {object_type}", object_type=object_type, object_ref=ref, people=people,
                fields=fields)
         return
     known_people, known_fields = ctx.reads.setdefault((object_type, str(ref)), (set(), set()))
     known_people.update(p for p in people if p is not None)
     known_fields.update(fields)
-    if enquiry_id and not people:
-        ctx.enquiries_to_resolve.add(enquiry_id)
-
-
-_people_resolver: Callable[[set], Iterable[int]] | None = None
-
-
-def register_people_resolver(resolver: Callable[[set], Iterable[int]]) -> None:
-    """How to find the people (the children) of enquiries by id: registered by the access gate."""
-    global _people_resolver
-    _people_resolver = resolver
-
-
-def _people_of_enquiries(ids: set) -> list[int]:
-    if not ids or _people_resolver is None:
-        return []
-    return list(_people_resolver(ids))
 
 
 def flush_request(ctx: RequestContext) -> AuditEvent | None:
@@ -164,7 +144,6 @@ def flush_request(ctx: RequestContext) -> AuditEvent | None:
         people |= p
         fields |= f
         by_type.setdefault(object_type, []).append(ref)
-    people |= set(_people_of_enquiries(ctx.enquiries_to_resolve))
     refs = "; ".join(f"{t}: {', '.join(r)}" for t, r in by_type.items())
     counts = ", ".join(f"{len(r)} {t}" for t, r in by_type.items())
     action = f"{'export' if ctx.kind == Kind.EXPORT else 'read'} {'+'.join(by_type)}"
@@ -174,27 +153,28 @@ def flush_request(ctx: RequestContext) -> AuditEvent | None:
 
 
 def track(qs: QuerySet, object_type: str, describe: Callable) -> QuerySet:
-    """A queryset that notes each row it loads as read (`describe(obj) -> (ref, people, enquiry_id)`).
+    """A queryset that notes each row it loads as read (`describe(obj) -> (ref, people)`).
 
     Counting or checking existence loads no row and notes nothing."""
     base = type(qs)
     key = (base, object_type, describe)
     cls = _tracked_classes.get(key)
     if cls is None:
+        def note(model, obj):
+            if isinstance(obj, model):  # rows of values() or values_list() are not noted
+                ref, people = describe(obj)
+                note_read(object_type, ref, people, ("summary",))
+
         def _fetch_all(self, _super=base._fetch_all):
             fresh = self._result_cache is None
             _super(self)
             if fresh:
                 for obj in self._result_cache:
-                    if isinstance(obj, self.model):
-                        ref, people, enquiry_id = describe(obj)
-                        note_read(object_type, ref, people, ("summary",), enquiry_id)
+                    note(self.model, obj)
 
         def iterator(self, chunk_size=None, _super=base.iterator):
             for obj in _super(self, chunk_size=chunk_size):
-                if isinstance(obj, self.model):
-                    ref, people, enquiry_id = describe(obj)
-                    note_read(object_type, ref, people, ("summary",), enquiry_id)
+                note(self.model, obj)
                 yield obj
 
         cls = type(f"Tracked{base.__name__}", (base,), {"_fetch_all": _fetch_all, "iterator": iterator})

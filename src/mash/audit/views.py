@@ -87,8 +87,8 @@ def find_person(request):
             return redirect("audit:person", person_id=policy.child_for_trail(request.user, reference))
         except policy.NotFound:
             error = f"No enquiry has the reference {reference}"
-    elif not policy.may_read_audit(request.user, policy.VIEW_PERSON_TRAIL):
-        policy.person_for_trail(request.user, 0)  # refuses, and records the refusal
+    else:
+        policy.require_audit_reader(request.user, policy.VIEW_PERSON_TRAIL)
     return render(request, "audit/find_person.html", {"reference": reference, "error": error},
                   status=404 if error else 200)
 
