@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "mash.people",
     "mash.cases",
     "mash.sharing",
+    "mash.consent",
+    "mash.disclosure",
+    "mash.reports",
     "mash.access",
     "mash.audit",
 ]

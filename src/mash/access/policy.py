@@ -41,6 +41,7 @@ from mash.audit.models import Kind as AuditKind
 from mash.audit.models import Result as AuditResult
 from mash.cases.models import Enquiry, EnquiryAssignment
 from mash.core.errors import NotFound, PermissionDenied
+from mash.disclosure.models import DisclosurePackage, PackageStatus
 from mash.sharing.models import (Confidentiality, Contribution, ContributionItem, ContributionKind,
                                  InformationRequest)
 
@@ -59,6 +60,14 @@ VIEW_REQUEST = "request.view"
 ANSWER_REQUEST = "request.answer"
 UNSEAL = "contribution.unseal"
 READ_FIELD = "enquiry.read_field"
+# Consent (issue 5): recording consent and its withdrawal, proposing to share without consent, and
+# a manager's approval of that.
+RECORD_CONSENT = "consent.record"
+PROPOSE_OVERRIDE = "consent.propose_override"
+APPROVE_OVERRIDE = "consent.approve_override"
+# Onward disclosure: the manager builds, sends and withdraws packages; the addressee reads one.
+BUILD_PACKAGE = "package.build"
+VIEW_PACKAGE = "package.view"
 # The audit log's pages: who has seen a person's record (the MASH managers and the data protection
 # officer), and what one user did (auditors and the data protection officer).
 VIEW_PERSON_TRAIL = "audit.person_trail"
@@ -87,9 +96,11 @@ class Link(StrEnum):
     ASSIGNED = "assigned to the enquiry"
     ASKED_AGENCY = "worker of an agency that was asked"
     OWN_AGENCY = "worker of the agency it belongs to"
+    ADDRESSEE = "receiving professional a live package is addressed to"
 
 
 HUB, ASSIGNED, ASKED, OWN = Link.HUB_MANAGER, Link.ASSIGNED, Link.ASKED_AGENCY, Link.OWN_AGENCY
+ADDRESSEE = Link.ADDRESSEE
 TEAM = frozenset({HUB, ASSIGNED})
 
 # Which links allow each action on an enquiry (object: Enquiry) or a request (object: InformationRequest).
@@ -105,14 +116,20 @@ ACTIONS: dict[str, frozenset[Link]] = {
     VIEW_REQUEST: frozenset({HUB, ASSIGNED, OWN}),
     ANSWER_REQUEST: frozenset({OWN}),
     UNSEAL: frozenset({OWN}),
+    RECORD_CONSENT: TEAM,
+    PROPOSE_OVERRIDE: TEAM,
+    APPROVE_OVERRIDE: frozenset({HUB}),
+    BUILD_PACKAGE: frozenset({HUB}),
+    # object: DisclosurePackage. A receiving professional reaches a package, never its enquiry.
+    VIEW_PACKAGE: frozenset({HUB, ASSIGNED, ADDRESSEE}),
 }
 
 # Which links may read each part of an enquiry. An asked agency needs the child, the household
 # and the concern to search its own records, and the outcome once decided; it does not need who
 # reported the concern, the MASH's reasoning, or other agencies' answers.
 CHILD, HOUSEHOLD, CONCERN, RAG, OUTCOME = "child", "household", "concern", "rag", "outcome"
-REPORTER, RATINGS, DECISION, HISTORY, REQUESTS, CONTRIBUTIONS, TEAM_MEMBERS = (
-    "reporter", "ratings", "decision", "history", "requests", "contributions", "team")
+REPORTER, RATINGS, DECISION, HISTORY, REQUESTS, CONTRIBUTIONS, TEAM_MEMBERS, CONSENT, PACKAGES = (
+    "reporter", "ratings", "decision", "history", "requests", "contributions", "team", "consent", "packages")
 FIELDS: dict[str, frozenset[Link]] = {
     CHILD: frozenset({HUB, ASSIGNED, ASKED}),
     HOUSEHOLD: frozenset({HUB, ASSIGNED, ASKED}),
@@ -126,6 +143,8 @@ FIELDS: dict[str, frozenset[Link]] = {
     REQUESTS: TEAM,          # every agency's request; an asked agency sees its own through VIEW_REQUEST
     CONTRIBUTIONS: TEAM,     # every agency's answer; an asked agency reads its own as OWN
     TEAM_MEMBERS: TEAM,
+    CONSENT: TEAM,           # consent records and sharing without consent, with their reasons
+    PACKAGES: TEAM,          # the disclosure packages built from the enquiry
 }
 
 # Who reads an item of a contribution, by its confidentiality (object: the contribution).
@@ -238,10 +257,11 @@ class Subject:
     id: int
     role: str
     partner_id: int | None
+    team: str = ""
 
     @classmethod
     def of(cls, user) -> "Subject":
-        return cls(user.pk, user.role, user.partner_id)
+        return cls(user.pk, user.role, user.partner_id, getattr(user, "team", "") or "")
 
 
 def case_links(subject: Subject, facts: CaseFacts) -> frozenset[Link]:
@@ -264,10 +284,27 @@ def agency_links(subject: Subject, facts: CaseFacts, partner_id: int) -> frozens
     return frozenset(links)
 
 
+def addressed_to(subject: Subject, package: DisclosurePackage) -> bool:
+    if package.recipient_id is not None:
+        return package.recipient_id == subject.id
+    return bool(subject.team) and subject.team.strip().lower() == package.recipient_team.strip().lower()
+
+
+def package_links(subject: Subject, facts: CaseFacts, package: DisclosurePackage) -> frozenset[Link]:
+    """Links to a disclosure package: the team's to its enquiry, and the addressee's while it is live."""
+    links = set(case_links(subject, facts)) - {ASKED}
+    if subject.role == Role.RECEIVING_PROFESSIONAL and package.is_live and addressed_to(subject, package):
+        links.add(ADDRESSEE)
+    return frozenset(links)
+
+
 def evaluate(subject: Subject, action: str, facts: CaseFacts, partner_id: int | None = None,
-             field_name: str | None = None) -> AccessDecision:
+             field_name: str | None = None, package: DisclosurePackage | None = None) -> AccessDecision:
     """The rules, in memory. `partner_id` is the owning agency for a request or contribution."""
-    if action == READ_FIELD:
+    if package is not None:
+        allowed = ACTIONS.get(action, frozenset())
+        links = package_links(subject, facts, package)
+    elif action == READ_FIELD:
         allowed = FIELDS.get(field_name or "")
         if allowed is None:
             return AccessDecision(False, f"no rule for the field '{field_name}'")
@@ -281,6 +318,8 @@ def evaluate(subject: Subject, action: str, facts: CaseFacts, partner_id: int | 
     if granted:
         return AccessDecision(True, sorted(granted)[0].value)
     if not links:
+        if package is not None and subject.role == Role.RECEIVING_PROFESSIONAL and addressed_to(subject, package):
+            return AccessDecision(False, f"the package is {package.state_label.lower()}")
         if subject.role == Role.MASH_WORKER and subject.partner_id in facts.asked_partner_ids:
             return AccessDecision(False, f"the ISA's access for asked agencies ended {facts.window_days} days "
                                          "after the decision")
@@ -308,6 +347,8 @@ def decide(user, action: str, obj=None, field_name: str | None = None) -> Access
         return evaluate(subject, action, facts_for(obj.enquiry), partner_id=obj.partner_id)
     if isinstance(obj, Contribution):
         return evaluate(subject, action, facts_for(obj.enquiry), partner_id=obj.partner_id)
+    if isinstance(obj, DisclosurePackage):
+        return evaluate(subject, action, facts_for(obj.enquiry), package=obj)
     return AccessDecision(False, f"no policy allows {action}")
 
 
@@ -334,7 +375,8 @@ def require(user, action: str, obj=None, field_name: str | None = None) -> Acces
     kind = "enquiry" if isinstance(obj, Enquiry) else type(obj).__name__.lower()
     ref = obj.reference if isinstance(obj, Enquiry) else obj.pk
     record_denial(user, action, kind, ref, True, verdict.reason)
-    view = VIEW_ENQUIRY if isinstance(obj, Enquiry) else VIEW_REQUEST
+    view = (VIEW_ENQUIRY if isinstance(obj, Enquiry) else VIEW_PACKAGE if isinstance(obj, DisclosurePackage)
+            else VIEW_REQUEST)
     if action != view and decide(user, view, obj):
         raise PermissionDenied(f"You cannot do this: {verdict.reason}")
     raise NotFound()
@@ -454,6 +496,40 @@ def information_requests(user, action: str = VIEW_REQUEST) -> QuerySet[Informati
     return audit.track(_information_requests(user, action), "request", _describe_request)
 
 
+def package_filter(user) -> Q | None:
+    """VIEW_PACKAGE as a filter: every package for a manager, those on their enquiries for an assigned
+    worker, and for a receiving professional the live packages addressed to them or their team."""
+    if user.role == Role.MASH_MANAGER:
+        return None
+    if user.role == Role.MASH_WORKER:
+        return Q(enquiry_id__in=_assigned_enquiry_ids(user))
+    if user.role == Role.RECEIVING_PROFESSIONAL:
+        from mash.disclosure.services import live_q
+
+        mine = Q(recipient_id=user.pk)
+        if (user.team or "").strip():
+            mine |= Q(recipient__isnull=True, recipient_team__iexact=user.team.strip())
+        return live_q() & mine
+    return Q(pk__in=[])
+
+
+def _describe_package(obj: DisclosurePackage):
+    return f"package {obj.pk}", [obj.enquiry.child_id]
+
+
+def _packages(user) -> QuerySet[DisclosurePackage]:
+    qs = DisclosurePackage.objects.select_related("enquiry", "recipient", "sent_by", "created_by")
+    if refusal(user):
+        return qs.none()
+    q = package_filter(user)
+    return qs if q is None else qs.filter(q)
+
+
+def packages(user) -> QuerySet[DisclosurePackage]:
+    """The disclosure packages `user` may see. Rows loaded from it are recorded as read."""
+    return audit.track(_packages(user), "package", _describe_package)
+
+
 def search_enquiries(user, text: str) -> QuerySet[Enquiry]:
     """Enquiries the user may see whose reference or child matches `text`. Filtered first, then matched."""
     text = (text or "").strip()
@@ -510,6 +586,69 @@ def information_request(user, pk: int) -> InformationRequest:
         record_denial(user, VIEW_REQUEST, "informationrequest", pk, existing is not None, reason)
         raise NotFound()
     return found
+
+
+def package(user, pk: int) -> DisclosurePackage:
+    """One disclosure package the user may see; its content is read through `package_content`."""
+    found = _packages(user).filter(pk=pk).first()
+    if found is None:
+        existing = DisclosurePackage.objects.filter(pk=pk).select_related("enquiry").first()
+        reason = decide(user, VIEW_PACKAGE, existing).reason if existing else "no such package"
+        record_denial(user, VIEW_PACKAGE, "disclosurepackage", pk, existing is not None, reason)
+        raise NotFound()
+    return found
+
+
+def package_content(user, package_obj: DisclosurePackage) -> dict:
+    """What the package says (for a draft, what it would say if sent now), recorded as read.
+
+    The recipient reads the content fixed when it was sent and nothing of the enquiry behind it."""
+    from mash.disclosure import services as disclosure
+
+    require(user, VIEW_PACKAGE, package_obj)
+    content = disclosure.preview(package_obj)
+    audit.note_read("package", str(package_obj.pk), [package_obj.enquiry.child_id], ("package",))
+    return content
+
+
+def consent_position(user, enquiry_obj: Enquiry):
+    """The consent records and sharing without consent on an enquiry, for the team."""
+    from mash.consent import services as consent
+
+    require(user, READ_FIELD, enquiry_obj, CONSENT)
+    found = consent.position(enquiry_obj)
+    audit.note_read("consent", enquiry_obj.reference, [r.person_id for r in found.records] + [enquiry_obj.child_id],
+                    (CONSENT,))
+    return found
+
+
+def consent_record(user, enquiry_obj: Enquiry, record_id: int):
+    """One consent record on this enquiry, for a change to it (withdrawal)."""
+    from mash.consent.models import ConsentRecord
+
+    require(user, RECORD_CONSENT, enquiry_obj)
+    found = ConsentRecord.objects.filter(enquiry=enquiry_obj, pk=record_id).select_related("enquiry").first()
+    if found is None:
+        record_denial(user, RECORD_CONSENT, "consentrecord", record_id, False, "no such record on this enquiry")
+        raise NotFound()
+    return found
+
+
+def consent_override(user, enquiry_obj: Enquiry, override_id: int):
+    from mash.consent.models import ConsentOverride
+
+    require(user, APPROVE_OVERRIDE, enquiry_obj)
+    found = ConsentOverride.objects.filter(enquiry=enquiry_obj, pk=override_id).select_related("enquiry").first()
+    if found is None:
+        record_denial(user, APPROVE_OVERRIDE, "consentoverride", override_id, False, "no such record on this enquiry")
+        raise NotFound()
+    return found
+
+
+def package_choices(user, enquiry_obj: Enquiry, agreement=None) -> list[ContributionView]:
+    """The contributions a manager builds a package from: only what they may read, redacted as ever."""
+    require(user, BUILD_PACKAGE, enquiry_obj)
+    return contribution_views(user, enquiry_obj, agreement)
 
 
 # --- Fields: an enquiry as one user may read it --------------------------------------------------
@@ -583,6 +722,7 @@ def case_record(user, enquiry_obj: Enquiry, agreement=None) -> CaseRecord:
 
 @dataclass
 class ItemView:
+    id: int
     category: str
     category_label: str
     content: str
@@ -701,6 +841,7 @@ def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_super
         for item in c.readable_items:
             view.items.append(
                 ItemView(
+                    id=item.pk,
                     category=item.category,
                     category_label=agreement.category_label(item.category) if agreement else item.category,
                     content=item.content,

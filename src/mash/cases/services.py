@@ -40,11 +40,16 @@ def _choice(errors: dict, name: str, value, choices, label: str):
 CHANGES = {"rate": ["rag", "ratings"], "request_information": ["requests"], "mark_ready": ["state"],
            "decide": ["decision", "outcome"], "amend_decision": ["decision", "outcome"], "close": ["state"],
            "assign": ["team"], "end_assignment": ["team"], "contribute": ["contributions"],
-           "unseal": ["contributions"]}
-CODED_NOTES = {"rate", "decide", "request_information", "contribute", "unseal"}
+           "unseal": ["contributions"], "record_consent": ["consent"], "withdraw_consent": ["consent"],
+           "propose_override": ["consent"], "decide_override": ["consent"], "send_package": ["packages"],
+           "withdraw_package": ["packages"]}
+CODED_NOTES = {"rate", "decide", "request_information", "contribute", "unseal", "record_consent", "withdraw_consent",
+               "propose_override", "decide_override", "send_package", "withdraw_package"}
+# Steps that pass information on: an agency's answer to the MASH, a package to a receiving professional.
+DISCLOSING = {"contribute", "send_package"}
 
 
-def transition(enquiry: Enquiry, action: str, by, note: str = "") -> Enquiry:
+def transition(enquiry: Enquiry, action: str, by, note: str = "", people=()) -> Enquiry:
     """Move the enquiry on, holding its row so two people cannot both move it. Call inside atomic().
 
     The step is recorded in the enquiry's history and, in the same transaction, in the audit log."""
@@ -52,9 +57,8 @@ def transition(enquiry: Enquiry, action: str, by, note: str = "") -> Enquiry:
     to_state = next_state(locked.state, action)
     EnquiryEvent.objects.create(enquiry=locked, action=action, from_state=locked.state, to_state=to_state,
                                 by=by, note=note)
-    # An agency's answer discloses its information to the MASH.
-    audit.record(AuditKind.DISCLOSURE if action == "contribute" else AuditKind.WRITE, f"enquiry.{action}",
-                 actor=by, object_type="enquiry", object_ref=locked.reference, people=[locked.child_id],
+    audit.record(AuditKind.DISCLOSURE if action in DISCLOSING else AuditKind.WRITE, f"enquiry.{action}",
+                 actor=by, object_type="enquiry", object_ref=locked.reference, people=[locked.child_id, *people],
                  fields=CHANGES.get(action, ()),
                  detail=f"{locked.state} -> {to_state}" + (f"; {note}" if note and action in CODED_NOTES else ""))
     if to_state != locked.state:
@@ -142,6 +146,9 @@ def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, c
         enquiry.save(update_fields=["reference"])
         EnquiryEvent.objects.create(enquiry=enquiry, action="record_contact", from_state="",
                                     to_state=enquiry.state, by=by)
+        from mash.consent.services import record_from_intake
+
+        record_from_intake(enquiry, by=by, consent_at_intake=consent_at_intake, notes=consent_notes.strip())
         audit.record(AuditKind.WRITE, "contact.record", actor=by, object_type="enquiry",
                      object_ref=enquiry.reference, people=[child_person.pk] + [p.pk for p, *_ in related],
                      fields=["child", "household", "concern", "reporter"], detail=f"reporter: {reporter_type}")

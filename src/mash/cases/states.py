@@ -15,6 +15,9 @@ class EnquiryState(models.TextChoices):
 
 S = EnquiryState
 
+# A step that any state allows and that leaves the state as it is.
+ANY_STATE = {state: state for state in S.values}
+
 # action -> {from state: to state}
 TRANSITIONS: dict[str, dict[str, str]] = {
     "rate": {S.AWAITING_RATING: S.GATHERING, S.GATHERING: S.GATHERING, S.READY_FOR_DECISION: S.READY_FOR_DECISION},
@@ -32,6 +35,14 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     # The contributing agency may lift its own seal at any time, e.g. once an investigation ends.
     "unseal": {S.GATHERING: S.GATHERING, S.READY_FOR_DECISION: S.READY_FOR_DECISION, S.DECIDED: S.DECIDED,
                S.CLOSED: S.CLOSED},
+    # Consent can be recorded, and withdrawn, at any time; so can sharing without consent.
+    "record_consent": ANY_STATE,
+    "withdraw_consent": ANY_STATE,
+    "propose_override": ANY_STATE,
+    "decide_override": ANY_STATE,
+    # Onward disclosure follows the manager's decision.
+    "send_package": {S.DECIDED: S.DECIDED, S.CLOSED: S.CLOSED},
+    "withdraw_package": {S.DECIDED: S.DECIDED, S.CLOSED: S.CLOSED},
 }
 
 ACTION_LABELS = {
@@ -45,6 +56,12 @@ ACTION_LABELS = {
     "assign": "put a MASH team member on the enquiry",
     "end_assignment": "take a MASH team member off the enquiry",
     "unseal": "unseal your agency's information",
+    "record_consent": "record consent",
+    "withdraw_consent": "record the withdrawal of consent",
+    "propose_override": "record sharing without consent",
+    "decide_override": "approve or reject sharing without consent",
+    "send_package": "send a disclosure package",
+    "withdraw_package": "withdraw a disclosure package",
 }
 
 # What to do instead, said when an action is refused.

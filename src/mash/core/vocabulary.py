@@ -72,3 +72,21 @@ class RecipientType(models.TextChoices):
     SCHOOL_DSL = "school_dsl", "School designated safeguarding lead"
     HEALTH_PROFESSIONAL = "health_professional", "Health professional"
     OTHER_SERVICE = "other_service", "Other service"
+
+
+class ConsentStatus(models.TextChoices):
+    SOUGHT = "sought", "Sought, awaiting an answer"
+    GIVEN = "given", "Given"
+    REFUSED = "refused", "Refused"
+    NOT_SOUGHT = "not_sought", "Not sought"
+
+
+class NotSoughtReason(models.TextChoices):
+    RISK_TO_CHILD = "risk_to_child", "Seeking consent would place the child at risk"
+    PREJUDICE_INVESTIGATION = "prejudice_investigation", "Seeking consent would prejudice an investigation"
+    NOT_PRACTICABLE = "not_practicable", "Seeking consent is not practicable"
+
+
+class ConsentPurpose(models.TextChoices):
+    MASH_ENQUIRY = "mash_enquiry", "Sharing with the partner agencies for the MASH enquiry"
+    ONWARD_DISCLOSURE = "onward_disclosure", "Passing the relevant parts on to the professionals who receive the case"

@@ -53,6 +53,9 @@ class OnwardDisclosureRule(_Strict):
     recipient_type: RecipientType
     clause: Clause
     categories: list[Id] = Field(min_length=1)
+    # The lawful bases a package to this kind of recipient may rely on. An agreement that names none
+    # (before 2026.2) lets no package be sent.
+    lawful_bases: list[Id] = []
     package_expires_after_days: int = Field(gt=0, le=3650)
     conditions: str = ""
 
@@ -70,6 +73,22 @@ class AfterDecision(_Strict):
     clause: Clause
     asked_agency_access_days: int = Field(ge=0, le=365, description="days after the decision during which "
                                           "asked agencies' MASH workers can still open the enquiry")
+
+
+class WithoutConsent(_Strict):
+    """Sharing without consent: where a child or adult may be at risk of significant harm."""
+
+    clause: Clause
+    lawful_bases: list[Id] = []
+
+
+class ConsentRules(_Strict):
+    clause: Clause
+    without_consent: WithoutConsent
+
+
+# Where an agreement says nothing about consent, nothing may be shared without it.
+NO_SHARING_WITHOUT_CONSENT = ConsentRules(clause="none", without_consent=WithoutConsent(clause="none"))
 
 
 # Where an agreement says nothing, asked agencies keep nothing after the decision.
@@ -93,6 +112,7 @@ class IsaDocument(_Strict):
     retention: list[RetentionRule]
     decision_timescales: list[DecisionTimescale]
     after_decision: AfterDecision = NO_ACCESS_AFTER_DECISION
+    consent: ConsentRules = NO_SHARING_WITHOUT_CONSENT
 
     @model_validator(mode="after")
     def _cross_references(self):
@@ -132,6 +152,12 @@ class IsaDocument(_Strict):
             for j, category in enumerate(rule.categories):
                 if category not in categories:
                     errors.append(f"onward_disclosure[{i}].categories[{j}]: unknown data category '{category}'")
+            for j, basis in enumerate(rule.lawful_bases):
+                if basis not in bases:
+                    errors.append(f"onward_disclosure[{i}].lawful_bases[{j}]: unknown lawful basis '{basis}'")
+        for j, basis in enumerate(self.consent.without_consent.lawful_bases):
+            if basis not in bases:
+                errors.append(f"consent.without_consent.lawful_bases[{j}]: unknown lawful basis '{basis}'")
         for outcome in Outcome.values:
             if outcome not in retained:
                 errors.append(f"retention: no rule for outcome '{outcome}'")
@@ -253,6 +279,10 @@ class Agreement:
     @property
     def after_decision(self) -> AfterDecision:
         return self.doc.after_decision
+
+    @property
+    def consent(self) -> ConsentRules:
+        return self.doc.consent
 
     def lawful_basis(self, basis_id: str) -> LawfulBasis | None:
         return self._bases.get(basis_id)

@@ -18,6 +18,12 @@ class InformationRequest(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=16, choices=RequestStatus.choices, default=RequestStatus.OPEN)
+    # What asking the agency relied on (the child's details and the concern leave the council):
+    # the child's consent, or sharing without consent that a manager approved. One of the two.
+    consent_record = models.ForeignKey("consent.ConsentRecord", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+")
+    consent_override = models.ForeignKey("consent.ConsentOverride", null=True, blank=True,
+                                         on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["requested_at", "id"]

@@ -8,7 +8,9 @@ from mash.accounts.models import User
 from mash.cases.models import Enquiry
 from mash.cases.services import transition
 from mash.cases.states import next_state
+from mash.consent import services as consent
 from mash.core.errors import DomainError, IsaViolation, ValidationFailed
+from mash.core.vocabulary import ConsentPurpose
 from mash.partners import services as isa
 from mash.partners.models import Partner
 
@@ -33,12 +35,16 @@ def request_information(enquiry: Enquiry, *, by: User, partners: list[str], ques
         errors.setdefault("partners", []).append(f"Already asked: {', '.join(sorted(already))}")
     if errors:
         raise ValidationFailed(errors)
+    # Asking an agency shares the child's details and the concern with it: consent, or approved
+    # sharing without consent, must cover it.
+    basis = consent.basis_for(enquiry, ConsentPurpose.MASH_ENQUIRY, slugs)
     with transaction.atomic():
-        transition(enquiry, "request_information", by, note=", ".join(slugs))
+        transition(enquiry, "request_information", by, note=", ".join(slugs) + f" ({basis.state})")
         now = timezone.now()
         made = [
             InformationRequest.objects.create(enquiry=enquiry, partner=p, question=(question or "").strip(),
-                                              requested_by=by, requested_at=now)
+                                              requested_by=by, requested_at=now, consent_record=basis.consent,
+                                              consent_override=basis.override)
             for p in Partner.objects.filter(slug__in=slugs).order_by("name")
         ]
     policy.forget_facts(enquiry)

@@ -79,7 +79,7 @@ def test_the_whole_journey(as_manager, as_police, as_education, receiving_profes
     assert response.status_code == 201, response.content
     rated = response.json()
     assert rated["state"] == "gathering" and rated["rag"] == "amber"
-    assert rated["ratings"][0]["isa_version"] == "2026.1" and rated["ratings"][0]["isa_clause"]
+    assert rated["ratings"][0]["isa_version"] == "2026.2" and rated["ratings"][0]["isa_clause"]
     assert rated["decision_due_at"] and rated["overdue"] is False and rated["seconds_remaining"] > 0
 
     # Ask Essex Police and Education.
@@ -103,7 +103,7 @@ def test_the_whole_journey(as_manager, as_police, as_education, receiving_profes
     })
     assert response.status_code == 201, response.content
     police_share = response.json()
-    assert police_share["isa_version"] == "2026.1"
+    assert police_share["isa_version"] == "2026.2"
     assert police_share["items"][0]["isa_clause"] == "S2.5.4"
     assert police_share["items"][0]["confidentiality"] == "sealed"
 
@@ -149,7 +149,7 @@ def test_the_whole_journey(as_manager, as_police, as_education, receiving_profes
     decided = response.json()
     assert decided["state"] == "decided"
     assert decided["decision"]["version"] == 1 and decided["decision"]["receiving_professional"] == "social-worker"
-    assert decided["decision"]["isa_version"] == "2026.1" and decided["decision"]["retention_clause"]
+    assert decided["decision"]["isa_version"] == "2026.2" and decided["decision"]["retention_clause"]
 
     response = as_manager.post(f"/enquiries/{ref}/decision/amendments", {
         "reason": "Strategy discussion needed", "outcome": "section_47", "rationale": "New information",
@@ -283,7 +283,7 @@ def test_me_isa_and_partners(as_education):
     assert me["role"] == "mash_worker" and me["partner"]["slug"] == "education"
 
     isa = as_education.get("/isa").json()
-    assert isa["version"] == "2026.1" and isa["effective_from"] == "2026-04-01"
+    assert isa["version"] == "2026.2" and isa["effective_from"] == "2026-04-01"
     police = next(p for p in isa["partners"] if p["slug"] == "essex-police")
     assert police["type"] == "police"
     assert {"id": "intelligence", "label": "Police intelligence", "clause": "S2.5.4"} in police["permitted_categories"]

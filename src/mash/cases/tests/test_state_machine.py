@@ -28,6 +28,12 @@ for _state in ("awaiting_rating", "gathering", "ready_for_decision", "decided", 
     EXPECTED[(_state, "end_assignment")] = _state
 for _state in ("gathering", "ready_for_decision", "decided", "closed"):
     EXPECTED[(_state, "unseal")] = _state
+for _state in ("awaiting_rating", "gathering", "ready_for_decision", "decided", "closed"):
+    for _action in ("record_consent", "withdraw_consent", "propose_override", "decide_override"):
+        EXPECTED[(_state, _action)] = _state
+for _state in ("decided", "closed"):
+    for _action in ("send_package", "withdraw_package"):
+        EXPECTED[(_state, _action)] = _state
 PAIRS = list(itertools.product(EnquiryState.values, TRANSITIONS))
 
 
@@ -46,7 +52,8 @@ def test_every_invalid_transition_is_a_clear_error(state, action):
 
 def test_table_matches_expectations():
     assert {(s, a) for a, moves in TRANSITIONS.items() for s in moves} == set(EXPECTED)
-    assert allowed_actions("closed") == ["end_assignment", "unseal"]
+    assert allowed_actions("closed") == ["end_assignment", "unseal", "record_consent", "withdraw_consent",
+                                         "propose_override", "decide_override", "send_package", "withdraw_package"]
 
 
 def test_unknown_action():

@@ -292,7 +292,7 @@ def test_isa_page(client, police_worker):
     body = text(client.get(reverse("partners:isa")))
     assert "<title>Information Sharing Agreement – MASH Hub</title>" in body
     assert "Partner agencies (13)" in body
-    assert "Police intelligence" in body and "S2.5.4" in body and "2026.1" in body
+    assert "Police intelligence" in body and "S2.5.4" in body and "2026.2" in body
     assert "Police intelligence is never passed on" in body
 
 

@@ -81,7 +81,7 @@ def test_document_must_be_a_mapping():
 
 def test_validate_command(tmp_path, data, capsys):
     call_command("isa", "validate", str(settings.MASH_ISA_FILE))
-    assert "valid ISA version 2026.1: 13 partners" in capsys.readouterr().out
+    assert "valid ISA version 2026.2: 13 partners" in capsys.readouterr().out
     bad = copy.deepcopy(data)
     bad["partners"][4]["contributions"][1]["category"] = "arests"
     path = tmp_path / "bad.yaml"
@@ -103,9 +103,9 @@ def test_loading_adds_a_version_and_leaves_the_old_untouched(text):
     v1, created = services.load_text(text)
     assert created and Partner.objects.count() == 13
     before = (v1.document, v1.source_text, v1.source_sha256)
-    changed = text.replace('version: "2026.1"', 'version: "2026.2"').replace("hours: 4}", "hours: 2}")
+    changed = text.replace('version: "2026.2"', 'version: "2026.3"').replace("hours: 4}", "hours: 2}")
     v2, created = services.load_text(changed)
-    assert created and v2.version == "2026.2"
+    assert created and v2.version == "2026.3"
     v1.refresh_from_db()
     assert (v1.document, v1.source_text, v1.source_sha256) == before
     assert services.current()[1].timescale("red").hours == 2
@@ -133,4 +133,4 @@ def test_load_and_list_commands(capsys):
     call_command("isa", "load", str(settings.MASH_ISA_FILE))
     call_command("isa", "list")
     out = capsys.readouterr().out
-    assert "Loaded ISA version 2026.1" in out and "already loaded (unchanged)" in out and "current" in out
+    assert "Loaded ISA version 2026.2" in out and "already loaded (unchanged)" in out and "current" in out

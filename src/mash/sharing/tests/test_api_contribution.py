@@ -85,7 +85,7 @@ def test_share_records_the_isa_version_and_clause(asked_enquiry, as_education):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["sealed"] is False and body["version"] == 1
-    assert body["isa_version"] == "2026.1"
+    assert body["isa_version"] == "2026.2"
     assert body["items"] == [{
         "category": "school_attendance", "category_label": "School attendance",
         "content": "Attendance 81% this term", "relevance_note": "Falling attendance",
@@ -151,7 +151,7 @@ def test_amending_an_answer_keeps_the_earlier_version(asked_enquiry, as_educatio
     response = as_education.post(f"/information-requests/{rid}/contribution/amendments",
                                  dict(share(content="Attendance 64% this term"), reason="Figures corrected"))
     assert response.status_code == 201, response.content
-    assert response.json()["version"] == 2 and response.json()["isa_version"] == "2026.1"
+    assert response.json()["version"] == 2 and response.json()["isa_version"] == "2026.2"
 
     versions = as_education.get(f"/information-requests/{rid}").json()["contributions"]
     assert [(c["version"], c["items"][0]["content"]) for c in versions] == [

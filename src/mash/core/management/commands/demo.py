@@ -17,6 +17,8 @@ from django.utils import timezone
 from mash.accounts.models import Role, User
 from mash.cases import services as cases
 from mash.cases.models import Contact, Enquiry, RagRatingRecord
+from mash.consent import services as consent
+from mash.disclosure import services as disclosure
 from mash.partners import services as isa
 from mash.partners.isa import IsaInvalid
 from mash.people.identifiers import nhs_check_digit, upn_check_letter
@@ -157,6 +159,12 @@ class Command(BaseCommand):
                           consent_at_intake="not_sought", consent_notes="Seeking consent may place the child at risk",
                           **police)
         cases.rate(e, by=manager, rating="red", rationale="Injury to a pre-school child after a domestic incident.")
+        consent.record_consent(e, by=manager, status="not_sought", not_sought_reason="risk_to_child",
+                               notes="The alleged perpetrator lives at the address.")
+        consent.propose_override(e, by=manager, lawful_basis="children-act-1989-s47",
+                                 purposes=["mash_enquiry", "onward_disclosure"],
+                                 justification="Injury to a pre-school child after a domestic incident at home: "
+                                               "risk of significant harm.")
         sharing.request_information(e, by=manager, partners=["essex-police", "nelft", "education"],
                                     question="Please share what you hold about the child and the adults at the address.")
         answer(e, "essex-police", kind="confidential_held", lawful_basis="dpa-2018-part-3",
@@ -179,6 +187,10 @@ class Command(BaseCommand):
                           consent_at_intake="refused", consent_notes="Parent declined; concerns of significant harm.",
                           **police)
         cases.rate(e, by=manager, rating="amber", rationale="Indicators of criminal exploitation; no immediate injury.")
+        consent.propose_override(e, by=manager, lawful_basis="crime-and-disorder-act-1998-s115",
+                                 purposes=["mash_enquiry"],
+                                 justification="Indicators of criminal exploitation: risk of significant harm "
+                                               "outweighs the parent's refusal.")
         sharing.request_information(e, by=manager, partners=["essex-police", "education", "thurrock-council"])
         answer(e, "education", kind="decline",
                decision_reason="The school holds nothing beyond what the contact already says.")
@@ -191,6 +203,11 @@ class Command(BaseCommand):
                            relevance_note="For the MASH managers: names are under review.")])
         # The council's MASH worker is put on the enquiry: they read it as the team does.
         cases.assign(e, by=manager, member="worker-thurrock-council", note="Leads the enquiry for children's social care.")
+        # The council worker proposes sharing the outcome without consent: it waits for a manager.
+        consent.propose_override(e, by=worker["thurrock-council"], lawful_basis="children-act-1989-s17",
+                                 purposes=["onward_disclosure"],
+                                 justification="The young person is at risk of exploitation; the receiving team "
+                                               "needs the police information to plan safety.")
 
         # Ready for decision
         e = self._contact(manager, "Testwood", 10, 20, concern="Child's attendance has fallen to 70% and he has "
@@ -209,6 +226,11 @@ class Command(BaseCommand):
                           consent_at_intake="not_sought", consent_notes="Would prejudice a police investigation",
                           **school)
         cases.rate(e, by=manager, rating="red", rationale="Disclosure of sexual abuse.")
+        consent.record_consent(e, by=manager, status="not_sought", not_sought_reason="prejudice_investigation",
+                               notes="A police investigation is likely.")
+        consent.propose_override(e, by=manager, lawful_basis="children-act-1989-s47",
+                                 purposes=["mash_enquiry", "onward_disclosure"],
+                                 justification="Disclosure of sexual abuse by an adult at home: risk of significant harm.")
         sharing.request_information(e, by=manager, partners=["essex-police"])
         answer(e, "essex-police", kind="share", lawful_basis="children-act-2004-s10-s11",
                decision_reason="Required for the strategy discussion.",
@@ -217,6 +239,14 @@ class Command(BaseCommand):
         cases.decide(e, by=manager, outcome="section_47", rationale="Threshold for a strategy discussion is met.",
                      recipient_type="social_worker", receiving_team="Children's Assessment Team",
                      receiving_professional="social-worker")
+        # The relevant parts go on to the social worker, without consent (s47, approved above).
+        item = e.contributions.get().items.get()
+        package = disclosure.create_package(
+            e, by=manager, recipient_type="social_worker", recipient="social-worker",
+            lawful_basis="children-act-1989-s47", cover_note="For the strategy discussion.",
+            selection={"child": ["date_of_birth", "address", "nhs_number"], "decision": ["rationale"],
+                       "items": {str(item.pk): ["content", "occurred_on", "relevance_note"]}})
+        disclosure.send_package(package, by=manager)
 
         # Decided six weeks ago: the asked agency's access ended 28 days after the decision (ISA 6.3).
         e = self._contact(manager, "Specimen", 9, 24 * 43, concern="Child arrived at school hungry on several "
@@ -229,6 +259,15 @@ class Command(BaseCommand):
                            relevance_note="Mild pattern only.")])
         cases.decide(e, by=manager, outcome="early_help", rationale="Needs met by early help.",
                      recipient_type="early_help", receiving_team="Early Help Hub", receiving_professional="early-help")
+        # The mother consents to the early help team receiving the school's information.
+        consent.record_consent(e, by=manager, status="given", given_by="The child's mother, by telephone",
+                               purposes=["onward_disclosure"])
+        item = e.contributions.get().items.get()
+        package = disclosure.create_package(
+            e, by=manager, recipient_type="early_help", recipient_team="Early Help Hub",
+            lawful_basis="uk-gdpr-6-1-e", cover_note="Attendance for your first visit.",
+            selection={"child": ["date_of_birth", "address"], "items": {str(item.pk): ["content"]}})
+        disclosure.send_package(package, by=manager)
         # Demo only: backdate the decision.
         Enquiry.objects.filter(pk=e.pk).update(decided_at=timezone.now() - dt.timedelta(days=42))
 
