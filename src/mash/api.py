@@ -7,8 +7,11 @@ uses the Django session, with a CSRF token on unsafe methods. The OpenAPI docume
 
 from mash.accounts.api import router as accounts_router
 from mash.cases.api import router as cases_router
+from mash.consent.api import router as consent_router
+from mash.disclosure.api import router as disclosure_router
 from mash.core.api import ApiTokenAuth, MashAPI, install_error_handlers, session_auth
 from mash.partners.api import router as partners_router
+from mash.reports.api import router as reports_router
 from mash.sharing.api import router as sharing_router
 
 api = MashAPI(
@@ -24,3 +27,6 @@ api.add_router("/", accounts_router)
 api.add_router("/", partners_router)
 api.add_router("/", cases_router)
 api.add_router("/", sharing_router)
+api.add_router("/", consent_router)
+api.add_router("/", disclosure_router)
+api.add_router("/", reports_router)

@@ -72,9 +72,13 @@ VIEW_PACKAGE = "package.view"
 # officer), and what one user did (auditors and the data protection officer).
 VIEW_PERSON_TRAIL = "audit.person_trail"
 VIEW_USER_ACTIVITY = "audit.user_activity"
+# The reports: counts only, never a child's data (the MASH managers and the data protection officer).
+VIEW_REPORTS = "reports.view"
+# Pages open to roles rather than to links with a case.
 AUDIT_ROLES = {
     VIEW_PERSON_TRAIL: frozenset({Role.MASH_MANAGER, Role.DPO}),
     VIEW_USER_ACTIVITY: frozenset({Role.AUDITOR, Role.DPO}),
+    VIEW_REPORTS: frozenset({Role.MASH_MANAGER, Role.DPO}),
 }
 
 # The enquiry state machine's actions, and the access action that guards each.
@@ -518,7 +522,7 @@ def _describe_package(obj: DisclosurePackage):
 
 
 def _packages(user) -> QuerySet[DisclosurePackage]:
-    qs = DisclosurePackage.objects.select_related("enquiry", "recipient", "sent_by", "created_by")
+    qs = DisclosurePackage.objects.select_related("enquiry", "enquiry__child", "recipient", "isa_version")
     if refusal(user):
         return qs.none()
     q = package_filter(user)
@@ -586,6 +590,13 @@ def information_request(user, pk: int) -> InformationRequest:
         record_denial(user, VIEW_REQUEST, "informationrequest", pk, existing is not None, reason)
         raise NotFound()
     return found
+
+
+def enquiry_packages(user, enquiry_obj: Enquiry) -> list[DisclosurePackage]:
+    """The packages built from one enquiry (the team's), newest first; looking is a read of the enquiry."""
+    require(user, READ_FIELD, enquiry_obj, PACKAGES)
+    audit.note_read("enquiry", enquiry_obj.reference, [enquiry_obj.child_id], (PACKAGES,))
+    return list(packages(user).filter(enquiry=enquiry_obj).order_by("-created_at", "-id"))
 
 
 def package(user, pk: int) -> DisclosurePackage:

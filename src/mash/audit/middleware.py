@@ -26,7 +26,10 @@ def audit_middleware(get_response):
             ctx = services.current()
             try:
                 match = resolve(request.path_info)
-                ctx.purpose = (policy_of(match.func) or match.view_name or "")[:120]
+                declared = policy_of(match.func)
+                if isinstance(declared, dict):  # an API path whose methods declare different policies
+                    declared = declared.get(request.method, "")
+                ctx.purpose = (declared or match.view_name or "")[:120]
             except Resolver404:
                 pass
             response = get_response(request)

@@ -255,6 +255,10 @@ def _render_detail(request, enquiry, forms=None, status=200):
         "bound_forms": [f for f in forms.values() if f.is_bound],
         "state_labels": dict(EnquiryState.choices),
         "may_see_trail": policy.may_read_audit(user, policy.VIEW_PERSON_TRAIL),
+        "consent": policy.consent_position(user, enquiry) if record.can(policy.CONSENT) else None,
+        "packages": policy.enquiry_packages(user, enquiry) if record.can(policy.PACKAGES) else [],
+        "may_build_package": enquiry.state in (EnquiryState.DECIDED, EnquiryState.CLOSED)
+        and bool(policy.decide(user, policy.BUILD_PACKAGE, enquiry)),
     }
     return render(request, "cases/detail.html", context, status=status)
 

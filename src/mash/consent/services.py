@@ -280,6 +280,11 @@ def basis_for(enquiry: Enquiry, purpose: str, agencies=()) -> Basis:
     raise ConsentRequired(f"Consent is needed for {label}: {why}; {then}")
 
 
+def awaiting_approval() -> int:
+    """How many proposals to share without consent wait for a manager (a count: no case data)."""
+    return ConsentOverride.objects.filter(status=OverrideStatus.PROPOSED).count()
+
+
 @dataclass
 class ConsentPosition:
     """Everything recorded about consent on an enquiry, for the case page."""

@@ -10,6 +10,7 @@ from mash.access import policy
 from mash.access.declare import policy as declare
 from mash.accounts.models import Role
 from mash.cases.states import OPEN_STATES, EnquiryState
+from mash.consent import services as consent
 from mash.sharing.models import RequestStatus
 
 login = declare("public")(auth_views.LoginView.as_view(template_name="registration/login.html",
@@ -17,11 +18,8 @@ login = declare("public")(auth_views.LoginView.as_view(template_name="registrati
 logout = declare("public")(auth_views.LogoutView.as_view())
 
 COMING = {
-    Role.RECEIVING_PROFESSIONAL: "Cases handed to your team after a MASH decision will be listed here, with "
-                                 "the information the Information Sharing Agreement lets the MASH pass on to you.",
     Role.DPO: "From the audit log you can see who has seen a child's record, and what each user did. "
-              "Reports on what was shared under which clause of the Information Sharing Agreement, and the "
-              "retention of each record, will be here.",
+              "The sharing report counts what was shared with and without consent.",
     Role.AUDITOR: "The audit log records who read, changed, shared or exported what, and every refusal. "
                   "You can see each user's activity and download it.",
     Role.SYSADMIN: "Users, partner agencies and loaded versions of the Information Sharing Agreement are "
@@ -42,7 +40,10 @@ def home(request):
             awaiting_count=open_qs.filter(state=EnquiryState.AWAITING_RATING).count(),
             ready_count=open_qs.filter(state=EnquiryState.READY_FOR_DECISION).count(),
             overdue_count=open_qs.filter(decision_due_at__lt=timezone.now()).count(),
+            awaiting_approval=consent.awaiting_approval(),
         )
+    elif user.role == Role.RECEIVING_PROFESSIONAL:
+        context["package_count"] = policy.packages(user).count()
     elif user.role == Role.MASH_WORKER:
         context["open_requests"] = policy.information_requests(user).filter(status=RequestStatus.OPEN).count()
     else:

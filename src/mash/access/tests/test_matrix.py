@@ -25,7 +25,9 @@ from mash.audit.models import AuditEvent, Kind
 from mash.access.tests.test_url_walk import all_patterns
 from mash.accounts.models import Role
 from mash.cases import services as cases
-from mash.conftest import contact_data
+from mash.conftest import child_data, contact_data
+from mash.consent import services as consent
+from mash.disclosure import services as disclosure
 from mash.sharing import services as sharing
 
 SUBJECTS = ["anon", "manager", "assigned", "police", "education", "unasked", "recipient", "dpo", "sysadmin",
@@ -54,6 +56,24 @@ MATRIX = {
     ("POST", "enquiries/{ref}/team/end/"):                         "L  O  F  F  F  H  H  H  H  H",
     ("GET", "requests/"):                                          "L  O  O  O  E  E  E  E  E  E",
     ("GET", "requests/{req}/"):                                    "L  O  O  O  H  H  H  H  H  H",
+    # Consent (the MASH team; asked agencies may see the enquiry, so they are refused rather than
+    # hidden) and approval of sharing without consent (managers). {rec}: the child's consent record;
+    # {ovr}: sharing without consent the assigned worker proposed.
+    ("GET", "enquiries/{ref}/consent/"):                           "L  O  O  F  F  H  H  H  H  H",
+    ("POST", "enquiries/{ref}/consent/record/"):                   "L  O  O  F  F  H  H  H  H  H",
+    ("POST", "enquiries/{ref}/consent/{rec}/withdraw/"):           "L  O  O  F  F  H  H  H  H  H",
+    ("POST", "enquiries/{ref}/consent/without/"):                  "L  O  O  F  F  H  H  H  H  H",
+    ("POST", "enquiries/{ref}/consent/without/{ovr}/"):            "L  O  F  F  F  H  H  H  H  H",
+    # Disclosure packages. {pkg} was sent to the recipient from another, decided enquiry on which
+    # only the assigned worker (of the workers) is; the recipient reaches the package and nothing else.
+    ("GET", "enquiries/{ref}/packages/new/"):                      "L  O  F  F  F  H  H  H  H  H",
+    ("GET", "packages/"):                                          "L  O  O  E  E  E  O  E  E  E",
+    ("GET", "packages/{pkg}/"):                                    "L  O  O  H  H  H  O  H  H  H",
+    ("GET", "packages/{pkg}/pdf/"):                                "L  O  O  H  H  H  O  H  H  H",
+    ("GET", "packages/{pkg}/edit/"):                               "L  O  F  H  H  H  H  H  H  H",
+    ("POST", "packages/{pkg}/send/"):                              "L  O  F  H  H  H  H  H  H  H",
+    ("POST", "packages/{pkg}/withdraw/"):                          "L  O  F  H  H  H  H  H  H  H",
+    ("GET", "reports/"):                                           "L  O  H  H  H  H  H  O  H  H",
     ("POST", "requests/{req}/"):                                   "L  F  F  O  H  H  H  H  H  H",
     ("POST", "requests/{req}/unseal/"):                            "L  F  F  O  H  H  H  H  H  H",
     # The audit log's pages: who has seen a child's record (managers, the DPO); a user's activity
@@ -88,6 +108,20 @@ MATRIX = {
     ("POST", "api/v1/information-requests/{req}/contribution"):    "U  F  F  O  H  H  H  H  H  H",
     ("POST", "api/v1/information-requests/{req}/contribution/amendments"): "U  F  F  O  H  H  H  H  H  H",
     ("POST", "api/v1/information-requests/{req}/contribution/unsealed"):   "U  F  F  O  H  H  H  H  H  H",
+    ("GET", "api/v1/enquiries/{ref}/consent"):                     "U  O  O  F  F  H  H  H  H  H",
+    ("POST", "api/v1/enquiries/{ref}/consent"):                    "U  O  O  F  F  H  H  H  H  H",
+    ("POST", "api/v1/enquiries/{ref}/consent/{rec}/withdrawal"):   "U  O  O  F  F  H  H  H  H  H",
+    ("POST", "api/v1/enquiries/{ref}/sharing-without-consent"):    "U  O  O  F  F  H  H  H  H  H",
+    ("POST", "api/v1/enquiries/{ref}/sharing-without-consent/{ovr}/decision"): "U  O  F  F  F  H  H  H  H  H",
+    ("GET", "api/v1/enquiries/{ref}/packages"):                    "U  O  O  F  F  H  H  H  H  H",
+    ("POST", "api/v1/enquiries/{ref}/packages"):                   "U  O  F  F  F  H  H  H  H  H",
+    ("GET", "api/v1/packages"):                                    "U  O  O  E  E  E  O  E  E  E",
+    ("GET", "api/v1/packages/{pkg}"):                              "U  O  O  H  H  H  O  H  H  H",
+    ("PUT", "api/v1/packages/{pkg}"):                              "U  O  F  H  H  H  H  H  H  H",
+    ("POST", "api/v1/packages/{pkg}/sent"):                        "U  O  F  H  H  H  H  H  H  H",
+    ("POST", "api/v1/packages/{pkg}/withdrawal"):                  "U  O  F  H  H  H  H  H  H  H",
+    ("GET", "api/v1/packages/{pkg}/pdf"):                          "U  O  O  H  H  H  O  H  H  H",
+    ("GET", "api/v1/reports/sharing"):                             "U  O  H  H  H  H  H  O  H  H",
 }
 
 # Routes that answer no request of their own (the API's root only prefixes the others).
@@ -111,11 +145,25 @@ BODIES = {
     "api/v1/information-requests/{req}/contribution/amendments": lambda h: {
         "reason": "Rechecked", "kind": "decline", "decision_reason": "None held"},
     "api/v1/information-requests/{req}/contribution/unsealed": lambda h: {"reason": "Investigation over"},
+    "api/v1/enquiries/{ref}/consent": lambda h: {"status": "sought"},
+    "api/v1/enquiries/{ref}/consent/{rec}/withdrawal": lambda h: {"reason": "Changed their mind"},
+    "api/v1/enquiries/{ref}/sharing-without-consent": lambda h: {
+        "justification": "Risk of significant harm", "lawful_basis": "children-act-1989-s47",
+        "purposes": ["onward_disclosure"]},
+    "api/v1/enquiries/{ref}/sharing-without-consent/{ovr}/decision": lambda h: {"approve": True},
+    "api/v1/enquiries/{ref}/packages": lambda h: PACKAGE_BODY,
+    "api/v1/packages/{pkg}": lambda h: PACKAGE_BODY,
+    "api/v1/packages/{pkg}/sent": lambda h: {},
+    "api/v1/packages/{pkg}/withdrawal": lambda h: {"reason": "Sent in error"},
 }
+PACKAGE_BODY = {"recipient_type": "social_worker", "recipient": "social-worker",
+                "lawful_basis": "children-act-1989-s47", "selection": {"child": ["date_of_birth"]}}
 
 
 def route_key(route: str) -> str:
     route = re.sub(r"<(?:\w+:)?(pk|request_id)>", "{req}", route)
+    route = re.sub(r"<(?:\w+:)?package_id>", "{pkg}", route)
+    route = re.sub(r"<(?:\w+:)?record_id>", "{rec}", re.sub(r"<(?:\w+:)?override_id>", "{ovr}", route))
     route = re.sub(r"<(?:\w+:)?person_id>", "{person}", re.sub(r"<(?:\w+:)?user_id>", "{actor}", route))
     return re.sub(r"<(?:\w+:)?(reference)>", "{ref}", route)
 
@@ -142,13 +190,28 @@ def hub(make_user, manager):
                        decision_reason="Relevant", items=[
                            {"category": "school_attendance", "content": "Attendance 81%", "relevance_note": "Falling"}])
     police_request = enquiry.information_requests.get(partner__slug="essex-police")
-    return {**users, "enquiry": enquiry, "request": police_request}
+    proposed = consent.propose_override(enquiry, by=users["assigned"], lawful_basis="children-act-1989-s17",
+                                        purposes=["onward_disclosure"], justification="Risk of significant harm")
+    # Another enquiry, decided, with a package sent to the recipient.
+    decided = cases.record_contact(by=manager, **contact_data(child=child_data(
+        first_name="Sky", last_name="Packageton", nhs_number=""), related_people=[]))
+    cases.rate(decided, by=manager, rating="green", rationale="Low level need")
+    cases.assign(decided, by=manager, member="council-worker")
+    cases.decide(decided, by=manager, outcome="section_17", rationale="Child in need", recipient_type="social_worker",
+                 receiving_professional="social-worker")
+    consent.record_consent(decided, by=manager, status="given", given_by="The child's father",
+                           purposes=["onward_disclosure"])
+    package = disclosure.create_package(decided, by=manager, **{k: v for k, v in PACKAGE_BODY.items()})
+    disclosure.send_package(package, by=manager)
+    return {**users, "enquiry": enquiry, "request": police_request, "package": package, "override": proposed,
+            "consent": enquiry.consent_records.get()}
 
 
 def _fill(path: str, hub) -> str:
     return "/" + path.replace("{ref}", hub["enquiry"].reference).replace("{req}", str(hub["request"].pk)) \
         .replace("{child}", hub["enquiry"].child.last_name).replace("{person}", str(hub["enquiry"].child_id)) \
-        .replace("{actor}", str(hub["police"].pk))
+        .replace("{actor}", str(hub["police"].pk)).replace("{pkg}", str(hub["package"].pk)) \
+        .replace("{rec}", str(hub["consent"].pk)).replace("{ovr}", str(hub["override"].pk))
 
 
 def _observe(client, method, key, hub, subject):
@@ -158,7 +221,8 @@ def _observe(client, method, key, hub, subject):
         return client.get(url)
     if api:
         body = BODIES[key.split("?")[0]](hub)
-        return client.post(url, data=json.dumps(body, default=str), content_type="application/json")
+        send = client.put if method == "PUT" else client.post
+        return send(url, data=json.dumps(body, default=str), content_type="application/json")
     return client.post(url, {})
 
 
@@ -176,6 +240,11 @@ def _code(response, key, hub) -> str:
                      "api/v1/enquiries?q={child}")) or key.startswith("enquiries/export.csv"):
         present = hub["enquiry"].reference.encode() in response.content
         return "O" if status == 200 and present else "E" if status == 200 else f"?{status}"
+    if key in ("packages/", "api/v1/packages"):
+        marker = (f'/packages/{hub["package"].pk}/' if not key.startswith("api/")
+                  else f'"id": {hub["package"].pk},').encode()
+        content = response.content if not key.startswith("api/") else json.dumps(response.json()).encode()
+        return "O" if status == 200 and marker in content else "E" if status == 200 else f"?{status}"
     if key in ("requests/", "api/v1/information-requests"):
         marker = (f'/requests/{hub["request"].pk}/' if not key.startswith("api/")
                   else f'"id": {hub["request"].pk},').encode()
@@ -189,23 +258,27 @@ def _code(response, key, hub) -> str:
     return f"?{status}"
 
 
-def _policy_of_key(key: str) -> str:
+def _policy_of_key(key: str, method: str = "GET") -> str:
     for route, ns, p in all_patterns():
         if ns != "admin" and route_key(route) == key.split("?")[0]:
-            return policy_of(p.callback)
+            name = policy_of(p.callback)
+            return name.get(method, "") if isinstance(name, dict) else name
     raise AssertionError(f"no route for {key}")
 
 
-READS = {"case:enquiry.view", "case:request.view", "audit:audit.person_trail", "audit:audit.user_activity"}
+READS = {"case:enquiry.view", "case:request.view", "audit:audit.person_trail", "audit:audit.user_activity",
+         "case:enquiry.read_field", "case:package.view", "reports:reports.view"}
 
 
 def _missing_audit(method, key, hub, subject, response, last_event) -> str | None:
     """What the audit log should hold after a request the gate let through, if it does not."""
     new = AuditEvent.objects.filter(id__gt=last_event)
     child = hub["enquiry"].child_id
-    name = _policy_of_key(key)
+    if "{pkg}" in key or key in ("packages/", "api/v1/packages"):
+        child = hub["package"].enquiry.child_id
+    name = _policy_of_key(key, method)
     if method == "GET" and name in READS and response.status_code == 200 and key != "audit/people/":
-        kind = Kind.EXPORT if "export.csv" in key else Kind.READ
+        kind = Kind.EXPORT if "export.csv" in key or key.rstrip("/").endswith("pdf") else Kind.READ
         events = [e for e in new if e.kind == kind and e.actor_id == hub[subject].pk]
         if not events:
             return f"read case data ({name}) but no {kind} event was recorded"

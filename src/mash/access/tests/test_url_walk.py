@@ -60,7 +60,8 @@ def test_case_urls_answer_nobody_outside_need_to_know(client, asked_enquiry, mak
     checked = 0
     for route, ns, p in all_patterns():
         name = policy_of(p.callback) or ""
-        if ns == "admin" or not name.startswith("case:"):
+        names = list(name.values()) if isinstance(name, dict) else [name]  # per method, for some API paths
+        if ns == "admin" or not any(n.startswith("case:") for n in names):
             continue
         url = concrete(route, asked_enquiry, request_obj)
         is_list = url == "/" + route.lstrip("^").rstrip("$")  # no parameters: a filtered list

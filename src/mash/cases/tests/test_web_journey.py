@@ -260,7 +260,7 @@ def test_a_receiving_professional_gets_404_and_a_missing_enquiry_is_404(client, 
     assert response.status_code == 404
     assert new_enquiry.reference not in text(response) and "Rowan" not in text(response)
     assert client.get(reverse("cases:contact_new")).status_code == 403
-    assert "coming soon" in text(client.get(reverse("home")))
+    assert "No disclosure packages from the MASH are open to you" in text(client.get(reverse("home")))
     client.force_login(manager)
     assert client.get(reverse("cases:detail", args=["MASH-1999-000001"])).status_code == 404
 

@@ -1,0 +1,170 @@
+"""Disclosure packages: the manager builds and sends them; a receiving professional reads those addressed
+to them, and nothing of the MASH record behind them.
+
+Reads go through mash.access.policy (`packages`, `package`, `package_content`); changes through
+mash.disclosure.services.
+"""
+
+import datetime as dt
+from typing import Annotated, Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+from ninja import Field, Path, Query, Router, Schema
+
+from mash.access import policy
+from mash.audit import services as audit
+from mash.core.api import MAX_ID, REFERENCE_PATTERN, InputSchema, access, case_policy, created, responses
+
+from . import services
+from .models import DisclosurePackage
+
+router = Router(tags=["disclosure packages"])
+
+Reference = Annotated[str, Path(pattern=REFERENCE_PATTERN, description="the enquiry's reference")]
+PackageId = Annotated[int, Path(ge=1, le=MAX_ID, description="the disclosure package's id")]
+
+
+class PackageSummaryOut(Schema):
+    id: int
+    enquiry_reference: str
+    child_name: str
+    status: str
+    state_label: str = Field(description="Draft, Sent, Withdrawn or Expired")
+    recipient_type: str
+    addressed_to: str
+    sent_at: dt.datetime | None
+    expires_at: dt.datetime | None
+
+
+class PackageOut(PackageSummaryOut):
+    isa_version: str | None
+    isa_clause: str = Field(description="the ISA's onward-disclosure clause it relied on (when sent)")
+    lawful_basis: str
+    lawful_basis_clause: str
+    consent_state: str = Field(description="given, or without_consent (when sent)")
+    content: dict[str, Any] = Field(description="exactly what the recipient sees (for a draft: what it would "
+                                                "send now)")
+    selection: dict[str, Any] | None = Field(description="what the manager chose (the MASH team only)")
+    withdrawn_at: dt.datetime | None = None
+    withdrawal_reason: str | None = Field(None, description="the MASH team only")
+
+
+def summary_out(p: DisclosurePackage) -> dict:
+    return {"id": p.pk, "enquiry_reference": p.enquiry.reference, "child_name": p.enquiry.child.full_name,
+            "status": p.status, "state_label": p.state_label, "recipient_type": p.recipient_type,
+            "addressed_to": p.addressed_to, "sent_at": p.sent_at, "expires_at": p.expires_at}
+
+
+def package_out(user, p: DisclosurePackage) -> dict:
+    content = policy.package_content(user, p)
+    team = bool(policy.decide(user, policy.READ_FIELD, p.enquiry, policy.PACKAGES))
+    data = summary_out(p)
+    data.update(isa_version=p.isa_version.version if p.isa_version_id else None, isa_clause=p.isa_clause,
+                lawful_basis=p.lawful_basis, lawful_basis_clause=p.lawful_basis_clause,
+                consent_state=p.consent_state, content=content,
+                selection=p.selection if team else None,
+                withdrawn_at=p.withdrawn_at if team else None,
+                withdrawal_reason=p.withdrawal_reason if team else None)
+    return data
+
+
+class SelectionIn(InputSchema):
+    child: list[str] = Field([], description="date_of_birth, gender, nhs_number, upn, address (the name always goes)")
+    decision: list[str] = Field([], description="rationale (the outcome always goes)")
+    items: dict[str, list[str]] = Field({}, description="contribution item id -> fields: content (required), "
+                                                        "occurred_on, relevance_note")
+
+
+class PackageIn(InputSchema):
+    recipient_type: str = Field(description="social_worker, early_help, school_dsl, health_professional or "
+                                            "other_service")
+    recipient: str = Field("", description="a receiving professional's username (or give recipient_team)")
+    recipient_team: str = Field("", description="a team of receiving professionals (or give recipient)")
+    lawful_basis: str = Field("", description="one the ISA's onward-disclosure rule for the recipient allows")
+    cover_note: str = ""
+    selection: SelectionIn
+
+
+class WithdrawalIn(InputSchema):
+    reason: str
+
+
+@router.get("/enquiries/{reference}/packages", response=responses({200: list[PackageSummaryOut]}, 404),
+            openapi_extra=access(case_policy(policy.VIEW_ENQUIRY)),
+            summary="The disclosure packages built from an enquiry (the MASH team)")
+def enquiry_packages(request, reference: Reference):
+    enquiry = policy.enquiry(request.user, reference)
+    return [summary_out(p) for p in policy.enquiry_packages(request.user, enquiry)]
+
+
+@router.post("/enquiries/{reference}/packages", response=responses({201: PackageOut}, 400, 404, 409, 422, 503),
+             openapi_extra=access(case_policy(policy.BUILD_PACKAGE)),
+             summary="Draft a package of the relevant parts for whoever receives the case")
+def create_package(request, reference: Reference, payload: PackageIn):
+    enquiry = policy.enquiry(request.user, reference)
+    data = payload.model_dump()
+    package = services.create_package(enquiry, by=request.user, **data)
+    return created(package_out(request.user, package))
+
+
+@router.get("/packages", response=responses({200: list[PackageSummaryOut]}, 422),
+            openapi_extra=access(case_policy(policy.VIEW_PACKAGE)),
+            summary="Packages the caller may see: for a receiving professional, the live ones addressed to them")
+def list_packages(request, response: HttpResponse,
+                  limit: int = Query(100, ge=1, le=500, description="at most this many (X-Total-Count: all)"),
+                  offset: int = Query(0, ge=0, le=10_000_000)):
+    qs = policy.packages(request.user)
+    response["X-Total-Count"] = str(qs.count())
+    return [summary_out(p) for p in qs.order_by("-sent_at", "-id")[offset:offset + limit]]
+
+
+@router.get("/packages/{package_id}", response=responses({200: PackageOut}, 404),
+            openapi_extra=access(case_policy(policy.VIEW_PACKAGE)),
+            summary="One package: what it says (a draft: what it would send now)")
+def get_package(request, package_id: PackageId):
+    return package_out(request.user, policy.package(request.user, package_id))
+
+
+@router.put("/packages/{package_id}", response=responses({200: PackageOut}, 400, 404, 409, 422, 503),
+            openapi_extra=access(case_policy(policy.BUILD_PACKAGE)), summary="Change a draft package")
+def update_package(request, package_id: PackageId, payload: PackageIn):
+    package = policy.package(request.user, package_id)
+    package = services.update_package(package, by=request.user, **payload.model_dump())
+    return package_out(request.user, package)
+
+
+@router.post("/packages/{package_id}/sent", response=responses({200: PackageOut}, 400, 404, 409, 422, 503),
+             openapi_extra=access(case_policy(policy.BUILD_PACKAGE)),
+             summary="Send a draft: its content is fixed, with the ISA clause, lawful basis and consent it relies on")
+def send_package(request, package_id: PackageId):
+    package = policy.package(request.user, package_id)
+    return package_out(request.user, services.send_package(package, by=request.user))
+
+
+@router.post("/packages/{package_id}/withdrawal", response=responses({200: PackageOut}, 400, 404, 409, 422),
+             openapi_extra=access(case_policy(policy.BUILD_PACKAGE)),
+             summary="Withdraw a sent package from its recipient")
+def withdraw_package(request, package_id: PackageId, payload: WithdrawalIn):
+    package = policy.package(request.user, package_id)
+    return package_out(request.user, services.withdraw_package(package, by=request.user, reason=payload.reason))
+
+
+@router.get("/packages/{package_id}/pdf", response=responses({200: None}, 404),
+            openapi_extra=access(case_policy(policy.VIEW_PACKAGE)),
+            summary="The package as a PDF, with the reader's name and the date on every page")
+def package_pdf(request, package_id: PackageId):
+    return pdf_response(request.user, policy.package(request.user, package_id))
+
+
+def pdf_response(user, package: DisclosurePackage) -> HttpResponse:
+    """The PDF download (web and API): recorded as an export of the package."""
+    from .pdf import render_pdf
+
+    content = policy.package_content(user, package)
+    audit.mark_export()
+    body = render_pdf(package, content, user.display_name, timezone.localtime())
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="disclosure-package-{package.pk}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,187 @@
+"""Disclosure packages on the web: the manager's builder and preview, and the recipient's packages.
+
+Reads go through mash.access.policy; changes through mash.disclosure.services. The page a manager
+previews and the page the recipient reads render the same content with the same template.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from mash.access import policy
+from mash.access.declare import policy as declare
+from mash.accounts.models import Role, User
+from mash.cases.services import current_decision
+from mash.core.errors import DomainError
+from mash.core.web import INVALID, apply_domain_error, single_form_resolver, translate_errors
+from mash.partners import services as isa
+from mash.sharing.models import Confidentiality
+
+from . import services
+from .api import pdf_response
+from .forms import PackageForm, WithdrawPackageForm
+from .models import PackageStatus
+
+
+def _builder(user, enquiry, data=None, initial=None):
+    """The form and what it offers: only items the manager may read, and of those only normal ones go."""
+    _, agreement = isa.current()
+    views = [v for v in policy.package_choices(user, enquiry, agreement) if not v.sealed]
+    choosable = [i for v in views for i in v.items if i.confidentiality == Confidentiality.NORMAL]
+    bases = {b for rule in agreement.doc.onward_disclosure for b in rule.lawful_bases}
+    form = PackageForm(
+        data, initial=initial,
+        professionals=User.objects.filter(role=Role.RECEIVING_PROFESSIONAL, is_active=True)
+        .order_by("last_name", "first_name"),
+        teams=services.teams(), lawful_bases=[b for b in agreement.lawful_bases() if b.id in bases],
+        items=choosable)
+    rules = [{"label": r.recipient_type.label, "clause": r.clause, "days": r.package_expires_after_days,
+              "categories": ", ".join(agreement.category_label(c) for c in r.categories),
+              "bases": ", ".join(r.lawful_bases), "conditions": r.conditions}
+             for r in agreement.doc.onward_disclosure]
+    return form, views, rules
+
+
+def _render_builder(request, enquiry, form, views, rules, package=None, status=200):
+    groups = [{"view": v, "rows": [{"item": i, "field": form[f"item_{i.id}"] if f"item_{i.id}" in form.fields else None}
+                                   for i in v.items]} for v in views if v.items]
+    return render(request, "disclosure/builder.html", {
+        "enquiry": enquiry, "child": enquiry.child, "form": form, "groups": groups, "rules": rules,
+        "package": package, "decision": current_decision(enquiry)}, status=status)
+
+
+def _save(request, enquiry, form, views, rules, call, package=None):
+    status = INVALID
+    if form.is_valid():
+        try:
+            saved = call(form.package_data())
+        except DomainError as exc:
+            status = apply_domain_error(exc, single_form_resolver(form), form)
+        else:
+            messages.success(request, "Draft saved. Check the preview: it is exactly what the recipient will see")
+            return redirect("disclosure:package", package_id=saved.pk)
+    return _render_builder(request, enquiry, form, views, rules, package, status)
+
+
+@declare(f"case:{policy.BUILD_PACKAGE}")
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@translate_errors
+def new(request, reference):
+    user = request.user
+    enquiry = policy.enquiry(user, reference)
+    policy.require(user, policy.BUILD_PACKAGE, enquiry)
+    if request.method != "POST":
+        form, views, rules = _builder(user, enquiry, initial=PackageForm.initial_from(decision=current_decision(enquiry)))
+        return _render_builder(request, enquiry, form, views, rules)
+    form, views, rules = _builder(user, enquiry, request.POST)
+    return _save(request, enquiry, form, views, rules,
+                 lambda data: services.create_package(enquiry, by=user, **data))
+
+
+@declare(f"case:{policy.BUILD_PACKAGE}")
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@translate_errors
+def edit(request, package_id):
+    user = request.user
+    package = policy.package(user, package_id)
+    enquiry = package.enquiry
+    policy.require(user, policy.BUILD_PACKAGE, enquiry)
+    if package.status != PackageStatus.DRAFT:
+        messages.info(request, "A package that has been sent cannot be changed: withdraw it and build a new one")
+        return redirect("disclosure:package", package_id=package.pk)
+    if request.method != "POST":
+        form, views, rules = _builder(user, enquiry, initial=PackageForm.initial_from(package))
+        return _render_builder(request, enquiry, form, views, rules, package)
+    form, views, rules = _builder(user, enquiry, request.POST)
+    return _save(request, enquiry, form, views, rules,
+                 lambda data: services.update_package(package, by=user, **data), package)
+
+
+class SendForm(forms.Form):
+    """No fields: it carries what the send was refused for to the error summary."""
+
+
+def _render_package(request, package, send_form=None, withdraw_form=None, status=200):
+    user = request.user
+    content = policy.package_content(user, package)
+    team = bool(policy.decide(user, policy.READ_FIELD, package.enquiry, policy.PACKAGES))
+    return render(request, "disclosure/package.html", {
+        "package": package, "content": content, "team": team,
+        "may_build": bool(policy.decide(user, policy.BUILD_PACKAGE, package.enquiry)),
+        "send_form": send_form or SendForm(), "withdraw_form": withdraw_form or WithdrawPackageForm(),
+        "bound_forms": [f for f in (send_form, withdraw_form) if f is not None and f.is_bound],
+    }, status=status)
+
+
+@declare(f"case:{policy.VIEW_PACKAGE}")
+@login_required
+@require_safe
+@translate_errors
+def package_detail(request, package_id):
+    return _render_package(request, policy.package(request.user, package_id))
+
+
+@declare(f"case:{policy.BUILD_PACKAGE}")
+@login_required
+@require_POST
+@translate_errors
+def send(request, package_id):
+    user = request.user
+    package = policy.package(user, package_id)
+    form = SendForm(request.POST)
+    form.is_valid()
+    try:
+        sent = services.send_package(package, by=user)
+    except DomainError as exc:
+        status = apply_domain_error(exc, single_form_resolver(form), form)
+        package.refresh_from_db()
+        return _render_package(request, package, send_form=form, status=status)
+    messages.success(request, f"Package {sent.pk} sent to {sent.addressed_to}. It expires on "
+                              f"{sent.expires_at:%-d %B %Y}")
+    return redirect("disclosure:package", package_id=sent.pk)
+
+
+@declare(f"case:{policy.BUILD_PACKAGE}")
+@login_required
+@require_POST
+@translate_errors
+def withdraw(request, package_id):
+    user = request.user
+    package = policy.package(user, package_id)
+    form = WithdrawPackageForm(request.POST)
+    status = INVALID
+    if form.is_valid():
+        try:
+            services.withdraw_package(package, by=user, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            status = apply_domain_error(exc, single_form_resolver(form), form)
+        else:
+            messages.success(request, "The package is withdrawn: its recipient can no longer open it")
+            return redirect("disclosure:package", package_id=package.pk)
+    package.refresh_from_db()
+    return _render_package(request, package, withdraw_form=form, status=status)
+
+
+@declare(f"case:{policy.VIEW_PACKAGE}")
+@login_required
+@require_safe
+@translate_errors
+def pdf(request, package_id):
+    return pdf_response(request.user, policy.package(request.user, package_id))
+
+
+@declare(f"case:{policy.VIEW_PACKAGE}")
+@login_required
+@require_safe
+def packages(request):
+    """A receiving professional's packages (live ones addressed to them or their team); the team's all."""
+    qs = policy.packages(request.user).order_by("-sent_at", "-created_at", "-id")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "disclosure/packages.html", {
+        "page": page, "rows": list(page.object_list),
+        "recipient_view": request.user.role == Role.RECEIVING_PROFESSIONAL})
