@@ -167,6 +167,7 @@ class InformationRequestDetailOut(InformationRequestOut):
     child: ChildBrief
     concern: str
     concern_categories: list[str]
+    consent_basis: str = Field(description="what asking the agency relied on: consent, or sharing without consent")
     lawful_bases: list[str] = Field(description="the lawful bases the ISA gives this agency")
     permitted_categories: list[CategoryOut] = Field(description="what the ISA allows this agency to share")
     contributions: list[ContributionEntry] = Field(description="this agency's answer, every version, oldest first")
@@ -210,6 +211,7 @@ def request_detail_out(user, req) -> dict:
         },
         concern=contact.concern,
         concern_categories=list(contact.concern_categories),
+        consent_basis=req.consent_basis,
         lawful_bases=list(entry.lawful_bases) if entry else [],
         permitted_categories=[
             {"id": rule.category, "label": agreement.category_label(rule.category), "clause": rule.clause}

@@ -42,6 +42,18 @@ class InformationRequest(models.Model):
     def __str__(self):
         return f"Request to {self.partner} on {self.enquiry}"
 
+    @property
+    def consent_basis(self) -> str:
+        """What asking relied on, as the agency is told it (never the justification's text, which may
+        draw on other agencies' information)."""
+        if self.consent_record_id:
+            return f"Consent, recorded {timezone.localtime(self.consent_record.recorded_at):%-d %B %Y}"
+        if self.consent_override_id:
+            o = self.consent_override
+            return (f"Without consent, for risk of significant harm: lawful basis {o.lawful_basis} "
+                    f"(ISA {o.isa_version.version} clause {o.lawful_basis_clause}), approved by a MASH manager")
+        return "Asked before consent was recorded in MASH Hub"
+
 
 class ContributionKind(models.TextChoices):
     SHARE = "share", "Share information"
