@@ -151,7 +151,9 @@ def withdraw_package(request, package_id: PackageId, payload: WithdrawalIn):
 
 
 @router.get("/packages/{package_id}/pdf", response=responses({200: None}, 404),
-            openapi_extra=access(case_policy(policy.VIEW_PACKAGE)),
+            openapi_extra={**access(case_policy(policy.VIEW_PACKAGE)), "responses": {200: {
+                "description": "The package as a PDF",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}},
             summary="The package as a PDF, with the reader's name and the date on every page")
 def package_pdf(request, package_id: PackageId):
     return pdf_response(request.user, policy.package(request.user, package_id))
