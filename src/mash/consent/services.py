@@ -23,15 +23,16 @@ from mash.accounts.models import Role, User
 from mash.cases.models import Enquiry
 from mash.cases.services import transition
 from mash.cases.states import next_state
-from mash.core.errors import DomainError, ValidationFailed
+from mash.core.errors import DomainError, IsaViolation, ValidationFailed
 from mash.core.vocabulary import ConsentPurpose, ConsentStatus, NotSoughtReason
 from mash.partners import services as isa
 
 from .models import ConsentOverride, ConsentRecord, OverrideStatus
 
 
-class ConsentRequired(DomainError):
-    """A share outside the council that has neither consent nor approved sharing without consent."""
+class ConsentRequired(IsaViolation):
+    """A share outside the council that has neither consent nor approved sharing without consent
+    (ISA clause 4.1). An ISA violation, so that the API answers 422 with the field, "consent"."""
 
     status = 422
 

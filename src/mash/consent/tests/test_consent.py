@@ -238,6 +238,26 @@ def test_a_request_records_the_override_after_consent_is_withdrawn(rated_enquiry
     assert (education.consent_record, education.consent_override) == (None, override)
 
 
+@pytest.mark.django_db
+def test_an_asked_agency_sees_the_basis_but_never_the_justification(client, manager, police_worker):
+    """The agency asked without consent is told the lawful basis it relied on, never the justification's text."""
+    enquiry = _rated(manager, consent_at_intake="refused")
+    consent.propose_override(enquiry, by=manager, justification=JUSTIFICATION,
+                             lawful_basis="children-act-1989-s47", purposes=["mash_enquiry"])
+    [request] = sharing.request_information(enquiry, by=manager, partners=["essex-police"])
+    client.force_login(police_worker)
+    response = client.get(f"/api/v1/information-requests/{request.pk}")
+    assert response.status_code == 200
+    assert "children-act-1989-s47" in response.json()["consent_basis"]
+    for url in (f"/api/v1/information-requests/{request.pk}", f"/api/v1/enquiries/{enquiry.reference}",
+                f"/requests/{request.pk}/", f"/enquiries/{enquiry.reference}/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "Bruising seen twice" not in response.content.decode(), url
+    client.force_login(manager)  # the team reads it
+    assert JUSTIFICATION in client.get(f"/enquiries/{enquiry.reference}/consent/").content.decode()
+
+
 # --- The API ----------------------------------------------------------------------------------------------
 
 @pytest.mark.django_db
@@ -273,14 +293,52 @@ def test_api_records_consent_and_explains_what_is_missing(client, rated_enquiry,
 
 
 @pytest.mark.django_db
+def test_api_sharing_without_consent_and_withdrawal(client, rated_enquiry, manager, assigned_worker):
+    """Through the API: a worker proposes, a manager rejects only with a note, consent is withdrawn once;
+    ids of another enquiry are 404."""
+    other = cases.record_contact(by=manager, **contact_data(
+        child=child_data(first_name="Sky", last_name="Otherton", nhs_number=""), related_people=[]))
+    ref = rated_enquiry.reference
+    cases.assign(rated_enquiry, by=manager, member=assigned_worker.username)
+    client.force_login(assigned_worker)
+    response = client.post(f"/api/v1/enquiries/{ref}/sharing-without-consent",
+                           {"justification": JUSTIFICATION, "lawful_basis": "uk-gdpr-6-1-e",
+                            "purposes": ["onward_disclosure"]}, content_type="application/json")
+    assert response.status_code == 400 and "lawful_basis" in response.json()["errors"]
+    response = client.post(f"/api/v1/enquiries/{ref}/sharing-without-consent",
+                           {"justification": JUSTIFICATION, "lawful_basis": "children-act-1989-s17",
+                            "purposes": ["onward_disclosure"]}, content_type="application/json")
+    assert response.status_code == 201 and response.json()["status"] == "proposed"
+    override_id = response.json()["id"]
+    decision = f"/api/v1/enquiries/{ref}/sharing-without-consent/{override_id}/decision"
+    assert client.post(decision, {"approve": True}, content_type="application/json").status_code == 403
+    client.force_login(manager)
+    response = client.post(decision, {"approve": False}, content_type="application/json")
+    assert response.status_code == 400 and "note" in response.json()["errors"]
+    assert client.post(f"/api/v1/enquiries/{other.reference}/sharing-without-consent/{override_id}/decision",
+                       {"approve": True}, content_type="application/json").status_code == 404
+    response = client.post(decision, {"approve": False, "note": "Below the threshold"},
+                           content_type="application/json")
+    assert response.status_code == 200 and response.json()["status"] == "rejected"
+    record = rated_enquiry.consent_records.get()
+    assert client.post(f"/api/v1/enquiries/{other.reference}/consent/{record.pk}/withdrawal",
+                       {"reason": "Withdrawn"}, content_type="application/json").status_code == 404
+    withdrawal = f"/api/v1/enquiries/{ref}/consent/{record.pk}/withdrawal"
+    response = client.post(withdrawal, {"reason": "The mother withdrew consent"}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["state"] == "withdrawn"
+    assert client.post(withdrawal, {"reason": "Again"}, content_type="application/json").status_code == 400
+    assert client.get(f"/api/v1/enquiries/{ref}/consent").json()["child_state"] == "withdrawn"
+
+
+@pytest.mark.django_db
 def test_api_request_without_consent_is_422(client, manager):
-    """Asking agencies through the API without consent answers 422 with a message about consent."""
+    """Asking agencies through the API without consent answers 422: detail about consent, field "consent"."""
     enquiry = _rated(manager, consent_at_intake="refused")
     client.force_login(manager)
     response = client.post(f"/api/v1/enquiries/{enquiry.reference}/information-requests",
                            {"partners": ["essex-police"]}, content_type="application/json")
     assert response.status_code == 422
-    assert "consent" in response.json()["detail"].lower()
+    assert "consent" in response.json()["detail"].lower() and response.json()["field"] == "consent"
 
 
 @pytest.mark.django_db
@@ -318,3 +376,21 @@ def test_consent_page_shows_what_is_wrong_with_the_form(client, rated_enquiry, m
                             "consent-not_sought_reason": "risk_to_child"})
     assert response.status_code == 302
     assert consent.current_record(rated_enquiry).not_sought_reason == "risk_to_child"
+
+
+@pytest.mark.django_db
+def test_consent_page_refuses_a_rejection_without_a_note(client, rated_enquiry, manager, assigned_worker):
+    """Rejecting sharing without consent on the page without a note is shown again with 400 and the reason."""
+    cases.assign(rated_enquiry, by=manager, member=assigned_worker.username)
+    proposed = consent.propose_override(rated_enquiry, by=assigned_worker, justification=JUSTIFICATION,
+                                        lawful_basis="children-act-1989-s17", purposes=["onward_disclosure"])
+    client.force_login(manager)
+    url = f"/enquiries/{rated_enquiry.reference}/consent/without/{proposed.pk}/"
+    response = client.post(url, {f"decide-{proposed.pk}-decision": "reject"})
+    assert response.status_code == 400 and "Give the reason for rejecting it" in response.content.decode()
+    proposed.refresh_from_db()
+    assert proposed.status == "proposed"
+    response = client.post(url, {f"decide-{proposed.pk}-decision": "approve"})
+    assert response.status_code == 302
+    proposed.refresh_from_db()
+    assert proposed.status == "approved" and proposed.decided_by == manager
