@@ -19,7 +19,8 @@ class ConsentForm(forms.Form):
                                         choices=NotSoughtReason.choices, widget=forms.RadioSelect)
     given_by = forms.CharField(label="Who gave or refused consent", required=False, strip=True,
                                help_text="For example, the child's mother, by telephone")
-    purposes = OpenMultipleChoiceField(label="If consent was given, what it covers", required=False,
+    purposes = OpenMultipleChoiceField(label="What it covers (given) or refuses (refused)", required=False,
+                                       help_text="A refusal that names no purpose refuses everything",
                                        choices=ConsentPurpose.choices, widget=forms.CheckboxSelectMultiple)
     agencies = OpenMultipleChoiceField(label="The partner agencies it covers", required=False,
                                        widget=forms.CheckboxSelectMultiple,
@@ -41,7 +42,8 @@ class ConsentForm(forms.Form):
                 "agencies": (c["agencies"] or []) if "mash_enquiry" in (c["purposes"] or []) else []}
 
 
-class WithdrawalForm(forms.Form):    reason = _area("What the person said, or why consent is withdrawn")
+class WithdrawalForm(forms.Form):
+    reason = _area("What the person said, or why consent is withdrawn")
 
 
 class OverrideForm(forms.Form):

@@ -23,7 +23,7 @@ from mash.accounts.models import Role, User
 from mash.cases.models import Enquiry
 from mash.cases.services import transition
 from mash.cases.states import next_state
-from mash.core.errors import DomainError, IsaViolation, ValidationFailed
+from mash.core.errors import InvalidTransition, IsaViolation, ValidationFailed
 from mash.core.vocabulary import ConsentPurpose, ConsentStatus, NotSoughtReason
 from mash.partners import services as isa
 
@@ -89,12 +89,14 @@ def record_consent(enquiry: Enquiry, *, by: User, person_id: int | None = None, 
             errors.setdefault("purposes", []).append("Choose what the consent covers")
         if ConsentPurpose.MASH_ENQUIRY in chosen and not slugs:
             errors["agencies"] = ["Choose the partner agencies the consent covers"]
-    elif slugs or chosen:
-        # Scope belongs to consent that was given; anything else covers nothing.
+    elif slugs or (chosen and status != ConsentStatus.REFUSED):
+        # Scope belongs to consent given (what it covers) or refused (what it refuses; none: everything).
         if slugs:
             errors["agencies"] = ["Only consent that was given covers agencies"]
-        if chosen:
-            errors.setdefault("purposes", []).append("Only consent that was given covers purposes")
+        if chosen and status != ConsentStatus.REFUSED:
+            errors.setdefault("purposes", []).append("Only consent that was given or refused covers purposes")
+    if slugs and status == ConsentStatus.GIVEN and ConsentPurpose.MASH_ENQUIRY not in chosen:
+        errors["agencies"] = ["Agencies belong to consent for the MASH enquiry; leave them out otherwise"]
     if slugs:
         _, agreement = isa.current()
         unknown = [s for s in slugs if agreement.partner(s) is None]
@@ -105,10 +107,24 @@ def record_consent(enquiry: Enquiry, *, by: User, person_id: int | None = None, 
         raise ValidationFailed(errors)
     with transaction.atomic():
         transition(enquiry, "record_consent", by, note=f"person {person_id}: {status}", people=[person_id])
-        return ConsentRecord.objects.create(
+        record = ConsentRecord.objects.create(
             enquiry=enquiry, person_id=person_id, status=status, not_sought_reason=not_sought_reason or "",
             given_by=(given_by or "").strip(), notes=(notes or "").strip(), purposes=chosen, agencies=slugs,
             recorded_by=by)
+        if person_id == enquiry.child_id and _refuses(record, ConsentPurpose.ONWARD_DISCLOSURE):
+            # Refusing onward disclosure after giving it: packages sent on the earlier consent are withdrawn.
+            from mash.disclosure import services as disclosure
+
+            when = timezone.localtime(record.recorded_at)
+            for earlier in ConsentRecord.objects.filter(enquiry=enquiry, person_id=person_id,
+                                                        status=ConsentStatus.GIVEN, withdrawn_at__isnull=True):
+                disclosure.withdraw_relying_on(earlier, by=by, reason=f"Consent refused on {when:%-d %B %Y}")
+        return record
+
+
+def _refuses(record: ConsentRecord, purpose: str) -> bool:
+    """A refusal with no purposes refuses everything."""
+    return record.status == ConsentStatus.REFUSED and (not record.purposes or purpose in record.purposes)
 
 
 def record_from_intake(enquiry: Enquiry, *, by: User, consent_at_intake: str, notes: str) -> ConsentRecord | None:
@@ -143,9 +159,9 @@ def withdraw_consent(record: ConsentRecord, *, by: User, reason: str) -> Consent
     with transaction.atomic():
         locked = ConsentRecord.objects.select_for_update().get(pk=record.pk)
         if locked.status != ConsentStatus.GIVEN:
-            raise DomainError("Only consent that was given can be withdrawn")
+            raise InvalidTransition("Only consent that was given can be withdrawn")
         if locked.is_withdrawn:
-            raise DomainError(f"This consent was already withdrawn on {timezone.localtime(locked.withdrawn_at):%-d %B %Y}")
+            raise InvalidTransition(f"This consent was already withdrawn on {timezone.localtime(locked.withdrawn_at):%-d %B %Y}")
         transition(enquiry, "withdraw_consent", by, note=f"consent {locked.pk} withdrawn", people=[locked.person_id])
         locked.withdrawn_at, locked.withdrawn_by, locked.withdrawal_reason = timezone.now(), by, reason.strip()
         locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
@@ -199,7 +215,7 @@ def decide_override(override: ConsentOverride, *, by: User, approve: bool, note:
     with transaction.atomic():
         locked = ConsentOverride.objects.select_for_update().get(pk=override.pk)
         if locked.status != OverrideStatus.PROPOSED:
-            raise DomainError(f"This was already {locked.get_status_display().lower()}")
+            raise InvalidTransition(f"This was already {locked.get_status_display().lower()}")
         transition(enquiry, "decide_override", by, note=f"override {locked.pk} {'approved' if approve else 'rejected'}")
         locked.status = OverrideStatus.APPROVED if approve else OverrideStatus.REJECTED
         locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), (note or "").strip()
@@ -250,16 +266,25 @@ def basis_for(enquiry: Enquiry, purpose: str, agencies=()) -> Basis:
     """The consent, or else the approved sharing without consent, that lets this share go ahead.
 
     Raises ConsentRequired, naming what is missing, when there is neither."""
-    record = current_record(enquiry)
     label = dict(ConsentPurpose.choices)[purpose]
     label = label[0].lower() + label[1:]
-    if record is not None and record.status == ConsentStatus.GIVEN and not record.is_withdrawn \
-            and purpose in record.purposes:
-        missing = [a for a in agencies if a not in record.agencies]
-        if not missing:
-            return Basis(consent=record)
-    else:
-        missing = []
+    # Consent given and not withdrawn, for this purpose: each such record is consent in its own right
+    # (consent to the MASH enquiry at intake, later consent to onward disclosure...).
+    # A later refusal of this purpose ends what was given before it.
+    records = list(ConsentRecord.objects.filter(enquiry=enquiry, person_id=enquiry.child_id)
+                   .select_related("recorded_by").order_by("-recorded_at", "-id"))
+    given = []
+    for r in records:
+        if _refuses(r, purpose):
+            break
+        if r.status == ConsentStatus.GIVEN and not r.is_withdrawn and purpose in r.purposes:
+            given.append(r)
+    for candidate in given:
+        if all(a in candidate.agencies for a in agencies):
+            return Basis(consent=candidate)
+    missing = [a for a in agencies if a not in given[0].agencies] if given else []
+    refusal = next((r for r in records if _refuses(r, purpose)), None)
+    record = given[0] if given else refusal or (records[0] if records else None)
     override = approved_override(enquiry, purpose)
     if override is not None:
         return Basis(override=override)
@@ -268,10 +293,10 @@ def basis_for(enquiry: Enquiry, purpose: str, agencies=()) -> Basis:
         why = f"no consent is recorded for {child}"
     elif record.is_withdrawn:
         why = f"{child}'s consent was withdrawn on {timezone.localtime(record.withdrawn_at):%-d %B %Y}"
-    elif record.status == ConsentStatus.GIVEN and purpose not in record.purposes:
-        why = f"the consent recorded for {child} does not cover {label}"
-    elif record.status == ConsentStatus.GIVEN:
+    elif record.status == ConsentStatus.GIVEN and missing:
         why = f"the consent recorded for {child} does not cover {', '.join(missing)}"
+    elif record.status == ConsentStatus.GIVEN:
+        why = f"the consent recorded for {child} does not cover {label}"
     else:
         why = f"{child}'s consent is recorded as {record.state_label.lower()}"
     pending = ConsentOverride.objects.filter(enquiry=enquiry, status=OverrideStatus.PROPOSED).exists()

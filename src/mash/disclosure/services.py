@@ -21,7 +21,7 @@ from mash.cases.models import Enquiry
 from mash.cases.services import current_decision, transition
 from mash.cases.states import next_state
 from mash.consent import services as consent
-from mash.core.errors import DomainError, IsaViolation, ValidationFailed
+from mash.core.errors import InvalidTransition, IsaViolation, ValidationFailed
 from mash.core.vocabulary import ConsentPurpose, RecipientType
 from mash.partners import services as isa
 from mash.sharing.models import Confidentiality, ContributionItem, ContributionKind
@@ -212,8 +212,7 @@ def update_package(package: DisclosurePackage, *, by: User, recipient_type: str,
     with transaction.atomic():
         locked = DisclosurePackage.objects.select_for_update().get(pk=package.pk)
         if locked.status != PackageStatus.DRAFT:
-            raise DomainError("A package that has been sent cannot be changed: withdraw it and build a new one",
-                              field="__all__")
+            raise InvalidTransition("A package that has been sent cannot be changed: withdraw it and build a new one")
         locked.decision, locked.recipient_type, locked.recipient, locked.recipient_team = (
             decision, recipient_type, user, team)
         locked.cover_note, locked.lawful_basis, locked.selection = (cover_note or "").strip(), lawful_basis, chosen
@@ -240,11 +239,11 @@ def send_package(package: DisclosurePackage, *, by: User) -> DisclosurePackage:
     with transaction.atomic():
         locked = DisclosurePackage.objects.select_for_update().get(pk=package.pk)
         if locked.status != PackageStatus.DRAFT:
-            raise DomainError(f"This package was already {locked.get_status_display().lower()}", field="__all__")
+            raise InvalidTransition(f"This package was already {locked.get_status_display().lower()}")
         if locked.recipient_id and not (locked.recipient.is_active
                                         and locked.recipient.role == Role.RECEIVING_PROFESSIONAL):
             raise ValidationFailed({"recipient": [f"{locked.recipient.display_name} can no longer receive packages"]})
-        if locked.recipient_team and locked.recipient_team not in teams():
+        if locked.recipient_team and locked.recipient_team.lower() not in {t.lower() for t in teams()}:
             raise ValidationFailed({"recipient_team": [f"No active receiving professional is in the team "
                                                        f"'{locked.recipient_team}'"]})
         rule, chosen, _ = _check(enquiry, agreement, recipient_type=locked.recipient_type,
@@ -283,8 +282,8 @@ def withdraw_package(package: DisclosurePackage, *, by: User, reason: str) -> Di
 def _withdraw(package_id: int, *, by: User, reason: str) -> DisclosurePackage:
     locked = DisclosurePackage.objects.select_for_update().get(pk=package_id)
     if locked.status != PackageStatus.SENT:
-        raise DomainError("Only a package that was sent can be withdrawn" if locked.status == PackageStatus.DRAFT
-                          else "This package was already withdrawn", field="__all__")
+        raise InvalidTransition("Only a package that was sent can be withdrawn" if locked.status == PackageStatus.DRAFT
+                                else "This package was already withdrawn")
     transition(locked.enquiry, "withdraw_package", by, note=f"package {locked.pk} withdrawn")
     locked.status, locked.withdrawn_by, locked.withdrawn_at = PackageStatus.WITHDRAWN, by, timezone.now()
     locked.withdrawal_reason = reason
@@ -292,10 +291,11 @@ def _withdraw(package_id: int, *, by: User, reason: str) -> DisclosurePackage:
     return locked
 
 
-def withdraw_relying_on(record, *, by: User) -> list[DisclosurePackage]:
-    """Consent was withdrawn: every package sent on it is withdrawn too (inside the caller's transaction)."""
-    when = timezone.localtime(record.withdrawn_at)
-    return [_withdraw(pk, by=by, reason=f"Consent withdrawn on {when:%-d %B %Y}")
+def withdraw_relying_on(record, *, by: User, reason: str = "") -> list[DisclosurePackage]:
+    """Consent was withdrawn (or refused): every package sent on it is withdrawn too, inside the
+    caller's transaction."""
+    reason = reason or f"Consent withdrawn on {timezone.localtime(record.withdrawn_at):%-d %B %Y}"
+    return [_withdraw(pk, by=by, reason=reason)
             for pk in DisclosurePackage.objects.filter(consent_record=record, status=PackageStatus.SENT)
             .values_list("pk", flat=True)]
 

@@ -326,7 +326,7 @@ def test_api_sharing_without_consent_and_withdrawal(client, rated_enquiry, manag
     withdrawal = f"/api/v1/enquiries/{ref}/consent/{record.pk}/withdrawal"
     response = client.post(withdrawal, {"reason": "The mother withdrew consent"}, content_type="application/json")
     assert response.status_code == 200 and response.json()["state"] == "withdrawn"
-    assert client.post(withdrawal, {"reason": "Again"}, content_type="application/json").status_code == 400
+    assert client.post(withdrawal, {"reason": "Again"}, content_type="application/json").status_code == 409
     assert client.get(f"/api/v1/enquiries/{ref}/consent").json()["child_state"] == "withdrawn"
 
 

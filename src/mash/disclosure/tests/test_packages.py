@@ -265,7 +265,7 @@ def test_sending_on_consent_records_what_it_relied_on(hub):
 @pytest.mark.django_db
 def test_sending_on_approved_sharing_without_consent(hub):
     """Sent on a manager's approved sharing without consent: consent_state is without_consent."""
-    consent.record_consent(hub.enquiry, by=hub.manager, status="refused", given_by=MOTHER)
+    consent.record_consent(hub.enquiry, by=hub.manager, status="refused", given_by=MOTHER, purposes=["onward_disclosure"])
     override = approved_override(hub)
     package = disclosure.send_package(draft(hub), by=hub.manager)
     assert package.consent_state == "without_consent"
@@ -357,7 +357,7 @@ def test_a_sent_package_cannot_be_updated(client, hub):
     client.force_login(hub.manager)
     response = client.put(f"/api/v1/packages/{package.pk}", data=json.dumps(api_body(hub, cover_note="Changed")),
                           content_type="application/json")
-    assert response.status_code == 400 and "cannot be changed" in response.json()["detail"]
+    assert response.status_code == 409 and "cannot be changed" in response.json()["detail"]
     with pytest.raises(DomainError, match="cannot be changed"):
         disclosure.update_package(package, by=hub.manager, recipient_type="social_worker",
                                   recipient=hub.recipient.username, lawful_basis="children-act-1989-s17",
@@ -579,3 +579,40 @@ def test_the_sharing_report_counts_consent_and_packages(client, hub):
     assert "Exampleton" not in response.content.decode()  # counts only
     client.force_login(hub.recipient)
     assert client.get("/api/v1/reports/sharing").status_code == 404
+
+
+# --- Consent given for one purpose, refused for another ------------------------------------------------------
+
+@pytest.mark.django_db
+def test_consent_to_onward_disclosure_leaves_the_intake_consent_in_force(hub):
+    """Consent is per purpose: recording consent to onward disclosure does not end consent to the enquiry."""
+    onward_consent(hub)
+    basis = consent.basis_for(hub.enquiry, "mash_enquiry", ["nelft"])
+    assert basis.consent is not None and "mash_enquiry" in basis.consent.purposes
+
+
+@pytest.mark.django_db
+def test_refusing_onward_disclosure_withdraws_packages_and_stops_new_ones(client, hub):
+    """A later refusal of onward disclosure ends the consent given before it: sent packages are withdrawn."""
+    package = sent(hub)
+    client.force_login(hub.recipient)
+    assert client.get(f"/packages/{package.pk}/").status_code == 200
+    consent.record_consent(hub.enquiry, by=hub.manager, status="refused", given_by=MOTHER,
+                           purposes=["onward_disclosure"])
+    package.refresh_from_db()
+    assert package.status == "withdrawn" and "Consent refused" in package.withdrawal_reason
+    assert client.get(f"/packages/{package.pk}/").status_code == 404
+    with pytest.raises(ConsentRequired, match="refused"):
+        disclosure.send_package(draft(hub), by=hub.manager)
+    # The refusal was of onward disclosure only: the intake consent to the MASH enquiry stands.
+    assert consent.basis_for(hub.enquiry, "mash_enquiry", ["nelft"]).consent is not None
+
+
+@pytest.mark.django_db
+def test_a_refusal_without_purposes_refuses_everything(hub):
+    """A refusal that names no purpose ends every consent given before it."""
+    consent.record_consent(hub.enquiry, by=hub.manager, status="refused", given_by=MOTHER)
+    with pytest.raises(ConsentRequired):
+        consent.basis_for(hub.enquiry, "mash_enquiry", ["nelft"])
+    onward_consent(hub)  # consent given again, later, for onward disclosure
+    assert consent.basis_for(hub.enquiry, "onward_disclosure").consent is not None
