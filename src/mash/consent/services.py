@@ -236,17 +236,6 @@ class Basis:
     def state(self) -> str:
         return "given" if self.consent else "without_consent"
 
-    @property
-    def label(self) -> str:
-        if self.consent:
-            c = self.consent
-            return (f"Consent given by {c.given_by}, recorded {timezone.localtime(c.recorded_at):%-d %B %Y} "
-                    f"by {c.recorded_by.display_name}")
-        o = self.override
-        return (f"Shared without consent (risk of significant harm), lawful basis {o.lawful_basis} "
-                f"(ISA {o.isa_version.version} clause {o.lawful_basis_clause}), approved "
-                f"{timezone.localtime(o.decided_at):%-d %B %Y} by {o.decided_by.display_name}")
-
 
 def current_record(enquiry: Enquiry, person_id: int | None = None) -> ConsentRecord | None:
     """The latest statement of a person's consent on this enquiry (the child's by default)."""

@@ -91,4 +91,9 @@ def render_pdf(package, content: dict, reader_name: str, printed_at: dt.datetime
                    "rows": _rows(item, ITEM_FIELDS)} for item in content.get("items", [])],
     }
     html = render_to_string("disclosure/package_pdf.html", context)
-    return HTML(string=html, base_url=None).write_pdf()
+    return HTML(string=html, base_url=None, url_fetcher=_fetch_nothing).write_pdf()
+
+
+def _fetch_nothing(url, *args, **kwargs):
+    """A package's PDF loads nothing from anywhere: whatever a text asked for, the answer is no."""
+    raise ValueError(f"the package PDF fetches no resources ({url[:60]})")
