@@ -41,7 +41,7 @@ from mash.audit.models import Kind as AuditKind
 from mash.audit.models import Result as AuditResult
 from mash.cases.models import Enquiry, EnquiryAssignment
 from mash.core.errors import NotFound, PermissionDenied
-from mash.disclosure.models import DisclosurePackage, PackageStatus
+from mash.disclosure.models import DisclosurePackage
 from mash.sharing.models import (Confidentiality, Contribution, ContributionItem, ContributionKind,
                                  InformationRequest)
 
@@ -459,12 +459,16 @@ def _describe_request(obj: InformationRequest):
     return f"{obj.enquiry.reference}/{obj.pk}", [obj.enquiry.child_id]
 
 
-def _enquiries(user, action: str) -> QuerySet[Enquiry]:
-    qs = Enquiry.objects.select_related("child", "contact")
+def _filtered(user, qs: QuerySet, rules: Callable[[], Q | None]) -> QuerySet:
+    """`qs` narrowed by the rules' filter (None: all of it); nothing for a user the gates refuse."""
     if refusal(user):
         return qs.none()
-    q = enquiry_filter(user, action)
+    q = rules()
     return qs if q is None else qs.filter(q)
+
+
+def _enquiries(user, action: str) -> QuerySet[Enquiry]:
+    return _filtered(user, Enquiry.objects.select_related("child", "contact"), lambda: enquiry_filter(user, action))
 
 
 def enquiries(user, action: str = VIEW_ENQUIRY) -> QuerySet[Enquiry]:
@@ -488,11 +492,9 @@ def request_filter(user, action: str = VIEW_REQUEST) -> Q | None:
 
 
 def _information_requests(user, action: str) -> QuerySet[InformationRequest]:
-    qs = InformationRequest.objects.select_related("enquiry", "enquiry__child", "partner", "requested_by")
-    if refusal(user):
-        return qs.none()
-    q = request_filter(user, action)
-    return qs if q is None else qs.filter(q)
+    return _filtered(user, InformationRequest.objects.select_related("enquiry", "enquiry__child", "partner",
+                                                                    "requested_by"),
+                     lambda: request_filter(user, action))
 
 
 def information_requests(user, action: str = VIEW_REQUEST) -> QuerySet[InformationRequest]:
@@ -522,11 +524,9 @@ def _describe_package(obj: DisclosurePackage):
 
 
 def _packages(user) -> QuerySet[DisclosurePackage]:
-    qs = DisclosurePackage.objects.select_related("enquiry", "enquiry__child", "recipient", "isa_version")
-    if refusal(user):
-        return qs.none()
-    q = package_filter(user)
-    return qs if q is None else qs.filter(q)
+    return _filtered(user, DisclosurePackage.objects.select_related("enquiry", "enquiry__child", "recipient",
+                                                                    "isa_version"),
+                     lambda: package_filter(user))
 
 
 def packages(user) -> QuerySet[DisclosurePackage]:

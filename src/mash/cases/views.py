@@ -20,8 +20,8 @@ from mash.access.declare import policy as declare
 from mash.accounts.models import Role, User
 from mash.audit import services as audit
 from mash.core.errors import DomainError, ValidationFailed
-from mash.core.web import (INVALID, apply_domain_error, csv_cell, lawful_basis_labels, single_form_resolver,
-                           split_key, time_left, translate_errors)
+from mash.core.web import (INVALID, apply_domain_error, csv_cell, lawful_basis_labels, split_key, submit, time_left,
+                           translate_errors)
 from mash.partners import services as isa
 from mash.people import services as people
 from mash.people.services import PERSON_FIELDS
@@ -282,15 +282,10 @@ def _action_view(action: str, call):
         enquiry = policy.enquiry(request.user, reference)
         forms = _action_forms(enquiry, request.POST, which=action)
         form = forms[action]
-        status = INVALID
-        if form.is_valid():
-            try:
-                message = call(request, enquiry, form)
-            except DomainError as exc:
-                status = apply_domain_error(exc, single_form_resolver(form), form)
-            else:
-                messages.success(request, message)
-                return redirect("cases:detail", reference=enquiry.reference)
+        message, status = submit(form, lambda f: call(request, enquiry, f))
+        if status is None:
+            messages.success(request, message)
+            return redirect("cases:detail", reference=enquiry.reference)
         return _render_detail(request, enquiry, forms, status)
 
     view.__name__ = view.__qualname__ = action

@@ -13,7 +13,7 @@ from mash.access import policy
 from mash.access.declare import policy as declare
 from mash.core.errors import DomainError
 from mash.core.vocabulary import ConsentPurpose
-from mash.core.web import INVALID, apply_domain_error, lawful_basis_labels, single_form_resolver, translate_errors
+from mash.core.web import lawful_basis_labels, submit, translate_errors
 from mash.partners import services as isa
 
 from . import services
@@ -67,15 +67,10 @@ def consent_page(request, reference):
 
 
 def _post(request, enquiry, name, form, call, success, failed_id=None):
-    status = INVALID
-    if form.is_valid():
-        try:
-            call(form)
-        except DomainError as exc:
-            status = apply_domain_error(exc, single_form_resolver(form), form)
-        else:
-            messages.success(request, success)
-            return redirect("consent:page", reference=enquiry.reference)
+    _, status = submit(form, call)
+    if status is None:
+        messages.success(request, success)
+        return redirect("consent:page", reference=enquiry.reference)
     return _render(request, enquiry, {name: form}, status, failed_id)
 
 

@@ -85,6 +85,18 @@ def single_form_resolver(form: forms.Form) -> Callable[[str], Target]:
     return resolve
 
 
+def submit(form: forms.Form, call: Callable[[forms.Form], object]) -> tuple[object, int | None]:
+    """Validate a one-form page and hand it to `call`; what the service refuses lands on the form.
+
+    Returns (what `call` returned, None) on success, else (None, the status to show the page with)."""
+    if not form.is_valid():
+        return None, INVALID
+    try:
+        return call(form), None
+    except errors.DomainError as exc:
+        return None, apply_domain_error(exc, single_form_resolver(form), form)
+
+
 def lawful_basis_labels(agreement) -> dict[str, str]:
     """Each lawful basis id of an ISA with the words it stands for, to show beside a contribution."""
     return {b.id: f"{b.description} (clause {b.clause})" for b in agreement.lawful_bases()}

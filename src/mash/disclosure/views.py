@@ -15,8 +15,7 @@ from mash.access import policy
 from mash.access.declare import policy as declare
 from mash.accounts.models import Role, User
 from mash.cases.services import current_decision
-from mash.core.errors import DomainError
-from mash.core.web import INVALID, apply_domain_error, single_form_resolver, translate_errors
+from mash.core.web import submit, translate_errors
 from mash.partners import services as isa
 from mash.sharing.models import Confidentiality
 
@@ -54,15 +53,10 @@ def _render_builder(request, enquiry, form, views, rules, package=None, status=2
 
 
 def _save(request, enquiry, form, views, rules, call, package=None):
-    status = INVALID
-    if form.is_valid():
-        try:
-            saved = call(form.package_data())
-        except DomainError as exc:
-            status = apply_domain_error(exc, single_form_resolver(form), form)
-        else:
-            messages.success(request, "Draft saved. Check the preview: it is exactly what the recipient will see")
-            return redirect("disclosure:package", package_id=saved.pk)
+    saved, status = submit(form, lambda f: call(f.package_data()))
+    if status is None:
+        messages.success(request, "Draft saved. Check the preview: it is exactly what the recipient will see")
+        return redirect("disclosure:package", package_id=saved.pk)
     return _render_builder(request, enquiry, form, views, rules, package, status)
 
 
@@ -134,11 +128,8 @@ def send(request, package_id):
     user = request.user
     package = policy.package(user, package_id)
     form = SendForm(request.POST)
-    form.is_valid()
-    try:
-        sent = services.send_package(package, by=user)
-    except DomainError as exc:
-        status = apply_domain_error(exc, single_form_resolver(form), form)
+    sent, status = submit(form, lambda f: services.send_package(package, by=user))
+    if status is not None:
         package.refresh_from_db()
         return _render_package(request, package, send_form=form, status=status)
     messages.success(request, f"Package {sent.pk} sent to {sent.addressed_to}. It expires on "
@@ -154,15 +145,10 @@ def withdraw(request, package_id):
     user = request.user
     package = policy.package(user, package_id)
     form = WithdrawPackageForm(request.POST)
-    status = INVALID
-    if form.is_valid():
-        try:
-            services.withdraw_package(package, by=user, reason=form.cleaned_data["reason"])
-        except DomainError as exc:
-            status = apply_domain_error(exc, single_form_resolver(form), form)
-        else:
-            messages.success(request, "The package is withdrawn: its recipient can no longer open it")
-            return redirect("disclosure:package", package_id=package.pk)
+    _, status = submit(form, lambda f: services.withdraw_package(package, by=user, reason=f.cleaned_data["reason"]))
+    if status is None:
+        messages.success(request, "The package is withdrawn: its recipient can no longer open it")
+        return redirect("disclosure:package", package_id=package.pk)
     package.refresh_from_db()
     return _render_package(request, package, withdraw_form=form, status=status)
 

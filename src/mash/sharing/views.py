@@ -10,13 +10,12 @@ from mash.access import policy
 from mash.access.declare import policy as declare
 from mash.accounts.models import Role
 from mash.core.errors import DomainError
-from mash.core.web import (INVALID, apply_domain_error, lawful_basis_labels, single_form_resolver, split_key,
-                           translate_errors)
+from mash.core.web import INVALID, apply_domain_error, lawful_basis_labels, split_key, submit, translate_errors
 from mash.partners import services as isa
 
 from . import services
 from .forms import AmendContributionForm, ContributionForm, UnsealForm, item_forms
-from .models import Confidentiality, RequestStatus
+from .models import RequestStatus
 
 
 @declare(f"case:{policy.VIEW_REQUEST}")
@@ -130,16 +129,11 @@ def unseal(request, pk):
     info_request = policy.information_request(user, pk)
     policy.require(user, policy.UNSEAL, info_request)
     form = UnsealForm(request.POST)
-    status = INVALID
-    if form.is_valid():
-        try:
-            services.unseal(info_request, by=user, reason=form.cleaned_data["reason"],
-                            level=form.cleaned_data["level"] or "")
-        except DomainError as exc:
-            status = apply_domain_error(exc, single_form_resolver(form), form)
-        else:
-            messages.success(request, "Your agency's information is unsealed. The change is recorded")
-            return redirect("sharing:request", pk=info_request.pk)
+    _, status = submit(form, lambda f: services.unseal(info_request, by=user, reason=f.cleaned_data["reason"],
+                                                       level=f.cleaned_data["level"] or ""))
+    if status is None:
+        messages.success(request, "Your agency's information is unsealed. The change is recorded")
+        return redirect("sharing:request", pk=info_request.pk)
     _, agreement = isa.current()
     views = [v for v in policy.contribution_views(user, info_request.enquiry, agreement)
              if v.partner_slug == info_request.partner.slug]
