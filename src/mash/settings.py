@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "mash.consent",
     "mash.disclosure",
     "mash.reports",
+    "mash.training",
     "mash.access",
     "mash.audit",
 ]
@@ -165,3 +166,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Training (issue 6): staff complete a refresher every year. A completion is current for this many
+# months (a completion on 29 February lasts until the last day of February).
+MASH_TRAINING_VALID_MONTHS = int(os.environ.get("MASH_TRAINING_VALID_MONTHS", "12"))

@@ -20,7 +20,13 @@ def test_demo_is_idempotent_and_covers_every_role_and_state(capsys):
     call_command("demo")
     assert counts() == first
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
-    assert User.objects.filter(role=Role.MASH_WORKER).count() == 13
+    # One worker per partner agency, and one whose training refresher has lapsed.
+    assert User.objects.filter(role=Role.MASH_WORKER, username__startswith="worker-").count() == 13
+    from mash.training import services as training
+
+    states = {u.username: training.status(u).state for u in User.objects.all()}
+    assert states.pop("lapsed-worker") == "lapsed"
+    assert set(states.values()) <= {"current", "not_required"}
     assert set(Enquiry.objects.values_list("state", flat=True)) == set(EnquiryState.values)
     assert any(e.is_overdue for e in Enquiry.objects.all())
     assert Contribution.objects.filter(kind="confidential_held").exists()

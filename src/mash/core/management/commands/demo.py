@@ -23,6 +23,7 @@ from mash.partners import services as isa
 from mash.partners.isa import IsaInvalid
 from mash.people.identifiers import nhs_check_digit, upn_check_letter
 from mash.sharing import services as sharing
+from mash.training.models import TrainingRecord
 
 FIRST_NAMES = ["Amelia", "Oliver", "Isla", "Noah", "Ava", "Leo", "Mia", "Arlo", "Freya", "Theo", "Ivy", "Finley"]
 ADULT_NAMES = ["Sam", "Alex", "Jordan", "Casey", "Robin", "Morgan", "Jamie", "Charlie"]
@@ -92,7 +93,24 @@ class Command(BaseCommand):
             user, pw = self._user(f"worker-{partner.slug}", Role.MASH_WORKER, "Demo", f"Worker ({partner.name})",
                                   password, reset, partner=partner, job_title="MASH worker")
             logins.append((user, pw))
+        # A worker whose annual training refresher has lapsed (issue 6).
+        police = isa.signatories().get(slug="essex-police")
+        user, pw = self._user("lapsed-worker", Role.MASH_WORKER, "Demo", "Lapsed Worker (Essex Police)", password,
+                              reset, partner=police, job_title="MASH worker, training lapsed")
+        logins.append((user, pw))
+        self._training([u for u, _ in logins])
         return logins
+
+    def _training(self, users):
+        """Everyone's refresher is current, done some weeks ago, except the lapsed worker's (400 days)."""
+        today = timezone.localdate()
+        for n, user in enumerate(users):
+            if TrainingRecord.objects.filter(user=user).exists():
+                continue
+            days_ago = 400 if user.username == "lapsed-worker" else 20 + 7 * (n % 40)
+            TrainingRecord.objects.create(user=user, course="MASH information sharing refresher",
+                                          completed_on=today - dt.timedelta(days=days_ago),
+                                          evidence_reference=f"DEMO-LMS-{1000 + n}", source="mash demo")
 
     # --- Synthetic people and enquiries ---------------------------------------------------------
 
