@@ -3,13 +3,18 @@
 Every person here is synthetic, made up by the fixtures themselves.
 """
 
+import datetime as dt
+
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from mash.accounts.models import Role
 from mash.accounts.services import create_user
 from mash.partners import services as isa_services
 from mash.partners.models import Partner
+from mash.training.models import TrainingRecord
+from mash.training.services import REQUIRED_ROLES
 
 PASSWORD = "correct-horse-battery-staple-42"
 
@@ -49,12 +54,15 @@ def partner(isa_version):
 
 @pytest.fixture
 def make_user(isa_version):
+    """A user of `role`. Staff who must keep a training refresher get a current one, completed 30 days
+    ago, unless `trained=False` (none recorded) or `trained=<date>` (completed then)."""
     counter = {"n": 0}
 
     def make(role: str, partner_slug: str | None = None, **extra):
         counter["n"] += 1
         username = extra.pop("username", f"{role}-{partner_slug or 'x'}-{counter['n']}")
-        return create_user(
+        trained = extra.pop("trained", True)
+        user = create_user(
             username=username,
             role=role,
             password=PASSWORD,
@@ -63,6 +71,11 @@ def make_user(isa_version):
             partner=Partner.objects.get(slug=partner_slug) if partner_slug else None,
             **extra,
         )
+        if trained is not False and role in REQUIRED_ROLES:
+            completed = trained if isinstance(trained, dt.date) else timezone.localdate() - dt.timedelta(days=30)
+            TrainingRecord.objects.create(user=user, course="Handling confidential information",
+                                          completed_on=completed, evidence_reference=f"TEST-{counter['n']}")
+        return user
 
     return make
 

@@ -26,3 +26,21 @@ def policy(name: str):
 def policy_of(view) -> str | None:
     """The declared policy of a view, or None when it declares none."""
     return getattr(view, ATTRIBUTE, None)
+
+
+def declared_policy(request) -> str:
+    """The policy declared by the view a request resolves to, for its method ("" when none); kept on the
+    request so that the middlewares resolve each request once."""
+    cached = getattr(request, "_declared_policy", None)
+    if cached is not None:
+        return cached
+    from django.urls import Resolver404, resolve
+
+    try:
+        declared = policy_of(resolve(request.path_info).func)
+    except Resolver404:
+        declared = None
+    if isinstance(declared, dict):  # an API path whose methods declare different policies
+        declared = declared.get(request.method, "")
+    request._declared_policy = declared or ""
+    return request._declared_policy

@@ -171,19 +171,41 @@ class AccessDecision:
 # --- Gates every user passes first ---------------------------------------------------------
 
 Gate = Callable[[object], str | None]
-_gates: list[Gate] = []
+_gates: dict[Gate, tuple[str, str, str]] = {}  # each gate's advice, and the page that helps (URL name, link text)
+
+# Policies that guard case data or what is derived from it; a user a gate refuses gets none of them.
+GATED_POLICIES = ("case:", "audit:", "reports:")
 
 
-def register_gate(gate: Gate) -> Gate:
-    """Add a check every user must pass before any case data: returns None, or why the user is refused."""
-    if gate not in _gates:
-        _gates.append(gate)
+def register_gate(gate: Gate, *, advice: str = "", link_name: str = "", link_text: str = "") -> Gate:
+    """Add a check every user must pass before any case data: returns None, or why the user is refused.
+    `advice` tells a refused user what to do, and `link_name` names the page that helps."""
+    _gates[gate] = (advice, link_name, link_text)
     return gate
 
 
 def unregister_gate(gate: Gate) -> None:
-    if gate in _gates:
-        _gates.remove(gate)
+    _gates.pop(gate, None)
+
+
+@dataclass(frozen=True)
+class GateRefusal:
+    reason: str
+    advice: str
+    link_name: str
+    link_text: str
+
+    @property
+    def message(self) -> str:
+        return f"You cannot reach case data: {self.reason}. {self.advice}".strip()
+
+
+def _gate_refusal(user) -> GateRefusal | None:
+    for gate, (advice, link_name, link_text) in list(_gates.items()):
+        reason = gate(user)
+        if reason:
+            return GateRefusal(reason, advice, link_name, link_text)
+    return None
 
 
 def refusal(user) -> str | None:
@@ -192,11 +214,21 @@ def refusal(user) -> str | None:
         return "not signed in"
     if not user.is_active:
         return "the account is inactive"
-    for gate in _gates:
-        reason = gate(user)
-        if reason:
-            return reason
-    return None
+    refused = _gate_refusal(user)
+    return refused.reason if refused else None
+
+
+def refuse_at_the_door(user, declared: str, path: str) -> GateRefusal | None:
+    """For a signed-in user asking for a URL whose declared policy guards case data: the gate that refuses
+    them, recorded as a denial; None when no gate does (the policy's own rules then decide)."""
+    if not (declared and declared.startswith(GATED_POLICIES) and user and user.is_authenticated):
+        return None
+    refused = _gate_refusal(user)
+    if refused:
+        audit.record(AuditKind.DENIAL, declared.partition(":")[2] or declared, actor=user,
+                     result=AuditResult.REFUSED, object_type="url", object_ref=path[:300],
+                     detail=refused.reason)
+    return refused
 
 
 # --- Facts: what links a user to one case ------------------------------------------------------

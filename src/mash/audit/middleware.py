@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 
-from mash.access.declare import policy_of
+from mash.access.declare import declared_policy
 
 from . import services
 
@@ -24,14 +24,14 @@ def audit_middleware(get_response):
         token = services.begin_request(request)
         try:
             ctx = services.current()
-            try:
-                match = resolve(request.path_info)
-                declared = policy_of(match.func)
-                if isinstance(declared, dict):  # an API path whose methods declare different policies
-                    declared = declared.get(request.method, "")
-                ctx.purpose = (declared or match.view_name or "")[:120]
-            except Resolver404:
-                pass
+            declared = declared_policy(request)
+            if declared:
+                ctx.purpose = declared[:120]
+            else:
+                try:
+                    ctx.purpose = resolve(request.path_info).view_name[:120]
+                except Resolver404:
+                    pass
             response = get_response(request)
             try:
                 written = services.flush_request(ctx)

@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - django-ninja before 1.6 took a (status
         return status_code, value
 
 from mash.access.declare import policy as declare_policy
-from mash.access.declare import policy_of
+from mash.access.declare import declared_policy, policy_of
 from mash.accounts.services import user_for_token
 from mash.core import errors
 from mash.partners.services import NoAgreementLoaded
@@ -54,10 +54,16 @@ class ApiTokenAuth(HttpBearer):
     """`Authorization: Bearer mash_...` for partner systems; tokens come from `mash token create`."""
 
     def authenticate(self, request: HttpRequest, token: str):
+        from mash.access.policy import refuse_at_the_door  # the gate imports the domains' models
+
         user = user_for_token(token)
         if user is None:
             return None
         request.user = user
+        # The gates at the door (mash.access.middleware), for a user Django only learns of here.
+        refused = refuse_at_the_door(user, declared_policy(request), request.path)
+        if refused:
+            raise errors.PermissionDenied(refused.message)
         return user
 
 

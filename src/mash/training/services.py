@@ -76,6 +76,37 @@ def status(user, today: dt.date | None = None) -> Status:
                   expires_on=expires_on(latest.completed_on) if latest else None, today=today)
 
 
+def current_status(user) -> Status:
+    """Today's status, loaded once per user object: the gate asks many times in one request, and
+    each request (session or API token) loads its user afresh."""
+    today = timezone.localdate()
+    cached = getattr(user, "_training_status", None)
+    if cached is None or cached.today != today:
+        cached = status(user, today)
+        user._training_status = cached
+    return cached
+
+
+def long_date(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def gate(user) -> str | None:
+    """The access gate's check (registered in TrainingConfig.ready): why this user may not reach case
+    data, or None while their refresher is current or not required."""
+    found = current_status(user)
+    if found.current:
+        return None
+    if found.latest is None:
+        return "no training refresher is recorded for you"
+    return f"your training refresher lapsed on {long_date(found.expires_on + dt.timedelta(days=1))}"
+
+
+GATE_ADVICE = ("Complete the refresher course in handling confidential information, then send the certificate "
+               "(evidence reference) to your MASH manager or system administrator to record. You can reach case "
+               "data again as soon as it is recorded.")
+
+
 def _row_errors(username, course, completed_on, evidence_reference, today) -> tuple[list[str], User | None, dt.date | None]:
     errors, user, day = [], None, None
     if not (username or "").strip():

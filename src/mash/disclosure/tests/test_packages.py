@@ -30,6 +30,7 @@ from mash.partners import services as isa
 from mash.reports import services as reports
 from mash.sharing import services as sharing
 from mash.sharing.models import ContributionItem
+from mash.training.models import TrainingRecord
 
 MOTHER = "Morgan Exampleton, the child's mother, by telephone"
 RATIONALE = "Repeated unexplained bruising and the child's fear of going home meet the threshold for section 17."
@@ -481,6 +482,9 @@ def test_withdrawing_consent_leaves_packages_sent_without_consent(client, hub):
 def test_an_expired_package_leaves_its_recipient(client, hub):
     """When the ISA's days have passed the recipient loses the package; a minute before, they still have it."""
     package = sent(hub)
+    # The manager looks a year on; by then they have done their next training refresher.
+    TrainingRecord.objects.create(user=hub.manager, course="Refresher", evidence_reference="NEXT-YEAR",
+                                  completed_on=package.expires_at.date() - dt.timedelta(days=30))
     for moment, expected in ((package.expires_at - dt.timedelta(minutes=1), 200),
                              (package.expires_at + dt.timedelta(minutes=1), 404)):
         with mock.patch("django.utils.timezone.now", return_value=moment):

@@ -35,7 +35,7 @@ def test_the_period_is_configurable(settings):
 @pytest.mark.django_db
 def test_status_at_the_boundaries(make_user, manager):
     """Current up to and including the expiry date; lapsed the day after; expiring within 30 days."""
-    worker = make_user(Role.MASH_WORKER, "essex-police")
+    worker = make_user(Role.MASH_WORKER, "essex-police", trained=False)
     assert services.status(worker).state == "never"
     services.record_completion(by=manager, username=worker.username, course="Refresher",
                                completed_on="2025-06-15", evidence_reference="CERT-1")
@@ -57,12 +57,12 @@ def test_only_staff_who_reach_case_data_need_it(make_user):
     for role in (Role.RECEIVING_PROFESSIONAL, Role.SYSADMIN):
         assert services.status(make_user(role)).state == "not_required"
     for role in (Role.MASH_MANAGER, Role.DPO, Role.AUDITOR):
-        assert services.status(make_user(role)).state == "never"
+        assert services.status(make_user(role, trained=False)).state == "never"
 
 
 @pytest.mark.django_db
 def test_recording_needs_a_manager_or_an_administrator_and_valid_input(make_user, manager):
-    worker = make_user(Role.MASH_WORKER, "education")
+    worker = make_user(Role.MASH_WORKER, "education", trained=False)
     with pytest.raises(PermissionDenied):
         services.record_completion(by=worker, username=worker.username, course="Refresher",
                                    completed_on="2026-01-01", evidence_reference="X")
@@ -86,7 +86,7 @@ def _write(tmp_path, text):
 @pytest.mark.django_db
 def test_import_applies_every_row(tmp_path, make_user, capsys):
     """A clean file is imported whole, each record naming the file and line it came from."""
-    a, b = make_user(Role.MASH_WORKER, "essex-police"), make_user(Role.MASH_MANAGER)
+    a, b = make_user(Role.MASH_WORKER, "essex-police", trained=False), make_user(Role.MASH_MANAGER, trained=False)
     path = _write(tmp_path, "username,course,completed_on,evidence_reference\n"
                             f"{a.username},Refresher,2026-02-01,LMS-1\n{b.username},Refresher,2026-03-01,LMS-2\n")
     call_command("training", "import", str(path))
@@ -98,7 +98,7 @@ def test_import_applies_every_row(tmp_path, make_user, capsys):
 @pytest.mark.django_db
 def test_import_applies_nothing_if_any_row_is_wrong(tmp_path, make_user, capsys):
     """One bad row and nothing is imported; every error is printed with its line number."""
-    a = make_user(Role.MASH_WORKER, "essex-police")
+    a = make_user(Role.MASH_WORKER, "essex-police", trained=False)
     path = _write(tmp_path, "username,course,completed_on,evidence_reference\n"
                             f"{a.username},Refresher,2026-02-01,LMS-1\n"
                             "ghost,Refresher,2026-02-01,LMS-2\n"

@@ -1,0 +1,39 @@
+"""The gates at the door: a signed-in user whom a gate refuses (their training refresher has lapsed, say)
+gets a page saying why and what to do, on every URL whose declared policy guards case data.
+
+The policy's own functions refuse them too (lists come back empty, objects not found); this says so
+plainly instead, and records the refusal. API requests signed with a token are checked the same way
+when the token is read (mash.core.api.ApiTokenAuth), since Django does not know their user yet here.
+"""
+
+import json
+
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+
+from . import policy
+from .declare import declared_policy
+
+
+def gate_middleware(get_response):
+    def middleware(request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            refused = policy.refuse_at_the_door(user, declared_policy(request), request.path)
+            if refused:
+                return refused_response(request, refused)
+        return get_response(request)
+
+    return middleware
+
+
+def refused_response(request, refused: policy.GateRefusal) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return HttpResponse(json.dumps({"detail": refused.message}), status=403, content_type="application/json")
+    try:
+        link = reverse(refused.link_name) if refused.link_name else ""
+    except NoReverseMatch:
+        link = ""
+    body = render_to_string("access/refused.html", {"refused": refused, "link": link}, request=request)
+    return HttpResponse(body, status=403)
