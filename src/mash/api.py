@@ -13,6 +13,7 @@ from mash.core.api import ApiTokenAuth, MashAPI, install_error_handlers, session
 from mash.partners.api import router as partners_router
 from mash.reports.api import router as reports_router
 from mash.sharing.api import router as sharing_router
+from mash.training.api import router as training_router
 
 api = MashAPI(
     title="MASH Hub API",
@@ -30,3 +31,4 @@ api.add_router("/", sharing_router)
 api.add_router("/", consent_router)
 api.add_router("/", disclosure_router)
 api.add_router("/", reports_router)
+api.add_router("/", training_router)

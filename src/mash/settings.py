@@ -2,7 +2,8 @@
 
 Everything that differs between a laptop and production comes from the environment:
 MASH_DATABASE_URL (SQLite under var/ when unset), MASH_SECRET_KEY, MASH_DEBUG,
-MASH_ALLOWED_HOSTS, MASH_ISA_FILE, and the audit log's MASH_AUDIT_* (see docs/audit.md).
+MASH_ALLOWED_HOSTS, MASH_ISA_FILE, the audit log's MASH_AUDIT_* (see docs/audit.md), and email
+for reminders: MASH_EMAIL_HOST, MASH_EMAIL_PORT, MASH_EMAIL_USER, MASH_EMAIL_PASSWORD, MASH_EMAIL_FROM, MASH_SITE_URL.
 """
 
 import os
@@ -83,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mash.core.context_processors.navigation",
+                "mash.training.context_processors.training_notice",
             ],
         },
     },
@@ -171,3 +173,20 @@ LOGGING = {
 # Training (issue 6): staff complete a refresher every year. A completion is current for this many
 # months (a completion on 29 February lasts until the last day of February).
 MASH_TRAINING_VALID_MONTHS = int(os.environ.get("MASH_TRAINING_VALID_MONTHS", "12"))
+# Reminders go this many days before a refresher expires (`mash training remind`, run daily).
+MASH_TRAINING_REMINDER_DAYS = tuple(sorted(
+    int(d) for d in os.environ.get("MASH_TRAINING_REMINDER_DAYS", "30,14,7").split(",") if d.strip()))
+
+# Email: printed to the console unless an SMTP server is configured (MASH_EMAIL_HOST and friends).
+# MASH_SITE_URL is how links in emails reach the site.
+MASH_SITE_URL = os.environ.get("MASH_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+DEFAULT_FROM_EMAIL = os.environ.get("MASH_EMAIL_FROM", "MASH Hub <mash-hub@localhost>")
+if os.environ.get("MASH_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["MASH_EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("MASH_EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("MASH_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("MASH_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = os.environ.get("MASH_EMAIL_USE_TLS", "1") == "1"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -16,4 +16,5 @@ urlpatterns = [
     path("requests/", include("mash.sharing.urls")),
     path("isa/", include("mash.partners.urls")),
     path("audit/", include("mash.audit.urls")),
+    path("training/", include("mash.training.urls")),
 ]

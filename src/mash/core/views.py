@@ -32,8 +32,10 @@ COMING = {
 @require_safe
 def home(request):
     user = request.user
-    context = {"role": user.role}
-    if user.role == Role.MASH_MANAGER:
+    context = {"role": user.role, "gate_refusal": policy.refusal(user)}
+    if context["gate_refusal"]:
+        pass  # no case counts: the banner says why and what to do
+    elif user.role == Role.MASH_MANAGER:
         open_qs = policy.enquiries(user).filter(state__in=OPEN_STATES)
         context.update(
             open_count=open_qs.count(),

@@ -21,3 +21,17 @@ class TrainingRecord(models.Model):
     class Meta:
         ordering = ["-completed_on", "-id"]
         indexes = [models.Index(fields=["user", "completed_on"])]
+
+
+class TrainingReminder(models.Model):
+    """A reminder sent before a refresher expires: at most one per user, expiry date and threshold."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="training_reminders")
+    expires_on = models.DateField(help_text="the expiry the reminder was about")
+    days_before = models.PositiveSmallIntegerField(help_text="the threshold: 30, 14 or 7 days before expiry")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "expires_on", "days_before"],
+                                               name="one_reminder_per_threshold")]

@@ -13,15 +13,18 @@ import io
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from mash.accounts.models import Role, User
 from mash.audit import services as audit
 from mash.audit.models import Kind as AuditKind
+from mash.audit.models import Result as AuditResult
 from mash.core.errors import PermissionDenied, ValidationFailed
 
-from .models import TrainingRecord
+from .models import TrainingRecord, TrainingReminder
 
 # Who must keep the refresher current: the staff who can reach case data or the audit log.
 REQUIRED_ROLES = frozenset({Role.MASH_MANAGER, Role.MASH_WORKER, Role.DPO, Role.AUDITOR})
@@ -107,36 +110,50 @@ GATE_ADVICE = ("Complete the refresher course in handling confidential informati
                "data again as soon as it is recorded.")
 
 
-def _row_errors(username, course, completed_on, evidence_reference, today) -> tuple[list[str], User | None, dt.date | None]:
+def _row_errors(username, course, completed_on, evidence_reference,
+                today) -> tuple[list[tuple[str, str]], User | None, dt.date | None]:
+    """(field, message) for each problem with one completion, and the user and date when they are good."""
     errors, user, day = [], None, None
     if not (username or "").strip():
-        errors.append("username is empty")
+        errors.append(("username", "username is empty"))
     else:
         user = User.objects.filter(username=username.strip()).first()
         if user is None:
-            errors.append(f"no user '{username.strip()}'")
+            errors.append(("username", f"no user '{username.strip()}'"))
     if not (course or "").strip():
-        errors.append("course is empty")
+        errors.append(("course", "course is empty"))
     try:
         day = dt.date.fromisoformat((completed_on or "").strip())
     except ValueError:
-        errors.append(f"completed_on '{completed_on}' is not a date (YYYY-MM-DD)")
+        errors.append(("completed_on", f"completed_on '{completed_on}' is not a date (YYYY-MM-DD)"))
     else:
         if day > today:
-            errors.append(f"completed_on {day} is in the future")
+            errors.append(("completed_on", f"completed_on {day} is in the future"))
     if not (evidence_reference or "").strip():
-        errors.append("evidence_reference is empty")
+        errors.append(("evidence_reference", "evidence_reference is empty"))
     return errors, user, day
 
 
-def record_completion(*, by: User, username: str, course: str, completed_on, evidence_reference: str) -> TrainingRecord:
-    """A manager or system administrator records a completion for a user."""
+def _require_recorder(by: User, action: str, ref: str = "") -> None:
     if by.role not in RECORDERS:
-        raise PermissionDenied("Only a MASH manager or a system administrator records training")
+        audit.record(AuditKind.DENIAL, action, actor=by, result=AuditResult.REFUSED, object_type="training",
+                     object_ref=ref, detail="only a MASH manager or a system administrator")
+        raise PermissionDenied("Only a MASH manager or a system administrator may do this")
+
+
+def record_completion(*, by: User, username: str, course: str, completed_on, evidence_reference: str) -> TrainingRecord:
+    """A manager or system administrator records a completion for someone else."""
+    _require_recorder(by, "training.record", username or "")
     errors, user, day = _row_errors(username, course, str(completed_on or ""), evidence_reference,
                                     timezone.localdate())
+    if user is not None and user.pk == by.pk:
+        errors.append(("username", "You cannot record your own training: another manager or a system "
+                                   "administrator records it"))
     if errors:
-        raise ValidationFailed({"__all__": errors})
+        found: dict[str, list[str]] = {}
+        for field_name, message in errors:
+            found.setdefault(field_name, []).append(message[:1].upper() + message[1:])
+        raise ValidationFailed(found)
     with transaction.atomic():
         record = TrainingRecord.objects.create(user=user, course=course.strip(), completed_on=day,
                                                evidence_reference=evidence_reference.strip(), recorded_by=by)
@@ -173,7 +190,7 @@ def import_csv(text: str, *, source: str) -> list[TrainingRecord]:
             problems.append(f"repeats line {seen[key]}")
         seen.setdefault(key, line)
         if problems:
-            errors.extend(f"line {line}: {p}" for p in problems)
+            errors.extend(f"line {line}: {p if isinstance(p, str) else p[1]}" for p in problems)
         else:
             rows.append((line, user, row["course"].strip(), day, row["evidence_reference"].strip()))
     if not rows and not errors:
@@ -187,3 +204,165 @@ def import_csv(text: str, *, source: str) -> list[TrainingRecord]:
         audit.record(AuditKind.ADMIN, "training.import", object_type="file", object_ref=source,
                      detail=f"{len(made)} completions")
     return made
+
+
+# --- Each user's own training, and who may be recorded ---------------------------------------------
+
+def own_records(user) -> list[TrainingRecord]:
+    return list(TrainingRecord.objects.filter(user=user).select_related("recorded_by"))
+
+
+def recordable_users(by: User):
+    """The staff whose completions `by` may record: everyone who must keep a refresher, but themselves."""
+    _require_recorder(by, "training.record")
+    return (User.objects.filter(is_active=True, role__in=REQUIRED_ROLES).exclude(pk=by.pk)
+            .select_related("partner").order_by("last_name", "first_name", "username"))
+
+
+# --- Compliance by agency ----------------------------------------------------------------------------
+
+NO_AGENCY = "Not in a partner agency (managers, the DPO, auditors)"
+
+
+@dataclass(frozen=True)
+class StaffStatus:
+    user: User
+    state: str
+    completed_on: dt.date | None
+    expires_on: dt.date | None
+    days_left: int | None
+
+
+@dataclass
+class AgencyCompliance:
+    name: str
+    slug: str
+    current: list[StaffStatus]
+    expiring: list[StaffStatus]
+    lapsed: list[StaffStatus]
+    never: list[StaffStatus]
+
+    @property
+    def total(self) -> int:
+        return len(self.current) + len(self.expiring) + len(self.lapsed) + len(self.never)
+
+    @property
+    def needing_action(self) -> list[StaffStatus]:
+        return self.lapsed + self.never + self.expiring
+
+
+def _staff_statuses(today: dt.date):
+    """Every active user who must keep a refresher, with their status: one query."""
+    staff = (User.objects.filter(is_active=True, role__in=REQUIRED_ROLES).select_related("partner")
+             .annotate(last_completed=Max("training_records__completed_on"))
+             .order_by("last_name", "first_name", "username"))
+    for user in staff:
+        last = user.last_completed
+        expiry = expires_on(last) if last else None
+        days_left = (expiry - today).days if expiry else None
+        if last is None:
+            state = "never"
+        elif days_left < 0:
+            state = "lapsed"
+        else:
+            state = "expiring" if days_left <= 30 else "current"
+        yield StaffStatus(user, state, last, expiry, days_left)
+
+
+def compliance(by: User, today: dt.date | None = None) -> list[AgencyCompliance]:
+    """For managers and system administrators: by agency, who is current, expiring, lapsed, or never
+    trained. Every partner agency is listed, with staff or not; staff of no agency come last."""
+    from mash.partners.models import Partner
+
+    _require_recorder(by, "training.compliance", "all")
+    today = today or timezone.localdate()
+    groups = {p.pk: AgencyCompliance(p.name, p.slug, [], [], [], []) for p in Partner.objects.order_by("name")}
+    other = AgencyCompliance(NO_AGENCY, "", [], [], [], [])
+    for row in _staff_statuses(today):
+        group = groups.get(row.user.partner_id, other)
+        getattr(group, row.state).append(row)
+    for group in [*groups.values(), other]:
+        group.expiring.sort(key=lambda r: r.days_left)
+        group.lapsed.sort(key=lambda r: r.expires_on)
+    audit.record(AuditKind.READ, "training.compliance", actor=by, object_type="training", object_ref="all",
+                 fields=("training status",))
+    return [*groups.values()] + ([other] if other.total else [])
+
+
+# --- Reminders before expiry -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReminderDue:
+    user: User
+    expires_on: dt.date
+    days_before: int
+    days_left: int
+
+
+def reminders_due(today: dt.date | None = None) -> list[ReminderDue]:
+    """Who should be reminded today. With thresholds 30, 14 and 7: a refresher with 20 days left is
+    due its 30-day reminder, with 10 days left its 14-day one; each is sent once per expiry date, and a
+    threshold missed (the job did not run) is not sent late once a nearer one applies."""
+    today = today or timezone.localdate()
+    thresholds = settings.MASH_TRAINING_REMINDER_DAYS
+    if not thresholds:
+        return []
+    candidates = [row for row in _staff_statuses(today)
+                  if row.days_left is not None and 0 <= row.days_left <= max(thresholds)]
+    sent = set(TrainingReminder.objects.filter(user__in=[r.user for r in candidates])
+               .values_list("user_id", "expires_on", "days_before"))
+    due = []
+    for row in candidates:
+        threshold = min(t for t in thresholds if t >= row.days_left)
+        if (row.user.pk, row.expires_on, threshold) not in sent:
+            due.append(ReminderDue(row.user, row.expires_on, threshold, row.days_left))
+    return due
+
+
+def _reminder_text(due: ReminderDue) -> tuple[str, str]:
+    when = "today" if due.days_left == 0 else f"in {due.days_left} day{'s' if due.days_left != 1 else ''}"
+    subject = f"Your MASH training refresher expires on {long_date(due.expires_on)}"
+    body = (f"Hello {due.user.display_name},\n\n"
+            f"Your refresher in handling confidential information for MASH Hub expires {when}, on "
+            f"{long_date(due.expires_on)}. After that you will not be able to reach case data until your next "
+            f"completion is recorded.\n\n"
+            f"Complete the refresher course, then send the certificate (its evidence reference) to your MASH "
+            f"manager or system administrator to record.\n\n"
+            f"Your training status: {settings.MASH_SITE_URL}/training/\n")
+    return subject, body
+
+
+@dataclass
+class ReminderRun:
+    sent: list[ReminderDue]
+    no_email: list[ReminderDue]
+    failed: list[tuple[ReminderDue, str]]
+
+
+def send_reminders(today: dt.date | None = None, dry_run: bool = False) -> ReminderRun:
+    """Email each reminder due today, once: the sent-reminder row and the email go together (if the
+    email cannot be sent, the row is not kept and the next run tries again)."""
+    run = ReminderRun([], [], [])
+    for due in reminders_due(today):
+        if not due.user.email:
+            run.no_email.append(due)
+            continue
+        if dry_run:
+            run.sent.append(due)
+            continue
+        subject, body = _reminder_text(due)
+        try:
+            with transaction.atomic():
+                TrainingReminder.objects.create(user=due.user, expires_on=due.expires_on, days_before=due.days_before)
+                send_mail(subject, body, None, [due.user.email])
+        except IntegrityError:
+            continue  # another run sent it in the meantime
+        except OSError as exc:  # the mail server refused or could not be reached
+            run.failed.append((due, str(exc)))
+            continue
+        run.sent.append(due)
+    if run.sent and not dry_run:
+        audit.record(AuditKind.ADMIN, "training.remind", object_type="training", object_ref="reminders",
+                     detail=f"{len(run.sent)} reminder(s) sent: "
+                            + ", ".join(f"{d.user.username} ({d.days_before} days)" for d in run.sent))
+    return run

@@ -1,0 +1,59 @@
+"""Training pages: your own status (always reachable, even when lapsed), the compliance page by agency
+and the form that records a completion (managers and system administrators)."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
+
+from mash.access.declare import policy as declare
+from mash.core.web import submit, translate_errors
+
+from . import services
+from .forms import CompletionForm
+
+COMPLIANCE = "training:compliance"
+RECORD = "training:record"
+
+
+@declare("authenticated")
+@login_required
+@require_safe
+def mine(request):
+    user = request.user
+    return render(request, "training/mine.html", {
+        "status": services.current_status(user), "records": services.own_records(user),
+        "may_record": user.role in services.RECORDERS, "advice": services.GATE_ADVICE,
+        "valid_months": settings.MASH_TRAINING_VALID_MONTHS})
+
+
+@declare(COMPLIANCE)
+@login_required
+@require_safe
+@translate_errors
+def compliance(request):
+    agencies = services.compliance(request.user)
+    return render(request, "training/compliance.html", {
+        "agencies": agencies,
+        "totals": {state: sum(len(getattr(a, state)) for a in agencies)
+                   for state in ("current", "expiring", "lapsed", "never")}})
+
+
+@declare(RECORD)
+@login_required
+@require_http_methods(["GET", "POST"])
+@translate_errors
+def record(request):
+    user = request.user
+    staff = services.recordable_users(user)
+    if request.method == "GET":
+        form = CompletionForm(staff=staff, initial={"username": request.GET.get("username", "")})
+        return render(request, "training/record.html", {"form": form})
+    form = CompletionForm(request.POST, staff=staff)
+    made, status = submit(form, lambda f: services.record_completion(by=user, **f.cleaned_data))
+    if status is None:
+        messages.success(request, f"Training recorded for {made.user.display_name}: current until "
+                                  f"{services.long_date(services.expires_on(made.completed_on))}")
+        return redirect("training:compliance")
+    return render(request, "training/record.html", {"form": form}, status=status)
