@@ -35,5 +35,5 @@ def refused_response(request, refused: policy.GateRefusal) -> HttpResponse:
         link = reverse(refused.link_name) if refused.link_name else ""
     except NoReverseMatch:
         link = ""
-    body = render_to_string("access/refused.html", {"refused": refused, "link": link}, request=request)
+    body = render_to_string("access/refused.html", {"refused": refused, "link": link, "hide_training_banner": True}, request=request)
     return HttpResponse(body, status=403)

@@ -110,27 +110,37 @@ GATE_ADVICE = ("Complete the refresher course in handling confidential informati
                "data again as soon as it is recorded.")
 
 
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    in_file: str   # as the import prints it, naming the column
+    in_form: str   # as a person filling in the form reads it
+
+
 def _row_errors(username, course, completed_on, evidence_reference,
-                today) -> tuple[list[tuple[str, str]], User | None, dt.date | None]:
-    """(field, message) for each problem with one completion, and the user and date when they are good."""
+                today) -> tuple[list[Problem], User | None, dt.date | None]:
+    """Each problem with one completion, and the user and date when they are good."""
     errors, user, day = [], None, None
     if not (username or "").strip():
-        errors.append(("username", "username is empty"))
+        errors.append(Problem("username", "username is empty", "Choose who completed the training"))
     else:
         user = User.objects.filter(username=username.strip()).first()
         if user is None:
-            errors.append(("username", f"no user '{username.strip()}'"))
+            errors.append(Problem("username", f"no user '{username.strip()}'",
+                                  f"There is no user '{username.strip()}'"))
     if not (course or "").strip():
-        errors.append(("course", "course is empty"))
+        errors.append(Problem("course", "course is empty", "Enter the course"))
     try:
         day = dt.date.fromisoformat((completed_on or "").strip())
     except ValueError:
-        errors.append(("completed_on", f"completed_on '{completed_on}' is not a date (YYYY-MM-DD)"))
+        errors.append(Problem("completed_on", f"completed_on '{completed_on}' is not a date (YYYY-MM-DD)",
+                              "Enter the date completed as YYYY-MM-DD"))
     else:
         if day > today:
-            errors.append(("completed_on", f"completed_on {day} is in the future"))
+            errors.append(Problem("completed_on", f"completed_on {day} is in the future",
+                                  "The date completed must be today or in the past"))
     if not (evidence_reference or "").strip():
-        errors.append(("evidence_reference", "evidence_reference is empty"))
+        errors.append(Problem("evidence_reference", "evidence_reference is empty", "Enter the evidence reference"))
     return errors, user, day
 
 
@@ -147,12 +157,12 @@ def record_completion(*, by: User, username: str, course: str, completed_on, evi
     errors, user, day = _row_errors(username, course, str(completed_on or ""), evidence_reference,
                                     timezone.localdate())
     if user is not None and user.pk == by.pk:
-        errors.append(("username", "You cannot record your own training: another manager or a system "
-                                   "administrator records it"))
+        own = "You cannot record your own training: another manager or a system administrator records it"
+        errors.append(Problem("username", own, own))
     if errors:
         found: dict[str, list[str]] = {}
-        for field_name, message in errors:
-            found.setdefault(field_name, []).append(message[:1].upper() + message[1:])
+        for problem in errors:
+            found.setdefault(problem.field, []).append(problem.in_form)
         raise ValidationFailed(found)
     with transaction.atomic():
         record = TrainingRecord.objects.create(user=user, course=course.strip(), completed_on=day,
@@ -190,7 +200,7 @@ def import_csv(text: str, *, source: str) -> list[TrainingRecord]:
             problems.append(f"repeats line {seen[key]}")
         seen.setdefault(key, line)
         if problems:
-            errors.extend(f"line {line}: {p if isinstance(p, str) else p[1]}" for p in problems)
+            errors.extend(f"line {line}: {p if isinstance(p, str) else p.in_file}" for p in problems)
         else:
             rows.append((line, user, row["course"].strip(), day, row["evidence_reference"].strip()))
     if not rows and not errors:

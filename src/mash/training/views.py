@@ -25,7 +25,8 @@ def mine(request):
     return render(request, "training/mine.html", {
         "status": services.current_status(user), "records": services.own_records(user),
         "may_record": user.role in services.RECORDERS, "advice": services.GATE_ADVICE,
-        "valid_months": settings.MASH_TRAINING_VALID_MONTHS})
+        "valid_months": settings.MASH_TRAINING_VALID_MONTHS,
+        "hide_training_banner": True})  # the page itself says it
 
 
 @declare(COMPLIANCE)

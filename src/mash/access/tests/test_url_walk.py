@@ -81,3 +81,79 @@ def test_case_urls_answer_nobody_outside_need_to_know(client, asked_enquiry, mak
                 assert child_name.encode() not in response.content, (url, user.role)
             checked += 1
     assert checked > 0
+
+
+GATED = ("case:", "audit:", "reports:")
+
+
+def _gated(p) -> bool:
+    name = policy_of(p.callback) or ""
+    names = list(name.values()) if isinstance(name, dict) else [name]
+    return any(n.startswith(GATED) for n in names)
+
+
+@pytest.mark.django_db
+def test_staff_without_current_training_are_refused_every_case_url(client, asked_enquiry, make_user):
+    """A manager whose refresher lapsed and an asked agency's worker with none recorded: every URL that
+    guards case data, the audit log or reports answers 403 saying why (web and API, session and token),
+    records the refusal, and shows nothing of the case. Their own training page stays open."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from mash.accounts.services import create_token
+    from mash.audit.models import AuditEvent, Kind
+
+    request_obj = asked_enquiry.information_requests.get(partner__slug="essex-police")
+    lapsed = make_user("mash_manager", username="lapsed-manager",
+                       trained=timezone.localdate() - dt.timedelta(days=366 + 31))
+    untrained = make_user("mash_worker", "essex-police", username="untrained-worker", trained=False)
+    reasons = {lapsed: b"training refresher lapsed on", untrained: b"no training refresher is recorded"}
+    tokens = {user: create_token(user)[1] for user in reasons}
+    child_name = asked_enquiry.child.last_name.encode()
+    checked = 0
+    for route, ns, p in all_patterns():
+        if ns == "admin" or not _gated(p):
+            continue
+        url = concrete(route, asked_enquiry, request_obj)
+        api = url.startswith("/api/")
+        for user, reason in reasons.items():
+            for auth in ("session", "token") if api else ("session",):
+                client.logout()
+                headers = {}
+                if auth == "session":
+                    client.force_login(user)
+                else:
+                    headers = {"HTTP_AUTHORIZATION": f"Bearer {tokens[user]}"}
+                for method in ("get", "post", "put") if api else ("get", "post"):
+                    denials = AuditEvent.objects.filter(kind=Kind.DENIAL, actor_id=user.pk).count()
+                    response = getattr(client, method)(url, **headers)
+                    if response.status_code == 405:
+                        continue  # the path answers no such method, for anyone
+                    where = (url, method, auth, user.username)
+                    assert response.status_code == 403, (*where, response.status_code)
+                    assert reason in response.content, where
+                    assert child_name not in response.content, where
+                    assert AuditEvent.objects.filter(kind=Kind.DENIAL, actor_id=user.pk).count() == denials + 1, where
+                    checked += 1
+    assert checked > 100
+    for user in reasons:
+        client.force_login(user)
+        page = client.get("/training/")
+        assert page.status_code == 200 and b"You cannot reach case data" in page.content
+        assert client.get("/").status_code == 200
+        me = client.get("/api/v1/training/me").json()
+        assert me["current"] is False and me["state"] in ("lapsed", "never")
+
+
+@pytest.mark.django_db
+def test_a_recorded_completion_opens_the_door_again(client, asked_enquiry, make_user, manager):
+    from mash.training import services as training
+
+    worker = make_user("mash_worker", "essex-police", username="returning-worker", trained=False)
+    client.force_login(worker)
+    assert client.get("/requests/").status_code == 403
+    training.record_completion(by=manager, username=worker.username, course="Refresher",
+                               completed_on=str(asked_enquiry.created_at.date()), evidence_reference="CERT-9")
+    assert client.get("/requests/").status_code == 200
+    assert client.get(f"/enquiries/{asked_enquiry.reference}/").status_code == 200
