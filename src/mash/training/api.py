@@ -91,7 +91,7 @@ class CompletionIn(InputSchema):
     evidence_reference: str
 
 
-@router.post("/training/records", response=responses({201: CompletionOut}, 400),
+@router.post("/training/records", response=responses({201: CompletionOut}, 400, 422),
              openapi_extra=access("training:record"),
              summary="Record someone's completion (MASH managers and system administrators; not your own)")
 def record_completion(request, body: CompletionIn):
