@@ -122,3 +122,22 @@ def test_import_refuses_a_file_without_the_columns(tmp_path, capsys):
     with pytest.raises(CommandError):
         call_command("training", "import", str(path))
     assert "line 1: missing columns username, course, completed_on, evidence_reference" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_the_gate_opens_through_the_expiry_day_and_closes_the_day_after(make_user):
+    from unittest import mock
+
+    from django.utils import timezone
+
+    from mash.access import policy
+
+    worker = make_user(Role.MASH_WORKER, "essex-police", trained=D(2025, 6, 15))
+    tz = timezone.get_current_timezone()
+    for moment, refused in ((dt.datetime(2026, 6, 15, 23, 59, tzinfo=tz), None),
+                            (dt.datetime(2026, 6, 16, 0, 1, tzinfo=tz), "your training refresher lapsed on 16 June 2026")):
+        with mock.patch("django.utils.timezone.now", return_value=moment):
+            assert policy.refusal(worker) == refused
+    never = make_user(Role.DPO, trained=False)
+    assert policy.refusal(never) == "no training refresher is recorded for you"
+    assert policy.refusal(make_user(Role.RECEIVING_PROFESSIONAL, trained=False)) is None

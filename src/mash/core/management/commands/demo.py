@@ -305,6 +305,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{'Role':<60} {'Username':<32} Password")
         for user, pw in logins:
             label = user.get_role_display() + (f" ({user.partner.name})" if user.partner_id else "")
+            if user.username == "lapsed-worker":
+                label += ", training lapsed"
             self.stdout.write(f"{label:<60} {user.username:<32} {pw or '(unchanged)'}")
         self.stdout.write("")
         self.stdout.write("Sign in with these at the address `make run` prints (http://127.0.0.1:8000/ by default).")
