@@ -12,6 +12,7 @@ from mash.disclosure.api import router as disclosure_router
 from mash.core.api import ApiTokenAuth, MashAPI, install_error_handlers, session_auth
 from mash.partners.api import router as partners_router
 from mash.reports.api import router as reports_router
+from mash.sar.api import router as sar_router
 from mash.sharing.api import router as sharing_router
 from mash.training.api import router as training_router
 
@@ -32,3 +33,4 @@ api.add_router("/", consent_router)
 api.add_router("/", disclosure_router)
 api.add_router("/", reports_router)
 api.add_router("/", training_router)
+api.add_router("/", sar_router)

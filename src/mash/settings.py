@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "mash.disclosure",
     "mash.reports",
     "mash.training",
+    "mash.sar",
     "mash.access",
     "mash.audit",
 ]

@@ -17,4 +17,5 @@ urlpatterns = [
     path("isa/", include("mash.partners.urls")),
     path("audit/", include("mash.audit.urls")),
     path("training/", include("mash.training.urls")),
+    path("sar/", include("mash.sar.urls")),
 ]

@@ -74,11 +74,14 @@ VIEW_PERSON_TRAIL = "audit.person_trail"
 VIEW_USER_ACTIVITY = "audit.user_activity"
 # The reports: counts only, never a child's data (the MASH managers and the data protection officer).
 VIEW_REPORTS = "reports.view"
+# Subject access requests: the data protection officer logs, compiles, reviews and answers them.
+MANAGE_SAR = "sar.manage"
 # Pages open to roles rather than to links with a case.
 AUDIT_ROLES = {
     VIEW_PERSON_TRAIL: frozenset({Role.MASH_MANAGER, Role.DPO}),
     VIEW_USER_ACTIVITY: frozenset({Role.AUDITOR, Role.DPO}),
     VIEW_REPORTS: frozenset({Role.MASH_MANAGER, Role.DPO}),
+    MANAGE_SAR: frozenset({Role.DPO}),
 }
 
 # The enquiry state machine's actions, and the access action that guards each.
@@ -174,7 +177,7 @@ Gate = Callable[[object], str | None]
 _gates: dict[Gate, tuple[str, str, str]] = {}  # each gate's advice, and the page that helps (URL name, link text)
 
 # Policies that guard case data or what is derived from it; a user a gate refuses gets none of them.
-GATED_POLICIES = ("case:", "audit:", "reports:")
+GATED_POLICIES = ("case:", "audit:", "reports:", "sar:")
 
 
 def register_gate(gate: Gate, *, advice: str = "", link_name: str = "", link_text: str = "") -> Gate:
@@ -956,3 +959,61 @@ def actor_for_activity(user, actor_id: int):
 def activity_list(user):
     require_audit_reader(user, VIEW_USER_ACTIVITY, "user", "*")
     audit.note_read("activity of users", "all", (), ("audit summary",))
+
+
+# --- Subject access requests -----------------------------------------------------------------------
+
+def subject_access_requests(user):
+    """Every request, for the data protection officer; NotFound (recorded) for anyone else."""
+    from mash.sar.models import SubjectAccessRequest
+
+    require_audit_reader(user, MANAGE_SAR, "sar", "*")
+    return SubjectAccessRequest.objects.all()
+
+
+def subject_access_request(user, reference: str):
+    """One request, by its reference. A request names people and holds what was compiled about them:
+    only the data protection officer reaches it."""
+    from mash.sar.models import SubjectAccessRequest
+
+    require_audit_reader(user, MANAGE_SAR, "sar", reference)
+    found = SubjectAccessRequest.objects.filter(reference=(reference or "").strip().upper()).first()
+    if found is None:
+        record_denial(user, MANAGE_SAR, "sar", reference, False, "no such request")
+        raise NotFound()
+    audit.note_read("subject access request", found.reference,
+                    found.subjects.values_list("person_id", flat=True), ("subject access request",))
+    return found
+
+
+def sar_item(user, sar, item_id: int):
+    """One compiled item of a request the user reached through `subject_access_request`."""
+    require_audit_reader(user, MANAGE_SAR, "sar", f"{sar.reference}/{item_id}")
+    item = sar.items.select_related("person").filter(pk=item_id).first()
+    if item is None:
+        record_denial(user, MANAGE_SAR, "sar item", f"{sar.reference}/{item_id}", False, "no such item")
+        raise NotFound()
+    return item
+
+
+def sar_people(user, text: str):
+    """People matching `text` (name words, NHS number, or date of birth YYYY-MM-DD), for the data
+    protection officer choosing whom a request concerns; at most 50, recorded as a read."""
+    from mash.people.models import Person
+
+    require_audit_reader(user, MANAGE_SAR, "person", "search")
+    text = (text or "").strip()
+    if not text:
+        return []
+    q = Q(nhs_number=text.replace(" ", ""))
+    try:
+        q |= Q(date_of_birth=dt.date.fromisoformat(text))
+    except ValueError:
+        pass
+    name_q = Q()
+    for word in text.split()[:4]:
+        name_q &= Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(other_names__icontains=word)
+    found = list(Person.objects.filter(q | name_q).order_by("last_name", "first_name", "id")[:50])
+    if found:
+        audit.note_read("person search", text[:60], [p.pk for p in found], ("name", "date of birth"))
+    return found

@@ -12,6 +12,8 @@ def navigation(request):
             items += [("cases:queue", "Enquiry queue"), ("cases:contact_new", "Record a contact")]
         elif user.role == Role.MASH_WORKER:
             items += [("sharing:requests", "Requests to my agency"), ("cases:contact_new", "Record a contact")]
+        if user.role == Role.DPO:
+            items.append(("sar:open", "Subject access requests"))
         if user.role in (Role.MASH_MANAGER, Role.SYSADMIN):
             items.append(("training:compliance", "Training"))
         items.append(("partners:isa", "Information Sharing Agreement"))

@@ -18,8 +18,9 @@ login = declare("public")(auth_views.LoginView.as_view(template_name="registrati
 logout = declare("public")(auth_views.LogoutView.as_view())
 
 COMING = {
-    Role.DPO: "From the audit log you can see who has seen a child's record, and what each user did. "
-              "The sharing report counts what was shared with and without consent.",
+    Role.DPO: "You log and answer subject access requests, within their deadlines. From the audit log you can "
+              "see who has seen a child's record, and what each user did. The sharing report counts what was "
+              "shared with and without consent.",
     Role.AUDITOR: "The audit log records who read, changed, shared or exported what, and every refusal. "
                   "You can see each user's activity and download it.",
     Role.SYSADMIN: "Users, partner agencies and loaded versions of the Information Sharing Agreement are "

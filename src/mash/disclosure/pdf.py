@@ -5,34 +5,15 @@ that strays can be traced to whom it was given. Nothing is fetched: no base URL,
 """
 
 import datetime as dt
-import unicodedata
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from weasyprint import HTML
+
+from mash.core.pdf import css_string as _css_string
+from mash.core.pdf import html_to_pdf
 
 from .services import CHILD_FIELDS, DECISION_FIELDS, ITEM_FIELDS
-
-
-def _css_string(text) -> str:
-    """`text` as a double-quoted CSS string literal, safe inside a <style> element.
-
-    The stylesheet is raw text to the HTML parser (HTML escaping would show literally), so the CSS
-    escaping must do it all: `\\` and `"` can't end the string, `<` `>` `&` become hex escapes so
-    `</style>` can't close the element, and control characters (newlines included) become spaces.
-    """
-    out = []
-    for ch in str(text):
-        if ch in '\\"':
-            out.append("\\" + ch)
-        elif ch in "<>&":
-            out.append(f"\\{ord(ch):x} ")  # the space ends the hex escape and is not shown
-        elif unicodedata.category(ch) == "Cc":
-            out.append(" ")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
 
 
 def _local(value: dt.datetime) -> dt.datetime:
@@ -90,10 +71,4 @@ def render_pdf(package, content: dict, reader_name: str, printed_at: dt.datetime
         "items": [{"agency": item["agency"], "category_label": item["category_label"],
                    "rows": _rows(item, ITEM_FIELDS)} for item in content.get("items", [])],
     }
-    html = render_to_string("disclosure/package_pdf.html", context)
-    return HTML(string=html, base_url=None, url_fetcher=_fetch_nothing).write_pdf()
-
-
-def _fetch_nothing(url, *args, **kwargs):
-    """A package's PDF loads nothing from anywhere: whatever a text asked for, the answer is no."""
-    raise ValueError(f"the package PDF fetches no resources ({url[:60]})")
+    return html_to_pdf(render_to_string("disclosure/package_pdf.html", context))

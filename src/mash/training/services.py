@@ -6,7 +6,6 @@ current up to and including 10 March 2027 and has lapsed from 11 March 2027.
 
 from __future__ import annotations
 
-import calendar
 import csv
 import datetime as dt
 import io
@@ -22,6 +21,7 @@ from mash.accounts.models import Role, User
 from mash.audit import services as audit
 from mash.audit.models import Kind as AuditKind
 from mash.audit.models import Result as AuditResult
+from mash.core.dates import add_months, long_date
 from mash.core.errors import PermissionDenied, ValidationFailed
 
 from .models import TrainingRecord, TrainingReminder
@@ -31,13 +31,6 @@ REQUIRED_ROLES = frozenset({Role.MASH_MANAGER, Role.MASH_WORKER, Role.DPO, Role.
 # Who records completions for others.
 RECORDERS = frozenset({Role.MASH_MANAGER, Role.SYSADMIN})
 IMPORT_COLUMNS = ("username", "course", "completed_on", "evidence_reference")
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later; the last day of the month where that month is shorter."""
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def expires_on(completed_on: dt.date) -> dt.date:
@@ -88,10 +81,6 @@ def current_status(user) -> Status:
         cached = status(user, today)
         user._training_status = cached
     return cached
-
-
-def long_date(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def gate(user) -> str | None:

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from mash.access.declare import policy as declare
+from mash.core.dates import long_date
 from mash.core.web import submit, translate_errors
 
 from . import services
@@ -55,6 +56,6 @@ def record(request):
     made, status = submit(form, lambda f: services.record_completion(by=user, **f.cleaned_data))
     if status is None:
         messages.success(request, f"Training recorded for {made.user.display_name}: current until "
-                                  f"{services.long_date(services.expires_on(made.completed_on))}")
+                                  f"{long_date(services.expires_on(made.completed_on))}")
         return redirect("training:compliance")
     return render(request, "training/record.html", {"form": form}, status=status)

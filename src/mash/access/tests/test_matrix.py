@@ -32,6 +32,7 @@ from mash.cases import services as cases
 from mash.conftest import child_data, contact_data
 from mash.consent import services as consent
 from mash.disclosure import services as disclosure
+from mash.sar import services as sars
 from mash.sharing import services as sharing
 
 SUBJECTS = ["anon", "manager", "assigned", "police", "education", "unasked", "recipient", "dpo", "sysadmin",
@@ -126,6 +127,38 @@ MATRIX = {
     ("POST", "api/v1/packages/{pkg}/withdrawal"):                  "U  O  F  H  H  H  H  H  H  H  T",
     ("GET", "api/v1/packages/{pkg}/pdf"):                          "U  O  O  H  H  H  O  H  H  H  T",
     ("GET", "api/v1/reports/sharing"):                             "U  O  H  H  H  H  H  O  H  H  T",
+    # Subject access requests: the data protection officer only; everyone else is told nothing exists.
+    # {sar} has been answered (its pack issued); {sitem} is one of its items.
+    ("GET", "sar/"):                                               "L  H  H  H  H  H  H  O  H  H  T",
+    ("GET", "sar/new/"):                                           "L  H  H  H  H  H  H  O  H  H  T",
+    ("GET", "sar/{sar}/"):                                         "L  H  H  H  H  H  H  O  H  H  T",
+    ("GET", "sar/{sar}/items/{sitem}/"):                           "L  H  H  H  H  H  H  O  H  H  T",
+    ("GET", "sar/{sar}/pack/"):                                    "L  H  H  H  H  H  H  O  H  H  T",
+    ("GET", "sar/{sar}/pack.pdf"):                                 "L  H  H  H  H  H  H  O  H  H  T",
+    ("GET", "sar/{sar}/pack.json"):                                "L  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "sar/new/"):                                          "L  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "sar/{sar}/identity/"):                               "L  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "sar/{sar}/pause/"):                                  "L  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "sar/{sar}/resume/"):                                 "L  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "sar/{sar}/extension/"):                              "L  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "sar/{sar}/withdraw/"):                               "L  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "sar/{sar}/compile/"):                                "L  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "sar/{sar}/items/{sitem}/"):                          "L  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "sar/{sar}/pack/"):                                   "L  H  H  H  H  H  H  O  H  H  T",
+    ("GET", "api/v1/sars"):                                        "U  H  H  H  H  H  H  O  H  H  T",
+    ("GET", "api/v1/sars/{sar}"):                                  "U  H  H  H  H  H  H  O  H  H  T",
+    ("GET", "api/v1/sars/{sar}/items"):                            "U  H  H  H  H  H  H  O  H  H  T",
+    ("GET", "api/v1/sars/{sar}/pack"):                             "U  H  H  H  H  H  H  O  H  H  T",
+    ("GET", "api/v1/sars/{sar}/pack/pdf"):                         "U  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "api/v1/sars"):                                       "U  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "api/v1/sars/{sar}/identity"):                        "U  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "api/v1/sars/{sar}/pauses"):                          "U  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "api/v1/sars/{sar}/pauses/ended"):                    "U  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "api/v1/sars/{sar}/extension"):                       "U  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "api/v1/sars/{sar}/withdrawal"):                      "U  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "api/v1/sars/{sar}/compilation"):                     "U  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "api/v1/sars/{sar}/items/{sitem}/decision"):          "U  H  H  H  H  H  H  O  H  H  T",
+    ("POST", "api/v1/sars/{sar}/pack"):                            "U  H  H  H  H  H  H  O  H  H  T",
     # Training: everyone sees their own status (lapsed or not); managers and system administrators see
     # compliance by agency and record completions. None of it is case data.
     ("GET", "training/"):                                          "L  O  O  O  O  O  O  O  O  O  O",
@@ -168,6 +201,18 @@ BODIES = {
     "api/v1/packages/{pkg}": lambda h: PACKAGE_BODY,
     "api/v1/packages/{pkg}/sent": lambda h: {},
     "api/v1/packages/{pkg}/withdrawal": lambda h: {"reason": "Sent in error"},
+    "api/v1/sars": lambda h: {"requester_name": "A parent", "requester_relationship": "parent",
+                              "requester_contact": "1 Sample Street", "received_on": str(timezone.localdate()),
+                              "person_ids": [h["enquiry"].child_id if "enquiry" in h else 1], "identity_verified": True,
+                              "identity_method": "Passport"},
+    "api/v1/sars/{sar}/identity": lambda h: {"method": "Passport"},
+    "api/v1/sars/{sar}/pauses": lambda h: {"reason": "clarification"},
+    "api/v1/sars/{sar}/pauses/ended": lambda h: {},
+    "api/v1/sars/{sar}/extension": lambda h: {"months": 1, "reason": "Complex"},
+    "api/v1/sars/{sar}/withdrawal": lambda h: {"reason": "Withdrawn by the requester"},
+    "api/v1/sars/{sar}/compilation": lambda h: {},
+    "api/v1/sars/{sar}/items/{sitem}/decision": lambda h: {"decision": "disclose", "serious_harm_checked": True},
+    "api/v1/sars/{sar}/pack": lambda h: {},
     "api/v1/training/records": lambda h: {"username": "police-worker", "course": "Refresher",
                                           "completed_on": str(timezone.localdate() - timedelta(days=3)),
                                           "evidence_reference": "CERT-MATRIX"},
@@ -177,6 +222,9 @@ PACKAGE_BODY = {"recipient_type": "social_worker", "recipient": "social-worker",
 
 
 def route_key(route: str) -> str:
+    if route.startswith(("sar/", "api/v1/sars")):
+        route = re.sub(r"<(?:\w+:)?item_id>", "{sitem}", route)
+        return re.sub(r"<(?:\w+:)?reference>", "{sar}", route)
     route = re.sub(r"<(?:\w+:)?(pk|request_id)>", "{req}", route)
     route = re.sub(r"<(?:\w+:)?package_id>", "{pkg}", route)
     route = re.sub(r"<(?:\w+:)?record_id>", "{rec}", re.sub(r"<(?:\w+:)?override_id>", "{ovr}", route))
@@ -221,15 +269,24 @@ def hub(make_user, manager):
                            purposes=["onward_disclosure"])
     package = disclosure.create_package(decided, by=manager, **{k: v for k, v in PACKAGE_BODY.items()})
     disclosure.send_package(package, by=manager)
+    # A subject access request about the enquiry's child, answered.
+    sar = sars.log_request(by=users["dpo"], requester_name="A parent", requester_relationship="parent",
+                           requester_contact="1 Sample Street", received_on=timezone.localdate(),
+                           person_ids=[enquiry.child_id], identity_verified=True, identity_method="Passport")
+    for item in sars.compile_request(sar, by=users["dpo"]):
+        if not item.sealed:
+            sars.decide_item(item, by=users["dpo"], decision="disclose", serious_harm_checked=True)
+    sars.issue_pack(sar, by=users["dpo"])
     return {**users, "enquiry": enquiry, "request": police_request, "package": package, "override": proposed,
-            "consent": enquiry.consent_records.get()}
+            "consent": enquiry.consent_records.get(), "sar": sar, "sar_item": sar.items.first()}
 
 
 def _fill(path: str, hub) -> str:
     return "/" + path.replace("{ref}", hub["enquiry"].reference).replace("{req}", str(hub["request"].pk)) \
         .replace("{child}", hub["enquiry"].child.last_name).replace("{person}", str(hub["enquiry"].child_id)) \
         .replace("{actor}", str(hub["police"].pk)).replace("{pkg}", str(hub["package"].pk)) \
-        .replace("{rec}", str(hub["consent"].pk)).replace("{ovr}", str(hub["override"].pk))
+        .replace("{rec}", str(hub["consent"].pk)).replace("{ovr}", str(hub["override"].pk)) \
+        .replace("{sar}", hub["sar"].reference).replace("{sitem}", str(hub["sar_item"].pk))
 
 
 def _observe(client, method, key, hub, subject):

@@ -297,6 +297,18 @@ class Command(BaseCommand):
         cases.decide(e, by=manager, outcome="information_and_advice",
                      rationale="Signposted to the emotional wellbeing service; no role for children's social care.")
         cases.close(e, by=manager, note="Advice sent to the family and the GP.")
+
+        # A subject access request from the early help family, received 12 days ago, compiled, to review.
+        from mash.sar import services as sar
+
+        dpo = User.objects.get(username="dpo")
+        early_help = Enquiry.objects.get(child__last_name="Specimen")
+        request = sar.log_request(by=dpo, requester_name="Parent of the Specimen child",
+                                  requester_relationship="parent", requester_contact="By email to the address on file",
+                                  received_on=timezone.localdate() - dt.timedelta(days=12),
+                                  person_ids=[early_help.child_id], description="Everything the MASH holds about "
+                                  "my child.", identity_verified=True, identity_method="Passport and council tax bill")
+        sar.compile_request(request, by=dpo)
         return True
 
     def _report(self, logins, made):

@@ -1,0 +1,242 @@
+"""Subject access requests over the API, for the data protection officer (the same services as the pages)."""
+
+import datetime as dt
+from typing import Annotated
+
+from django.http import HttpResponse
+from ninja import Path, Router, Schema
+
+from mash.access import policy
+from mash.audit import services as audit
+from mash.core.api import REFERENCE_PATTERN, InputSchema, MAX_ID, access, created, responses
+from mash.core.errors import NotFound
+
+from . import services
+from .models import RequesterRelationship
+from .pack import build_content, render_pdf
+
+router = Router(tags=["subject access requests"])
+SAR = access(f"sar:{policy.MANAGE_SAR}")
+Reference = Annotated[str, Path(pattern=REFERENCE_PATTERN, description="the request's reference: SAR-2026-0001")]
+ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+class ClockOut(Schema):
+    deadline: dt.date
+    days_remaining: int
+    paused: bool
+    paused_days: int
+    overdue: bool
+
+
+class SarOut(Schema):
+    reference: str
+    status: str
+    requester_name: str
+    requester_relationship: str
+    received_on: dt.date
+    subjects: list[int]
+    identity_verified_on: dt.date | None
+    extension_months: int
+    extension_reason: str
+    compiled_at: dt.datetime | None
+    responded_on: dt.date | None
+    clock: ClockOut
+
+
+def _out(sar) -> dict:
+    clock = services.clock_of(sar)
+    return {"reference": sar.reference, "status": sar.status, "requester_name": sar.requester_name,
+            "requester_relationship": sar.requester_relationship, "received_on": sar.received_on,
+            "subjects": services.subject_ids(sar), "identity_verified_on": sar.identity_verified_on,
+            "extension_months": sar.extension_months, "extension_reason": sar.extension_reason,
+            "compiled_at": sar.compiled_at, "responded_on": sar.responded_on,
+            "clock": {"deadline": clock.deadline, "days_remaining": clock.days_remaining, "paused": clock.paused,
+                      "paused_days": clock.paused_days, "overdue": clock.overdue}}
+
+
+@router.get("/sars", response=responses({200: list[SarOut]}, 404), openapi_extra=SAR,
+            summary="Open subject access requests, the most urgent first, with each one's clock")
+def open_requests(request):
+    policy.subject_access_requests(request.user)
+    rows = services.open_requests()
+    audit.note_read("subject access requests", "open", [p for s, _ in rows for p in services.subject_ids(s)],
+                    ("subject access request",))
+    return [_out(s) for s, _ in rows]
+
+
+class SarIn(InputSchema):
+    requester_name: str
+    requester_relationship: RequesterRelationship
+    requester_contact: str
+    received_on: dt.date
+    person_ids: list[int]
+    description: str = ""
+    identity_verified: bool = False
+    identity_method: str = ""
+    awaiting_identity: bool = False
+
+
+@router.post("/sars", response=responses({201: SarOut}, 400, 404, 422), openapi_extra=SAR,
+             summary="Log a subject access request as received")
+def log_request(request, body: SarIn):
+    policy.subject_access_requests(request.user)
+    return created(_out(services.log_request(by=request.user, **body.dict())))
+
+
+@router.get("/sars/{reference}", response=responses({200: SarOut}, 404), openapi_extra=SAR,
+            summary="One subject access request")
+def get_request(request, reference: Reference):
+    return _out(policy.subject_access_request(request.user, reference))
+
+
+class IdentityIn(InputSchema):
+    method: str
+    verified_on: dt.date | None = None
+
+
+@router.post("/sars/{reference}/identity", response=responses({200: SarOut}, 400, 404, 409, 422),
+             openapi_extra=SAR, summary="Record that the requester's identity was confirmed (ends an identity pause)")
+def identity(request, body: IdentityIn, reference: Reference):
+    sar = policy.subject_access_request(request.user, reference)
+    return _out(services.verify_identity(sar, by=request.user, **body.dict()))
+
+
+class PauseIn(InputSchema):
+    reason: str
+    started_on: dt.date | None = None
+    note: str = ""
+
+
+@router.post("/sars/{reference}/pauses", response=responses({200: SarOut}, 400, 404, 409, 422), openapi_extra=SAR,
+             summary="Stop the clock while identity or clarification is awaited")
+def pause(request, body: PauseIn, reference: Reference):
+    sar = policy.subject_access_request(request.user, reference)
+    services.pause(sar, by=request.user, **body.dict())
+    return _out(sar)
+
+
+class ResumeIn(InputSchema):
+    ended_on: dt.date | None = None
+
+
+@router.post("/sars/{reference}/pauses/ended", response=responses({200: SarOut}, 400, 404, 409, 422),
+             openapi_extra=SAR, summary="Restart the clock: what was awaited has arrived")
+def resume(request, body: ResumeIn, reference: Reference):
+    sar = policy.subject_access_request(request.user, reference)
+    services.resume(sar, by=request.user, **body.dict())
+    return _out(sar)
+
+
+class ExtensionIn(InputSchema):
+    months: int
+    reason: str
+
+
+@router.post("/sars/{reference}/extension", response=responses({200: SarOut}, 400, 404, 409, 422),
+             openapi_extra=SAR, summary="Extend a complex request by one or two further months, with the reason")
+def extension(request, body: ExtensionIn, reference: Reference):
+    sar = policy.subject_access_request(request.user, reference)
+    return _out(services.extend(sar, by=request.user, **body.dict()))
+
+
+class ReasonIn(InputSchema):
+    reason: str
+
+
+@router.post("/sars/{reference}/withdrawal", response=responses({200: SarOut}, 400, 404, 409, 422),
+             openapi_extra=SAR, summary="Close the request without a response, with the reason")
+def withdrawal(request, body: ReasonIn, reference: Reference):
+    sar = policy.subject_access_request(request.user, reference)
+    return _out(services.withdraw(sar, by=request.user, **body.dict()))
+
+
+class ItemOut(Schema):
+    id: int
+    person: int
+    source: str
+    source_id: int
+    enquiry_reference: str
+    title: str
+    held_on: dt.date | None
+    agency: str
+    category: str
+    fields: dict[str, str]
+    sealed: bool
+    social_work: bool
+    proposed_redactions: list[str]
+    decision: str
+    exemption: str
+    neither_confirm_nor_deny: bool
+    redactions: list[str]
+    serious_harm_opinion: str
+    reason: str
+
+
+def _item(item) -> dict:
+    return {k: getattr(item, k) for k in ItemOut.model_fields if k not in ("person",)} | {"person": item.person_id}
+
+
+@router.post("/sars/{reference}/compilation", response=responses({200: list[ItemOut]}, 404, 409), openapi_extra=SAR,
+             summary="Compile everything held about the people the request concerns, for review")
+def compilation(request, reference: Reference):
+    sar = policy.subject_access_request(request.user, reference)
+    return [_item(i) for i in services.compile_request(sar, by=request.user)]
+
+
+@router.get("/sars/{reference}/items", response=responses({200: list[ItemOut]}, 404), openapi_extra=SAR,
+            summary="The items compiled, with each one's decision")
+def items(request, reference: Reference):
+    sar = policy.subject_access_request(request.user, reference)
+    return [_item(i) for i in sar.items.all()]
+
+
+class DecisionIn(InputSchema):
+    decision: str
+    exemption: str = ""
+    reason: str = ""
+    redactions: list[str] = []
+    neither_confirm_nor_deny: bool = False
+    serious_harm_checked: bool = False
+    serious_harm_opinion: str = ""
+
+
+@router.post("/sars/{reference}/items/{item_id}/decision", response=responses({200: ItemOut}, 400, 404, 409, 422),
+             openapi_extra=SAR, summary="The reviewer's decision on one item: disclose, redact or withhold")
+def decide(request, body: DecisionIn, reference: Reference, item_id: ItemId):
+    sar = policy.subject_access_request(request.user, reference)
+    item = policy.sar_item(request.user, sar, item_id)
+    return _item(services.decide_item(item, by=request.user, **body.dict()))
+
+
+@router.post("/sars/{reference}/pack", response=responses({201: dict}, 404, 409), openapi_extra=SAR,
+             summary="Issue the response pack; it never changes afterwards")
+def issue(request, reference: Reference):
+    sar = policy.subject_access_request(request.user, reference)
+    return created(services.issue_pack(sar, by=request.user).content)
+
+
+@router.get("/sars/{reference}/pack", response=responses({200: dict}, 404), openapi_extra=SAR,
+            summary="The response pack as issued (machine-readable), or a preview while the request is open")
+def get_pack(request, reference: Reference):
+    sar = policy.subject_access_request(request.user, reference)
+    issued = getattr(sar, "pack", None)
+    if issued is not None:
+        audit.mark_export()
+        return issued.content
+    return build_content(sar)
+
+
+@router.get("/sars/{reference}/pack/pdf", response=responses({200: None}, 404),
+            openapi_extra={**SAR, "responses": {200: {"description": "The issued pack as a PDF", "content": {
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}},
+            summary="The issued response pack as a PDF")
+def get_pack_pdf(request, reference: Reference):
+    sar = policy.subject_access_request(request.user, reference)
+    issued = getattr(sar, "pack", None)
+    if issued is None:
+        raise NotFound("No pack has been issued for this request")
+    audit.mark_export()
+    response = HttpResponse(render_pdf(issued.content), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{sar.reference}.pdf"'
+    return response

@@ -1,0 +1,259 @@
+"""What is held about a person, gathered for a subject access request (docs/sar.md).
+
+For each person the request concerns: their details; the family and household recorded with them;
+every enquiry in which they are the child or one of the child's recorded people, with its contact,
+RAG ratings, decisions, agencies' answers and every item shared (sealed ones as a marker only: their
+content is never read here), disclosure packages sent, consent records and sharing without consent;
+and, from the audit log, which organisations received or read their data.
+
+Each piece becomes a candidate SarItem: (source, source_id, title, date, agency, category, fields).
+Other people's details found in the text are proposed for redaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+
+from mash.audit.models import AuditEvent, EventPerson
+from mash.cases.models import Enquiry
+from mash.consent.models import ConsentRecord, ConsentOverride
+from mash.core.dates import long_date
+from mash.disclosure.models import DisclosurePackage
+from mash.partners import services as isa
+from mash.partners.models import Partner
+from mash.people.models import Person, Relationship
+from mash.sharing.models import Confidentiality, Contribution, ContributionKind
+
+from .models import ItemSource
+
+SOCIAL_WORK_AGENCIES = frozenset({"thurrock-council"})
+COUNCIL = "Thurrock Council (MASH)"
+
+
+@dataclass
+class Candidate:
+    person_id: int
+    source: str
+    source_id: int
+    title: str
+    fields: dict[str, str]
+    held_on: dt.date | None = None
+    enquiry_reference: str = ""
+    agency: str = ""
+    category: str = ""
+    sealed: bool = False
+    social_work: bool = False
+    proposed_redactions: list[str] = field(default_factory=list)
+
+
+def _day(value) -> dt.date | None:
+    if value is None:
+        return None
+    return timezone.localtime(value).date() if isinstance(value, dt.datetime) else value
+
+
+def _fmt(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value)
+        return f"{long_date(value.date())} {value:%H:%M}"
+    if isinstance(value, dt.date):
+        return long_date(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _fields(**pairs) -> dict[str, str]:
+    """Label -> text, leaving out what is empty. Labels are written with underscores for spaces."""
+    return {k.replace("_", " "): _fmt(v) for k, v in pairs.items() if _fmt(v)}
+
+
+def person_details(person: Person) -> dict[str, str]:
+    return _fields(Name=person.full_name, Other_names=person.other_names, Date_of_birth=person.date_of_birth,
+                   Gender=person.get_gender_display(), NHS_number=person.nhs_number, Unique_pupil_number=person.upn,
+                   Address=", ".join(p for p in (person.address_line_1, person.address_line_2, person.town,
+                                                 person.postcode) if p))
+
+
+def enquiries_concerning(person: Person):
+    """Enquiries in which the person is the child, or one of the people recorded with the child."""
+    children = Relationship.objects.filter(person=person).values("child_id")
+    return (Enquiry.objects.filter(Q(child=person) | Q(child_id__in=children))
+            .select_related("contact", "child").order_by("created_at", "id"))
+
+
+def gather(person: Person) -> list[Candidate]:
+    _, agreement = isa.current()
+    out: list[Candidate] = [Candidate(person.pk, ItemSource.PERSON, person.pk, "Your details as recorded",
+                                      person_details(person), held_on=_day(person.created_at), agency=COUNCIL)]
+    for rel in Relationship.objects.filter(Q(child=person) | Q(person=person)).select_related("child", "person"):
+        other = rel.person if rel.child_id == person.pk else rel.child
+        out.append(Candidate(person.pk, ItemSource.RELATIONSHIP, rel.pk, "Family and household", _fields(
+            Person=f"{other.first_name} {other.last_name}",
+            Relationship=(f"{rel.get_relationship_display()} of the child" if rel.child_id == person.pk
+                          else f"You are recorded as {rel.get_relationship_display().lower()} of this child"),
+            Lives_with_the_child="yes" if rel.lives_with_child else "no",
+            Parental_responsibility="yes" if rel.parental_responsibility else "no"),
+            held_on=_day(rel.created_at), agency=COUNCIL))
+    for enquiry in enquiries_concerning(person):
+        out += _enquiry(person, enquiry, agreement)
+    for record in ConsentRecord.objects.filter(person=person).select_related("enquiry"):
+        out.append(Candidate(person.pk, ItemSource.CONSENT, record.pk, "Consent to share information", _fields(
+            Consent=record.get_status_display(), Why_not_sought=record.get_not_sought_reason_display(),
+            Given_or_refused_by=record.given_by, Covers=record.purposes, Agencies=record.agencies,
+            Notes=record.notes, Withdrawn=record.withdrawn_at, Reason_for_withdrawal=record.withdrawal_reason),
+            held_on=_day(record.recorded_at), enquiry_reference=record.enquiry.reference or "", agency=COUNCIL))
+    recipients = recipients_of(person)
+    if recipients:
+        out.append(Candidate(person.pk, ItemSource.RECIPIENTS, person.pk, "Organisations that received or read "
+                             "your information", {r["organisation"]: r["summary"] for r in recipients},
+                             agency=COUNCIL))
+    return out
+
+
+def _enquiry(person: Person, enquiry: Enquiry, agreement) -> list[Candidate]:
+    ref = enquiry.reference or ""
+    contact = enquiry.contact
+    out = [Candidate(person.pk, ItemSource.CONTACT, contact.pk, "Contact to the MASH", _fields(
+        Received=contact.received_at, Reported_by=contact.get_reporter_type_display(),
+        Reporter=contact.reporter_name, Reporter_organisation=contact.reporter_organisation,
+        Concern=contact.concern, Concern_categories=contact.concern_categories,
+        Consent_at_the_contact=contact.get_consent_at_intake_display(), Consent_notes=contact.consent_notes),
+        held_on=_day(contact.received_at), enquiry_reference=ref, agency=COUNCIL, social_work=True)]
+    for rating in enquiry.ratings.all().order_by("rated_at", "id"):
+        out.append(Candidate(person.pk, ItemSource.RATING, rating.pk, "RAG rating", _fields(
+            Rating=rating.get_rating_display(), Why=rating.rationale, Rated=rating.rated_at),
+            held_on=_day(rating.rated_at), enquiry_reference=ref, agency=COUNCIL, social_work=True))
+    for decision in enquiry.decisions.all().order_by("decided_at", "id"):
+        out.append(Candidate(person.pk, ItemSource.DECISION, decision.pk, "The MASH manager's decision", _fields(
+            Outcome=decision.get_outcome_display(), Why=decision.rationale, Decided=decision.decided_at,
+            Passed_to=decision.get_recipient_type_display() if decision.recipient_type else "",
+            Amended_because=decision.amendment_reason),
+            held_on=_day(decision.decided_at), enquiry_reference=ref, agency=COUNCIL, social_work=True))
+    contributions = (Contribution.objects.filter(enquiry=enquiry).select_related("partner")
+                     .prefetch_related("items").order_by("contributed_at", "id"))
+    for c in contributions:
+        social = c.partner.slug in SOCIAL_WORK_AGENCIES
+        if c.kind == ContributionKind.CONFIDENTIAL_HELD:
+            # Only the agency may read what it holds: the compile records that something is held, no more.
+            out.append(Candidate(person.pk, ItemSource.CONTRIBUTION, c.pk, f"Confidential information held by "
+                                 f"{c.partner.name}", {}, held_on=_day(c.contributed_at), enquiry_reference=ref,
+                                 agency=c.partner.name, sealed=True, social_work=social))
+            continue
+        if c.kind == ContributionKind.DECLINE:
+            out.append(Candidate(person.pk, ItemSource.CONTRIBUTION, c.pk, f"{c.partner.name} declined to share",
+                                 _fields(Answer=c.get_kind_display(), Reason=c.decision_reason),
+                                 held_on=_day(c.contributed_at), enquiry_reference=ref, agency=c.partner.name,
+                                 social_work=social))
+            continue
+        for item in c.items.all():
+            label = agreement.category_label(item.category)
+            if item.confidentiality == Confidentiality.SEALED:
+                out.append(Candidate(person.pk, ItemSource.ITEM, item.pk, f"Sealed item from {c.partner.name}", {},
+                                     held_on=_day(c.contributed_at), enquiry_reference=ref, agency=c.partner.name,
+                                     category=label, sealed=True, social_work=social))
+                continue
+            out.append(Candidate(person.pk, ItemSource.ITEM, item.pk, label, _fields(
+                What_was_shared=item.content, Why_it_is_relevant=item.relevance_note, Date=item.occurred_on,
+                Shared=c.contributed_at), held_on=_day(c.contributed_at), enquiry_reference=ref,
+                agency=c.partner.name, category=label, social_work=social))
+    for package in DisclosurePackage.objects.filter(enquiry=enquiry).exclude(status="draft"):
+        content = package.content or {}
+        out.append(Candidate(person.pk, ItemSource.PACKAGE, package.pk, "Information passed on after the decision",
+                             _fields(Passed_to=package.addressed_to, Kind_of_recipient=package.get_recipient_type_display(),
+                                     Sent=package.sent_at, Lawful_basis=package.lawful_basis,
+                                     What_was_passed_on="; ".join(f"{i.get('agency', '')}: {i.get('category_label', '')}"
+                                                                  for i in content.get("items", [])),
+                                     Status=package.state_label, Withdrawn_because=package.withdrawal_reason),
+                             held_on=_day(package.sent_at), enquiry_reference=ref, agency=COUNCIL, social_work=True))
+    for override in ConsentOverride.objects.filter(enquiry=enquiry):
+        out.append(Candidate(person.pk, ItemSource.OVERRIDE, override.pk, "Information shared without consent",
+                             _fields(Why=override.justification, Lawful_basis=override.lawful_basis,
+                                     For=override.purposes, Status=override.get_status_display(),
+                                     Decided=override.decided_at),
+                             held_on=_day(override.proposed_at), enquiry_reference=ref, agency=COUNCIL,
+                             social_work=True))
+    return out
+
+
+def recipients_of(person: Person) -> list[dict]:
+    """From the audit log: each organisation whose staff read, received or exported the person's data,
+    with how often and when (first and last)."""
+    names = {p.slug: p.name for p in Partner.objects.all()}
+    rows = (AuditEvent.objects.filter(pk__in=EventPerson.objects.filter(person_id=person.pk).values("event_id"),
+                                      kind__in=["read", "disclosure", "export"], result="ok")
+            .values("organisation").annotate(n=Count("id"), first=Min("at"), last=Max("at")).order_by("organisation"))
+    out = []
+    for row in rows:
+        org = names.get(row["organisation"], row["organisation"]) or COUNCIL
+        out.append({"organisation": org, "times": row["n"], "first": _day(row["first"]), "last": _day(row["last"]),
+                    "summary": f"{row['n']} time{'s' if row['n'] != 1 else ''}, {_fmt(_day(row['first']))}"
+                               f" to {_fmt(_day(row['last']))}"})
+    for package in DisclosurePackage.objects.filter(
+            enquiry__in=enquiries_concerning(person), sent_at__isnull=False):
+        out.append({"organisation": package.addressed_to, "times": 1, "first": _day(package.sent_at),
+                    "last": _day(package.sent_at),
+                    "summary": f"disclosure package sent {_fmt(_day(package.sent_at))}"})
+    return out
+
+
+# --- Third parties ---------------------------------------------------------------------------------
+
+def third_party_terms(subjects: list[Person], enquiries) -> list[str]:
+    """Other people's names and details that may appear in free text: the people recorded on the
+    enquiries who are not subjects of the request, and the contacts' reporters. A surname a subject
+    shares is not proposed alone (it would redact the subject's own name); longest first."""
+    subject_ids = {p.pk for p in subjects}
+    subject_words = {w.lower() for p in subjects for w in (p.first_name, p.last_name) if w}
+    people: dict[int, Person] = {}
+    reporters = set()
+    for enquiry in enquiries:
+        people[enquiry.child_id] = enquiry.child
+        for rel in enquiry.child.relationships.select_related("person"):
+            people[rel.person_id] = rel.person
+        if enquiry.contact.reporter_name:
+            reporters.add(enquiry.contact.reporter_name.strip())
+    terms = set(reporters)
+    for pk, other in people.items():
+        if pk in subject_ids:
+            continue
+        full = f"{other.first_name} {other.last_name}".strip()
+        terms.add(full)
+        for word in (other.first_name, other.last_name, other.other_names):
+            if word and len(word) >= 3 and word.lower() not in subject_words:
+                terms.add(word.strip())
+        for detail in (other.nhs_number, other.upn, other.address_line_1, other.postcode):
+            if detail and len(detail) >= 4:
+                terms.add(detail.strip())
+        if other.date_of_birth:
+            terms.update({other.date_of_birth.isoformat(), long_date(other.date_of_birth),
+                          other.date_of_birth.strftime("%d/%m/%Y")})
+    return sorted((t for t in terms if t), key=lambda t: (-len(t), t.lower()))
+
+
+def _pattern(term: str) -> re.Pattern:
+    return re.compile(r"(?<!\w)" + re.escape(term) + r"(?!\w)", re.IGNORECASE)
+
+
+def found_in(fields: dict[str, str], terms: list[str]) -> list[str]:
+    text = "\n".join(f"{k}\n{v}" for k, v in fields.items())
+    return [t for t in terms if _pattern(t).search(text)]
+
+
+def redact(fields: dict[str, str], terms: list[str], mark: str) -> dict[str, str]:
+    """The fields with every term (longest first, whole words, any case) replaced by `mark`."""
+    ordered = sorted(set(terms), key=lambda t: (-len(t), t.lower()))
+    out = {}
+    for label, value in fields.items():
+        for term in ordered:
+            label = _pattern(term).sub(mark, label)
+            value = _pattern(term).sub(mark, value)
+        out[label] = value
+    return out

@@ -1,0 +1,202 @@
+"""Subject access request pages, for the data protection officer. Reads go through mash.access.policy,
+changes through mash.sar.services; a refused change is shown on the form that made it."""
+
+import json
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from mash.access import policy
+from mash.access.declare import policy as declare
+from mash.audit import services as audit
+from mash.core.web import submit, translate_errors
+
+from . import services
+from .forms import (ExtensionForm, IdentityForm, ItemDecisionForm, LogRequestForm, PauseForm, ResumeForm,
+                    WithdrawForm)
+from .models import ItemDecision, SarStatus
+from .pack import build_content, render_pdf
+
+SAR = f"sar:{policy.MANAGE_SAR}"
+
+
+@declare(SAR)
+@login_required
+@require_safe
+@translate_errors
+def open_requests(request):
+    everything = policy.subject_access_requests(request.user)
+    rows = services.open_requests()
+    audit.note_read("subject access requests", "open", [p for sar, _ in rows for p in services.subject_ids(sar)],
+                    ("subject access request",))
+    closed = everything.exclude(status=SarStatus.OPEN).order_by("-responded_on", "-id")[:20]
+    return render(request, "sar/list.html", {"rows": rows, "closed": closed,
+                                             "overdue": sum(1 for _, c in rows if c.overdue)})
+
+
+@declare(SAR)
+@login_required
+@require_http_methods(["GET", "POST"])
+@translate_errors
+def log_request(request):
+    user = request.user
+    query = (request.GET.get("q") or request.POST.get("q") or "").strip()
+    found = policy.sar_people(user, query)
+    chosen = request.POST.getlist("person_ids") if request.method == "POST" else []
+    if chosen:  # keep people chosen before a new search on the form
+        from mash.people.models import Person
+
+        found = list({p.pk: p for p in [*Person.objects.filter(pk__in=[c for c in chosen if c.isdigit()]),
+                                         *found]}.values())
+    if request.method == "GET":
+        form = LogRequestForm(people=found)
+        return render(request, "sar/new.html", {"form": form, "q": query, "found": found})
+    form = LogRequestForm(request.POST, people=found)
+    if "search" in request.POST:
+        return render(request, "sar/new.html", {"form": form, "q": query, "found": found})
+    made, status = submit(form, lambda f: services.log_request(by=user, **f.service_args()))
+    if status is None:
+        messages.success(request, f"Subject access request {made.reference} logged")
+        return redirect("sar:detail", reference=made.reference)
+    return render(request, "sar/new.html", {"form": form, "q": query, "found": found}, status=status)
+
+
+def _detail(request, sar, forms=None, status=200):
+    forms = forms or {}
+    items = list(sar.items.select_related("person"))
+    context = {
+        "sar": sar, "clock": services.clock_of(sar), "pauses": list(sar.pauses.all()),
+        "subjects": [s.person for s in sar.subjects.select_related("person")],
+        "items": items, "pending": sum(1 for i in items if i.decision == ItemDecision.PENDING),
+        "problems": services.pack_problems(sar) if sar.status == SarStatus.OPEN else [],
+        "identity_form": forms.get("identity") or IdentityForm(), "pause_form": forms.get("pause") or PauseForm(),
+        "resume_form": forms.get("resume") or ResumeForm(), "extension_form": forms.get("extension") or ExtensionForm(),
+        "withdraw_form": forms.get("withdraw") or WithdrawForm(),
+        "bound_forms": [f for f in forms.values() if f.is_bound],
+        "has_pack": hasattr(sar, "pack"),
+    }
+    return render(request, "sar/detail.html", context, status=status)
+
+
+@declare(SAR)
+@login_required
+@require_safe
+@translate_errors
+def detail(request, reference):
+    return _detail(request, policy.subject_access_request(request.user, reference))
+
+
+def _action(name, form_class, call, success):
+    @declare(SAR)
+    @login_required
+    @require_POST
+    @translate_errors
+    def view(request, reference):
+        sar = policy.subject_access_request(request.user, reference)
+        form = (form_class or _Button)(request.POST)
+        _, status = submit(form, lambda f: call(sar, request.user, f.cleaned_data))
+        if status is None:
+            messages.success(request, success)
+            return redirect("sar:detail", reference=sar.reference)
+        sar.refresh_from_db()
+        return _detail(request, sar, {name: form}, status)
+
+    view.__name__ = f"sar_{name}"
+    return view
+
+
+class _Button(forms.Form):
+    """A button's form: no fields; a refusal shows as the form's error."""
+
+
+identity = _action("identity", IdentityForm, lambda s, u, c: services.verify_identity(
+    s, by=u, method=c["method"], verified_on=c["verified_on"]), "Identity confirmed")
+pause = _action("pause", PauseForm, lambda s, u, c: services.pause(
+    s, by=u, reason=c["reason"] or "", started_on=c["started_on"], note=c["note"]), "Clock stopped")
+resume = _action("resume", ResumeForm, lambda s, u, c: services.resume(s, by=u, ended_on=c["ended_on"]),
+                 "Clock restarted")
+extend = _action("extension", ExtensionForm, lambda s, u, c: services.extend(
+    s, by=u, months=c["months"] or 0, reason=c["reason"]), "Deadline extended")
+withdraw = _action("withdraw", WithdrawForm, lambda s, u, c: services.withdraw(s, by=u, reason=c["reason"]),
+                   "Request closed")
+compile_items = _action("compile", None, lambda s, u, c: services.compile_request(s, by=u),
+                        "Everything held has been compiled for review")
+
+
+@declare(SAR)
+@login_required
+@require_http_methods(["GET", "POST"])
+@translate_errors
+def review_item(request, reference, item_id):
+    user = request.user
+    sar = policy.subject_access_request(user, reference)
+    item = policy.sar_item(user, sar, item_id)
+    if request.method == "GET":
+        form = ItemDecisionForm(proposed=item.proposed_redactions, initial={
+            "decision": "" if item.decision == ItemDecision.PENDING else item.decision,
+            "exemption": item.exemption, "redactions": item.redactions, "reason": item.reason,
+            "neither_confirm_nor_deny": item.neither_confirm_nor_deny})
+        return render(request, "sar/item.html", {"sar": sar, "item": item, "form": form})
+    form = ItemDecisionForm(request.POST, proposed=item.proposed_redactions)
+    _, status = submit(form, lambda f: services.decide_item(item, by=user, **f.service_args()))
+    if status is None:
+        messages.success(request, f"Decision recorded: {item.title}")
+        return redirect("sar:detail", reference=sar.reference)
+    return render(request, "sar/item.html", {"sar": sar, "item": item, "form": form}, status=status)
+
+
+@declare(SAR)
+@login_required
+@require_http_methods(["GET", "POST"])
+@translate_errors
+def pack(request, reference):
+    """GET: the pack as it stands (issued, or a preview built by the same code); POST: issue it."""
+    user = request.user
+    sar = policy.subject_access_request(user, reference)
+    if request.method == "POST":
+        form = _Button(request.POST)
+        _, status = submit(form, lambda f: services.issue_pack(sar, by=user))
+        if status is None:
+            messages.success(request, "Response pack issued: download it and send it to the requester")
+            return redirect("sar:pack", reference=sar.reference)
+        sar.refresh_from_db()
+        return _detail(request, sar, {"pack": form}, status)
+    issued = getattr(sar, "pack", None)
+    content = issued.content if issued else build_content(sar)
+    return render(request, "sar/pack.html", {"sar": sar, "c": content, "issued": issued})
+
+
+def _issued(user, reference):
+    sar = policy.subject_access_request(user, reference)
+    issued = getattr(sar, "pack", None)
+    if issued is None:
+        raise Http404("No pack has been issued for this request")
+    audit.mark_export()
+    return sar, issued
+
+
+@declare(SAR)
+@login_required
+@require_safe
+@translate_errors
+def pack_pdf(request, reference):
+    sar, issued = _issued(request.user, reference)
+    response = HttpResponse(render_pdf(issued.content), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{sar.reference}.pdf"'
+    return response
+
+
+@declare(SAR)
+@login_required
+@require_safe
+@translate_errors
+def pack_json(request, reference):
+    sar, issued = _issued(request.user, reference)
+    response = HttpResponse(json.dumps(issued.content, indent=2, ensure_ascii=False),
+                            content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{sar.reference}.json"'
+    return response
