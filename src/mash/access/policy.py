@@ -986,6 +986,27 @@ def subject_access_request(user, reference: str):
     return found
 
 
+def open_subject_access_requests(user):
+    """The open requests with their clocks, most urgent first; a read of the people they name."""
+    from mash.sar import services as sars
+
+    require_audit_reader(user, MANAGE_SAR, "sar", "open")
+    rows = sars.open_requests()
+    audit.note_read("subject access requests", "open", [p for sar, _ in rows for p in sars.subject_ids(sar)],
+                    ("subject access request",))
+    return rows
+
+
+def issued_sar_pack(user, reference: str):
+    """(request, its issued pack) for a download, recorded as an export; NotFound if none was issued."""
+    sar = subject_access_request(user, reference)
+    issued = getattr(sar, "pack", None)
+    if issued is None:
+        raise NotFound("No pack has been issued for this request")
+    audit.mark_export()
+    return sar, issued
+
+
 def sar_item(user, sar, item_id: int):
     """One compiled item of a request the user reached through `subject_access_request`."""
     require_audit_reader(user, MANAGE_SAR, "sar", f"{sar.reference}/{item_id}")

@@ -3,17 +3,15 @@
 import datetime as dt
 from typing import Annotated
 
-from django.http import HttpResponse
 from ninja import Path, Router, Schema
 
 from mash.access import policy
 from mash.audit import services as audit
 from mash.core.api import REFERENCE_PATTERN, InputSchema, MAX_ID, access, created, responses
-from mash.core.errors import NotFound
 
 from . import services
 from .models import RequesterRelationship
-from .pack import build_content, render_pdf
+from .pack import build_content, download
 
 router = Router(tags=["subject access requests"])
 SAR = access(f"sar:{policy.MANAGE_SAR}")
@@ -58,11 +56,7 @@ def _out(sar) -> dict:
 @router.get("/sars", response=responses({200: list[SarOut]}, 404), openapi_extra=SAR,
             summary="Open subject access requests, the most urgent first, with each one's clock")
 def open_requests(request):
-    policy.subject_access_requests(request.user)
-    rows = services.open_requests()
-    audit.note_read("subject access requests", "open", [p for s, _ in rows for p in services.subject_ids(s)],
-                    ("subject access request",))
-    return [_out(s) for s, _ in rows]
+    return [_out(s) for s, _ in policy.open_subject_access_requests(request.user)]
 
 
 class SarIn(InputSchema):
@@ -232,11 +226,4 @@ def get_pack(request, reference: Reference):
                 "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}},
             summary="The issued response pack as a PDF")
 def get_pack_pdf(request, reference: Reference):
-    sar = policy.subject_access_request(request.user, reference)
-    issued = getattr(sar, "pack", None)
-    if issued is None:
-        raise NotFound("No pack has been issued for this request")
-    audit.mark_export()
-    response = HttpResponse(render_pdf(issued.content), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{sar.reference}.pdf"'
-    return response
+    return download(*policy.issued_sar_pack(request.user, reference), as_pdf=True)

@@ -9,8 +9,10 @@ which leave no trace at all.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -123,3 +125,14 @@ def render_pdf(content: dict) -> bytes:
                "received": _day(content["received_on"]), "issued": _day(content["issued_on"]),
                "deadline": _day(content["deadline"])}
     return html_to_pdf(render_to_string("sar/pack_pdf.html", context))
+
+
+def download(sar, issued, as_pdf: bool) -> HttpResponse:
+    """The issued pack as a file to send to the requester: PDF or JSON."""
+    if as_pdf:
+        response = HttpResponse(render_pdf(issued.content), content_type="application/pdf")
+    else:
+        response = HttpResponse(json.dumps(issued.content, indent=2, ensure_ascii=False),
+                                content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{sar.reference}.{"pdf" if as_pdf else "json"}"'
+    return response

@@ -20,7 +20,7 @@ from mash.core.errors import InvalidTransition, ValidationFailed
 from mash.people.models import Person
 
 from . import clock as sar_clock
-from .models import (Exemption, ItemDecision, ItemSource, PauseReason, RequesterRelationship, SarItem, SarPack,
+from .models import (Exemption, ItemDecision, PauseReason, RequesterRelationship, SarItem, SarPack,
                      SarPause, SarStatus, SarSubject, SubjectAccessRequest)
 
 REDACTED = "[redacted]"

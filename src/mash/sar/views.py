@@ -1,25 +1,21 @@
 """Subject access request pages, for the data protection officer. Reads go through mash.access.policy,
 changes through mash.sar.services; a refused change is shown on the form that made it."""
 
-import json
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from mash.access import policy
 from mash.access.declare import policy as declare
-from mash.audit import services as audit
 from mash.core.web import submit, translate_errors
 
 from . import services
 from .forms import (ExtensionForm, IdentityForm, ItemDecisionForm, LogRequestForm, PauseForm, ResumeForm,
                     WithdrawForm)
 from .models import ItemDecision, SarStatus
-from .pack import build_content, render_pdf
+from .pack import build_content, download
 
 SAR = f"sar:{policy.MANAGE_SAR}"
 
@@ -29,11 +25,8 @@ SAR = f"sar:{policy.MANAGE_SAR}"
 @require_safe
 @translate_errors
 def open_requests(request):
-    everything = policy.subject_access_requests(request.user)
-    rows = services.open_requests()
-    audit.note_read("subject access requests", "open", [p for sar, _ in rows for p in services.subject_ids(sar)],
-                    ("subject access request",))
-    closed = everything.exclude(status=SarStatus.OPEN).order_by("-responded_on", "-id")[:20]
+    rows = policy.open_subject_access_requests(request.user)
+    closed = policy.subject_access_requests(request.user).exclude(status=SarStatus.OPEN).order_by("-responded_on", "-id")[:20]
     return render(request, "sar/list.html", {"rows": rows, "closed": closed,
                                              "overdue": sum(1 for _, c in rows if c.overdue)})
 
@@ -170,24 +163,12 @@ def pack(request, reference):
     return render(request, "sar/pack.html", {"sar": sar, "c": content, "issued": issued})
 
 
-def _issued(user, reference):
-    sar = policy.subject_access_request(user, reference)
-    issued = getattr(sar, "pack", None)
-    if issued is None:
-        raise Http404("No pack has been issued for this request")
-    audit.mark_export()
-    return sar, issued
-
-
 @declare(SAR)
 @login_required
 @require_safe
 @translate_errors
 def pack_pdf(request, reference):
-    sar, issued = _issued(request.user, reference)
-    response = HttpResponse(render_pdf(issued.content), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{sar.reference}.pdf"'
-    return response
+    return download(*policy.issued_sar_pack(request.user, reference), as_pdf=True)
 
 
 @declare(SAR)
@@ -195,8 +176,4 @@ def pack_pdf(request, reference):
 @require_safe
 @translate_errors
 def pack_json(request, reference):
-    sar, issued = _issued(request.user, reference)
-    response = HttpResponse(json.dumps(issued.content, indent=2, ensure_ascii=False),
-                            content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{sar.reference}.json"'
-    return response
+    return download(*policy.issued_sar_pack(request.user, reference), as_pdf=False)

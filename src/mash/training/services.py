@@ -58,7 +58,7 @@ class Status:
         """not_required, never, lapsed, expiring (within 30 days) or current."""
         if not self.required:
             return "not_required"
-        if self.latest is None:
+        if self.expires_on is None:
             return "never"
         if not self.current:
             return "lapsed"
@@ -257,15 +257,8 @@ def _staff_statuses(today: dt.date):
              .order_by("last_name", "first_name", "username"))
     for user in staff:
         last = user.last_completed
-        expiry = expires_on(last) if last else None
-        days_left = (expiry - today).days if expiry else None
-        if last is None:
-            state = "never"
-        elif days_left < 0:
-            state = "lapsed"
-        else:
-            state = "expiring" if days_left <= 30 else "current"
-        yield StaffStatus(user, state, last, expiry, days_left)
+        found = Status(required=True, latest=None, expires_on=expires_on(last) if last else None, today=today)
+        yield StaffStatus(user, found.state, last, found.expires_on, found.days_left)
 
 
 def compliance(by: User, today: dt.date | None = None) -> list[AgencyCompliance]:
