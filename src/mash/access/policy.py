@@ -668,27 +668,28 @@ def consent_position(user, enquiry_obj: Enquiry):
     return found
 
 
+def _on_enquiry(user, action: str, enquiry_obj: Enquiry, model, pk: int):
+    """One row of `model` on this enquiry for `action` on it; NotFound (recorded) if there is none."""
+    require(user, action, enquiry_obj)
+    found = model.objects.filter(enquiry=enquiry_obj, pk=pk).select_related("enquiry").first()
+    if found is None:
+        record_denial(user, action, model._meta.model_name, pk, False, "no such record on this enquiry")
+        raise NotFound()
+    return found
+
+
 def consent_record(user, enquiry_obj: Enquiry, record_id: int):
     """One consent record on this enquiry, for a change to it (withdrawal)."""
     from mash.consent.models import ConsentRecord
 
-    require(user, RECORD_CONSENT, enquiry_obj)
-    found = ConsentRecord.objects.filter(enquiry=enquiry_obj, pk=record_id).select_related("enquiry").first()
-    if found is None:
-        record_denial(user, RECORD_CONSENT, "consentrecord", record_id, False, "no such record on this enquiry")
-        raise NotFound()
-    return found
+    return _on_enquiry(user, RECORD_CONSENT, enquiry_obj, ConsentRecord, record_id)
 
 
 def consent_override(user, enquiry_obj: Enquiry, override_id: int):
+    """One proposal to share without consent on this enquiry, for a manager's decision on it."""
     from mash.consent.models import ConsentOverride
 
-    require(user, APPROVE_OVERRIDE, enquiry_obj)
-    found = ConsentOverride.objects.filter(enquiry=enquiry_obj, pk=override_id).select_related("enquiry").first()
-    if found is None:
-        record_denial(user, APPROVE_OVERRIDE, "consentoverride", override_id, False, "no such record on this enquiry")
-        raise NotFound()
-    return found
+    return _on_enquiry(user, APPROVE_OVERRIDE, enquiry_obj, ConsentOverride, override_id)
 
 
 def package_choices(user, enquiry_obj: Enquiry, agreement=None) -> list[ContributionView]:
