@@ -38,6 +38,15 @@ def audit_signing_key(tmp_path_factory):
     return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def master_keyring(tmp_path_factory):
+    """Tests encrypt under a master keyring of their own, made on first use, never var/'s."""
+    folder = tmp_path_factory.mktemp("keys")
+    settings.MASH_KEY_FILE = str(folder / "master-keys.json")
+    settings.MASH_SHRED_REGISTER = str(folder / "shredded-keys")
+    return folder
+
+
 @pytest.fixture
 def isa_version(db):
     version, _ = isa_services.load_file(settings.MASH_ISA_FILE)

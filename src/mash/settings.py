@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "mash.sar",
     "mash.access",
     "mash.audit",
+    "mash.keys",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mash.keys.services.key_cache_middleware",
     "mash.audit.middleware.audit_middleware",
     "mash.access.middleware.gate_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -162,6 +164,11 @@ MASH_AUDIT_SEAL_INLINE = os.environ.get("MASH_AUDIT_SEAL_INLINE", "1") == "1"
 # How long a transaction may take to commit an event before the sealer's cursor moves past it.
 MASH_AUDIT_SEAL_GRACE_SECONDS = int(os.environ.get("MASH_AUDIT_SEAL_GRACE_SECONDS", "300"))
 # Behind a reverse proxy that sets it, the client's address comes from X-Forwarded-For.
+# Encryption at rest (docs/encryption.md): the master keyring from MASH_MASTER_KEYS (its JSON text) or
+# the file MASH_KEY_FILE, made on first use; the register of destroyed data keys beside it.
+MASH_KEY_FILE = os.environ.get("MASH_KEY_FILE", str(VAR_DIR / "master-keys.json"))
+MASH_SHRED_REGISTER = os.environ.get("MASH_SHRED_REGISTER", "")
+
 MASH_TRUST_X_FORWARDED_FOR = os.environ.get("MASH_TRUST_X_FORWARDED_FOR", "") == "1"
 
 LOGGING = {

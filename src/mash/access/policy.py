@@ -841,10 +841,9 @@ def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_super
     marker_only = Q(kind=ContributionKind.CONFIDENTIAL_HELD) & ~own
     qs = (
         qs.select_related("partner", "contributed_by", "isa_version")
-        .defer("decision_reason", "lawful_basis")
+        # The reason is encrypted, so it comes as ciphertext and is decrypted below only where shown.
+        .defer("lawful_basis")
         .annotate(
-            shown_reason=Case(When(marker_only, then=Value("")), default=F("decision_reason"),
-                              output_field=CharField()),
             shown_basis=Case(When(marker_only, then=Value("")), default=F("lawful_basis"),
                              output_field=CharField()),
             item_count=Count("items"),
@@ -878,7 +877,7 @@ def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_super
             # The marker only: who, when, and the category of reason.
             views.append(view)
             continue
-        view.decision_reason = c.shown_reason
+        view.decision_reason = c.decision_reason
         view.lawful_basis = c.shown_basis
         shown_restricted = sum(1 for i in c.readable_items if i.confidentiality == Confidentiality.RESTRICTED)
         view.withheld_restricted = c.restricted_count - shown_restricted

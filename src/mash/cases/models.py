@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from mash.keys.fields import EncryptedTextField
+
 from mash.core.vocabulary import IntakeConsent, Outcome, RagRating, RecipientType, ReporterType
 
 from .states import OPEN_STATES, EnquiryState
@@ -16,18 +18,18 @@ class Contact(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
     reporter_type = models.CharField(max_length=32, choices=ReporterType.choices)
-    reporter_name = models.CharField(max_length=200, blank=True)
+    reporter_name = EncryptedTextField(person="child_id", blank=True)
     reporter_organisation = models.CharField(max_length=200, blank=True)
     reporter_partner = models.ForeignKey(
         "partners.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    reporter_phone = models.CharField(max_length=40, blank=True)
-    reporter_email = models.EmailField(blank=True)
+    reporter_phone = EncryptedTextField(person="child_id", blank=True)
+    reporter_email = EncryptedTextField(person="child_id", blank=True)
     child = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="contacts")
-    concern = models.TextField()
+    concern = EncryptedTextField(person="child_id")
     concern_categories = models.JSONField(default=list)
     consent_at_intake = models.CharField(max_length=16, choices=IntakeConsent.choices)
-    consent_notes = models.TextField(blank=True)
+    consent_notes = EncryptedTextField(person="child_id", blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -112,7 +114,7 @@ class EnquiryEvent(models.Model):
     to_state = models.CharField(max_length=32)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
-    note = models.TextField(blank=True)
+    note = EncryptedTextField(person="enquiry.child_id", blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -123,7 +125,7 @@ class RagRatingRecord(models.Model):
 
     enquiry = models.ForeignKey(Enquiry, on_delete=models.PROTECT, related_name="ratings")
     rating = models.CharField(max_length=8, choices=RagRating.choices)
-    rationale = models.TextField()
+    rationale = EncryptedTextField(person="enquiry.child_id")
     rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     rated_at = models.DateTimeField(default=timezone.now)
     decision_due_at = models.DateTimeField()
@@ -142,9 +144,9 @@ class Decision(models.Model):
     supersedes = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
     )
-    amendment_reason = models.TextField(blank=True)
+    amendment_reason = EncryptedTextField(person="enquiry.child_id", blank=True)
     outcome = models.CharField(max_length=32, choices=Outcome.choices)
-    rationale = models.TextField()
+    rationale = EncryptedTextField(person="enquiry.child_id")
     recipient_type = models.CharField(max_length=32, choices=RecipientType.choices, blank=True)
     receiving_team = models.CharField(max_length=200, blank=True)
     receiving_professional = models.ForeignKey(

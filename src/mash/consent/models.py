@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from mash.keys.fields import EncryptedTextField
+
 from mash.core.vocabulary import ConsentStatus, NotSoughtReason
 
 
@@ -17,9 +19,9 @@ class ConsentRecord(models.Model):
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="consent_records")
     status = models.CharField(max_length=16, choices=ConsentStatus.choices)
     not_sought_reason = models.CharField(max_length=32, choices=NotSoughtReason.choices, blank=True)
-    given_by = models.CharField(max_length=200, blank=True,
+    given_by = EncryptedTextField(person="person_id", blank=True,
                                 help_text="who gave or refused consent, e.g. the child's mother")
-    notes = models.TextField(blank=True)
+    notes = EncryptedTextField(person="person_id", blank=True)
     # What the consent covers: ConsentPurpose values, and partner agencies by ISA id.
     purposes = models.JSONField(default=list)
     agencies = models.JSONField(default=list)
@@ -28,7 +30,7 @@ class ConsentRecord(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
-    withdrawal_reason = models.TextField(blank=True)
+    withdrawal_reason = EncryptedTextField(person="person_id", blank=True)
 
     class Meta:
         ordering = ["recorded_at", "id"]
@@ -63,7 +65,7 @@ class ConsentOverride(models.Model):
     the ISA allows for it, and a MASH manager's approval."""
 
     enquiry = models.ForeignKey("cases.Enquiry", on_delete=models.PROTECT, related_name="consent_overrides")
-    justification = models.TextField(help_text="why the child or an adult may be at risk of significant harm")
+    justification = EncryptedTextField(person="enquiry.child_id", help_text="why the child or an adult may be at risk of significant harm")
     lawful_basis = models.CharField(max_length=80)
     lawful_basis_clause = models.CharField(max_length=40)
     purposes = models.JSONField(default=list)
@@ -75,7 +77,7 @@ class ConsentOverride(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    decision_note = EncryptedTextField(person="enquiry.child_id", blank=True)
 
     class Meta:
         ordering = ["proposed_at", "id"]

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from mash.keys.fields import EncryptedJSONField, EncryptedTextField
+
 
 class RequesterRelationship(models.TextChoices):
     SELF = "self", "The person the information is about"
@@ -126,15 +128,15 @@ class SarItem(models.Model):
     held_on = models.DateField(null=True, blank=True, help_text="when it was recorded")
     agency = models.CharField(max_length=200, blank=True, help_text="who provided it")
     category = models.CharField(max_length=200, blank=True)
-    fields = models.JSONField(default=dict, help_text="label -> text, as compiled; empty for a sealed item")
+    fields = EncryptedJSONField(person="person_id", default=dict, help_text="label -> text, as compiled; empty for a sealed item")
     sealed = models.BooleanField(default=False, help_text="sealed by an agency: its content is not compiled")
     social_work = models.BooleanField(default=False, help_text="social work data: the serious-harm test applies")
-    proposed_redactions = models.JSONField(default=list, help_text="other people's details found in the text")
+    proposed_redactions = EncryptedJSONField(person="person_id", default=list, help_text="other people's details found in the text")
     decision = models.CharField(max_length=10, choices=ItemDecision.choices, default=ItemDecision.PENDING)
     exemption = models.CharField(max_length=20, choices=Exemption.choices, blank=True)
     neither_confirm_nor_deny = models.BooleanField(default=False, help_text="withheld without saying it exists")
-    redactions = models.JSONField(default=list, help_text="the words the reviewer confirmed for redaction")
-    serious_harm_opinion = models.TextField(blank=True, help_text="for social work data: who was consulted and "
+    redactions = EncryptedJSONField(person="person_id", default=list, help_text="the words the reviewer confirmed for redaction")
+    serious_harm_opinion = EncryptedTextField(person="person_id", blank=True, help_text="for social work data: who was consulted and "
                                                                   "their view on serious harm")
     reason = models.TextField(blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -151,6 +153,11 @@ class SarPack(models.Model):
     """The response as issued: its content never changes."""
 
     sar = models.OneToOneField(SubjectAccessRequest, on_delete=models.PROTECT, related_name="pack")
-    content = models.JSONField()
+    content = EncryptedJSONField(person="key_person_id")
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     issued_at = models.DateTimeField(default=timezone.now)
+
+    @property
+    def key_person_id(self) -> int:
+        """The pack is encrypted under the data key of the request's first subject."""
+        return self.sar.subjects.order_by("id").values_list("person_id", flat=True)[0]

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from mash.keys.fields import EncryptedTextField
+
 
 class RequestStatus(models.TextChoices):
     OPEN = "open", "Awaiting the agency's answer"
@@ -14,7 +16,7 @@ class RequestStatus(models.TextChoices):
 class InformationRequest(models.Model):
     enquiry = models.ForeignKey("cases.Enquiry", on_delete=models.PROTECT, related_name="information_requests")
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="information_requests")
-    question = models.TextField(blank=True, help_text="what the MASH wants to know from this agency")
+    question = EncryptedTextField(person="enquiry.child_id", blank=True, help_text="what the MASH wants to know from this agency")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=16, choices=RequestStatus.choices, default=RequestStatus.OPEN)
@@ -85,12 +87,12 @@ class Contribution(models.Model):
     supersedes = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
     )
-    amendment_reason = models.TextField(blank=True)
+    amendment_reason = EncryptedTextField(person="enquiry.child_id", blank=True)
     # This version was made by the contributing agency lifting its own seal (see services.unseal).
     unsealed = models.BooleanField(default=False)
     kind = models.CharField(max_length=20, choices=ContributionKind.choices)
     # The agency's case-by-case decision: why it shares, declines, or holds back.
-    decision_reason = models.TextField()
+    decision_reason = EncryptedTextField(person="enquiry.child_id")
     lawful_basis = models.CharField(max_length=80, blank=True)
     confidential_reason = models.CharField(max_length=32, choices=ConfidentialReason.choices, blank=True)
     contributed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -112,8 +114,8 @@ class ContributionItem(models.Model):
 
     contribution = models.ForeignKey(Contribution, on_delete=models.PROTECT, related_name="items")
     category = models.CharField(max_length=80)
-    content = models.TextField()
-    relevance_note = models.TextField()
+    content = EncryptedTextField(person="contribution.enquiry.child_id")
+    relevance_note = EncryptedTextField(person="contribution.enquiry.child_id")
     occurred_on = models.DateField(null=True, blank=True)
     confidentiality = models.CharField(max_length=16, choices=Confidentiality.choices, default=Confidentiality.NORMAL)
     isa_clause = models.CharField(max_length=40, help_text="the ISA clause that permits this category")

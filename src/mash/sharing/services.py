@@ -117,7 +117,8 @@ def _save(request, by, version, *, kind, decision_reason, lawful_basis, confiden
         lawful_basis=lawful_basis if kind != ContributionKind.DECLINE else "",
         confidential_reason=confidential_reason or "", contributed_by=by, isa_version=version,
     )
-    ContributionItem.objects.bulk_create(ContributionItem(contribution=contribution, **i) for i in items)
+    for i in items:  # one by one: each item's text is encrypted with its own row id (keys.fields)
+        ContributionItem.objects.create(contribution=contribution, **i)
     if request.status != RequestStatus.ANSWERED:
         request.status = RequestStatus.ANSWERED
         request.save(update_fields=["status"])

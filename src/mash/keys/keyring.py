@@ -1,0 +1,173 @@
+"""The master keyring and the shred register, both kept outside the database.
+
+The keyring comes from MASH_MASTER_KEYS (its JSON text, for a secrets manager) or else the file
+MASH_KEY_FILE (var/master-keys.json by default, made on first use, mode 0600):
+
+    {"current": "mk-20261125-1a2b", "keys": {"mk-20261125-1a2b": "<32 bytes, base64>", ...}}
+
+`current` wraps new data keys; the others stay only to open data keys and backups wrapped before a
+rotation (`mash keys rotate`, then `mash keys retire ID`).
+
+The shred register (MASH_SHRED_REGISTER, beside the key file by default) lists the id of every
+destroyed data key, one per line. It lives outside the database so that restoring an earlier
+backup cannot bring a destroyed key back: `mash restore` destroys them again, and no key in the
+register is ever unwrapped (docs/decisions/0004-crypto-shredding-and-backups.md).
+"""
+
+import base64
+import datetime as dt
+import json
+import logging
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+log = logging.getLogger(__name__)
+
+KEY_BYTES = 32
+
+
+class KeyringError(ImproperlyConfigured):
+    """The keyring is missing, unreadable, or lacks a key something was wrapped with."""
+
+
+@dataclass(frozen=True)
+class Keyring:
+    current: str
+    keys: dict[str, bytes]
+    path: Path | None  # None when it came from the environment (it cannot be rewritten here)
+
+    def key(self, key_id: str) -> bytes:
+        try:
+            return self.keys[key_id]
+        except KeyError:
+            raise KeyringError(f"master key {key_id!r} is not in the keyring; it was retired or the wrong "
+                               "keyring is configured") from None
+
+
+def new_key_id(today: dt.date | None = None) -> str:
+    today = today or dt.date.today()
+    return f"mk-{today:%Y%m%d}-{secrets.token_hex(3)}"
+
+
+def _parse(text: str, source: str) -> tuple[str, dict[str, bytes]]:
+    try:
+        data = json.loads(text)
+        keys = {k: base64.b64decode(v, validate=True) for k, v in data["keys"].items()}
+        current = data["current"]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise KeyringError(f"{source} is not a MASH keyring ({exc})") from None
+    if current not in keys:
+        raise KeyringError(f"{source}: the current key {current!r} is not among its keys")
+    bad = [k for k, v in keys.items() if len(v) != KEY_BYTES]
+    if bad:
+        raise KeyringError(f"{source}: keys {', '.join(bad)} are not {KEY_BYTES} bytes")
+    return current, keys
+
+
+def _key_file() -> Path:
+    return Path(getattr(settings, "MASH_KEY_FILE", None) or Path(settings.VAR_DIR) / "master-keys.json")
+
+
+_lock = threading.RLock()
+_loaded: dict[tuple, Keyring] = {}
+
+
+def load() -> Keyring:
+    """The keyring, read once per process (and again if its file changes)."""
+    env = os.environ.get("MASH_MASTER_KEYS")
+    if env:
+        cache_key = ("env", env)
+    else:
+        path = _key_file()
+        try:
+            stat = path.stat()
+            cache_key = (str(path), stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            cache_key = None
+    with _lock:
+        if cache_key in _loaded:
+            return _loaded[cache_key]
+        if env:
+            current, keys = _parse(env, "MASH_MASTER_KEYS")
+            ring = Keyring(current, keys, None)
+        else:
+            path = _key_file()
+            if not path.exists():
+                _create(path)
+                stat = path.stat()
+                cache_key = (str(path), stat.st_mtime_ns, stat.st_size)
+            current, keys = _parse(path.read_text(), str(path))
+            ring = Keyring(current, keys, path)
+        _loaded.clear()
+        _loaded[cache_key] = ring
+        return ring
+
+
+def _create(path: Path) -> None:
+    key_id = new_key_id()
+    write(path, key_id, {key_id: secrets.token_bytes(KEY_BYTES)})
+    log.warning("keys: made a new master keyring at %s; keep a copy of it apart from the database's "
+                "backups (without it nothing encrypted can be read)", path)
+
+
+def write(path: Path, current: str, keys: dict[str, bytes]) -> None:
+    """Replace the keyring file in one step (write a new file, then rename), readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"current": current, "keys": {k: base64.b64encode(v).decode() for k, v in keys.items()}},
+                      indent=2)
+    tmp = path.with_name(path.name + ".new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    with _lock:
+        _loaded.clear()
+
+
+# The shred register ---------------------------------------------------------------------------
+
+def register_path() -> Path:
+    configured = getattr(settings, "MASH_SHRED_REGISTER", None)
+    return Path(configured) if configured else _key_file().with_name("shredded-keys")
+
+
+def shredded() -> frozenset[str]:
+    """Ids of every destroyed data key."""
+    path = register_path()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return frozenset()
+    cache_key = ("register", str(path), stat.st_mtime_ns, stat.st_size)
+    with _lock:
+        cached = _register_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        ids = frozenset(line.strip() for line in path.read_text().splitlines() if line.strip())
+        _register_cache.clear()
+        _register_cache[cache_key] = ids
+        return ids
+
+
+_register_cache: dict[tuple, frozenset[str]] = {}
+
+
+def add_to_register(key_ids: list[str]) -> None:
+    """Append destroyed keys' ids, and make sure they reached the disk before the keys go."""
+    if not key_ids:
+        return
+    path = register_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as fh:
+        fh.write("".join(f"{k}\n" for k in key_ids))
+        fh.flush()
+        os.fsync(fh.fileno())
