@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "mash.access",
     "mash.audit",
     "mash.keys",
+    "mash.retention",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +171,9 @@ MASH_KEY_FILE = os.environ.get("MASH_KEY_FILE", str(VAR_DIR / "master-keys.json"
 MASH_SHRED_REGISTER = os.environ.get("MASH_SHRED_REGISTER", "")
 
 MASH_TRUST_X_FORWARDED_FOR = os.environ.get("MASH_TRUST_X_FORWARDED_FOR", "") == "1"
+
+# Files attached to contribution items (docs/attachments.md): at most this many MiB each.
+MASH_ATTACHMENT_MAX_BYTES = int(float(os.environ.get("MASH_ATTACHMENT_MAX_MB", "10")) * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from mash.keys.fields import EncryptedJSONField, EncryptedTextField
+
 from mash.core.vocabulary import RecipientType
 
 
@@ -33,7 +35,7 @@ class DisclosurePackage(models.Model):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="disclosure_packages")
     recipient_team = models.CharField(max_length=200, blank=True)
-    cover_note = models.TextField(blank=True, help_text="why this is being passed on, for the recipient")
+    cover_note = EncryptedTextField(person="enquiry.child_id", blank=True, help_text="why this is being passed on, for the recipient")
     lawful_basis = models.CharField(max_length=80)
     # What the manager chose: {"child": [fields], "decision": [fields], "items": {"<item id>": [fields]}}.
     selection = models.JSONField(default=dict)
@@ -42,7 +44,7 @@ class DisclosurePackage(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     # Fixed when the package is sent.
-    content = models.JSONField(null=True, blank=True, help_text="exactly what the recipient sees")
+    content = EncryptedJSONField(person="enquiry.child_id", null=True, blank=True, help_text="exactly what the recipient sees")
     isa_version = models.ForeignKey("partners.IsaVersion", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     isa_clause = models.CharField(max_length=40, blank=True, help_text="the ISA's onward-disclosure clause")
@@ -59,7 +61,7 @@ class DisclosurePackage(models.Model):
     withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
     withdrawn_at = models.DateTimeField(null=True, blank=True)
-    withdrawal_reason = models.TextField(blank=True)
+    withdrawal_reason = EncryptedTextField(person="enquiry.child_id", blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -96,3 +98,11 @@ class DisclosurePackage(models.Model):
     @property
     def addressed_to(self) -> str:
         return self.recipient.display_name if self.recipient_id else f"{self.recipient_team} (team)"
+
+
+class DisposalPermit(models.Model):
+    """Lets retention (and only retention) delete or anonymise a sent package past the triggers that
+    otherwise keep it fixed. Written and removed inside the one disposal transaction, so none is
+    ever committed (docs/retention.md)."""
+
+    package_id = models.BigIntegerField(unique=True)

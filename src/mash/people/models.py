@@ -28,6 +28,8 @@ class Person(models.Model):
     postcode = models.CharField(max_length=8, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Set when retention removed everything that identified the person (docs/retention.md).
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["last_name", "first_name"]

@@ -1,0 +1,158 @@
+"""Retention per the ISA: the boundaries, delete and anonymise, crypto-shredding, legal holds, tombstones."""
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from mash.audit.models import AuditEvent
+from mash.cases import services as cases
+from mash.cases.models import Contact, Decision, Enquiry, EnquiryEvent, RagRatingRecord
+from mash.conftest import contact_data
+from mash.core.dates import add_months
+from mash.core.errors import ValidationFailed
+from mash.disclosure.models import DisclosurePackage, DisposalPermit
+from mash.disclosure.tests.test_packages import INCIDENT, RATIONALE, hub, sent  # noqa: F401 (fixture)
+from mash.keys import keyring
+from mash.keys import services as keys
+from mash.keys.models import PersonKey
+from mash.keys.tests.test_encryption import all_text_in_the_database
+from mash.people.models import Person, Relationship
+from mash.retention import services as retention
+from mash.retention.models import Disposal, LegalHold
+from mash.sharing import services as sharing
+from mash.sharing.models import Contribution, ContributionItem, InformationRequest
+
+
+def decided_on(enquiry) -> dt.date:
+    return timezone.localtime(Decision.objects.get(enquiry=enquiry, superseded_by__isnull=True).decided_at).date()
+
+
+@pytest.fixture
+def nfa(asked_enquiry, manager, police_worker):
+    """An enquiry decided "no further action" (ISA 8.1: kept 12 months, then deleted), with a police answer."""
+    request = asked_enquiry.information_requests.get(partner__slug="essex-police")
+    sharing.contribute(request, by=police_worker, kind="share", lawful_basis="crime-and-disorder-act-1998-s115",
+                       decision_reason="Relevant", items=[dict(category="police_incidents", content=INCIDENT,
+                                                               relevance_note="At the address")])
+    cases.decide(asked_enquiry, by=manager, outcome="no_further_action", rationale="Below the threshold.")
+    return asked_enquiry
+
+
+@pytest.mark.django_db
+def test_an_enquiry_is_kept_through_the_day_before_its_period_ends(nfa):
+    due = add_months(decided_on(nfa), 12)
+    result = retention.run(today=due - dt.timedelta(days=1))
+    assert result.due == [] and Enquiry.objects.filter(pk=nfa.pk).exists()
+    result = retention.run(today=due)
+    assert [d.enquiry_reference for d in result.disposed] == [nfa.reference]
+    assert not Enquiry.objects.filter(pk=nfa.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_period_runs_from_the_current_decision(nfa, manager):
+    first = decided_on(nfa)
+    Decision.objects.filter(enquiry=nfa).update(decided_at=timezone.now() - dt.timedelta(days=400))
+    cases.amend_decision(nfa, by=manager, reason="New information", outcome="no_further_action",
+                         rationale="Still below the threshold.")
+    assert retention.run(today=add_months(first, 12) - dt.timedelta(days=1)).due == []
+    assert len(retention.run(today=add_months(first, 12)).disposed) == 1
+
+
+@pytest.mark.django_db
+def test_deleting_removes_every_row_destroys_the_keys_and_leaves_a_tombstone(nfa):
+    child, contact = nfa.child_id, nfa.contact_id
+    mother = Relationship.objects.get(child_id=child).person_id
+    key = PersonKey.objects.get(person_id=child)
+    due = add_months(decided_on(nfa), 12)
+    retention.run(today=due)
+    for model, lookup in ((Enquiry, {"pk": nfa.pk}), (Contact, {"pk": contact}),
+                          (RagRatingRecord, {"enquiry_id": nfa.pk}), (EnquiryEvent, {"enquiry_id": nfa.pk}),
+                          (Decision, {"enquiry_id": nfa.pk}), (InformationRequest, {"enquiry_id": nfa.pk}),
+                          (Contribution, {"enquiry_id": nfa.pk}), (ContributionItem, {"contribution__enquiry_id": nfa.pk}),
+                          (Person, {"pk__in": [child, mother]}), (Relationship, {"child_id": child})):
+        assert not model.objects.filter(**lookup).exists(), model
+    key.refresh_from_db()
+    assert key.is_shredded and bytes(key.wrapped) == b"" and str(key.key_id) in keyring.shredded()
+    tombstone = Disposal.objects.get(enquiry_id=nfa.pk)
+    assert (tombstone.enquiry_reference, tombstone.isa_clause, tombstone.action, tombstone.due_on) == (
+        nfa.reference, "8.1", "delete", due)
+    assert tombstone.rows["items"] == 1 and tombstone.keys_destroyed == 1
+    event = AuditEvent.objects.get(action="retention delete")
+    assert event.object_ref == nfa.reference and "clause 8.1" in event.detail
+    assert INCIDENT not in all_text_in_the_database()
+    assert not DisposalPermit.objects.exists()
+
+
+@pytest.mark.django_db
+def test_anonymising_keeps_the_counts_and_empties_the_words(hub):
+    package = sent(hub)
+    enquiry = hub.enquiry
+    due = add_months(decided_on(enquiry), 300)  # section 17: ISA 8.4, 300 months, then anonymised
+    assert retention.run(today=due - dt.timedelta(days=1)).due == []
+    [tombstone] = retention.run(today=due).disposed
+    assert tombstone.action == "anonymise" and tombstone.isa_clause == "8.4"
+    enquiry.refresh_from_db()
+    assert enquiry.rag == "amber" and enquiry.state and Decision.objects.get(enquiry=enquiry).outcome == "section_17"
+    assert Decision.objects.get(enquiry=enquiry).rationale == ""
+    assert set(ContributionItem.objects.filter(contribution__enquiry=enquiry).values_list("content", flat=True)) == {""}
+    assert DisclosurePackage.objects.get(pk=package.pk).content is None
+    child = Person.objects.get(pk=enquiry.child_id)
+    assert child.anonymised_at and child.last_name == "Anonymised" and not child.nhs_number and not child.first_name
+    assert PersonKey.objects.get(person_id=child.pk).is_shredded
+    everything = all_text_in_the_database()
+    for text in (RATIONALE, INCIDENT, "Exampleton", "943 476 5919".replace(" ", "")):
+        assert text not in everything, text
+
+
+@pytest.mark.django_db
+def test_a_legal_hold_keeps_an_enquiry_until_lifted(nfa, manager):
+    due = add_months(decided_on(nfa), 12)
+    hold = retention.place_hold(by=manager, reason="Disclosure ordered in care proceedings",
+                                enquiry_reference=nfa.reference)
+    result = retention.run(today=due)
+    assert result.disposed == [] and [d.enquiry for d in result.held] == [nfa]
+    assert Enquiry.objects.filter(pk=nfa.pk).exists()
+    retention.lift_hold(hold.pk, by=manager, reason="Proceedings concluded")
+    assert len(retention.run(today=due).disposed) == 1
+    assert AuditEvent.objects.filter(action__in=["place legal hold", "lift legal hold"]).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_hold_on_the_child_keeps_all_their_enquiries(nfa, manager):
+    retention.place_hold(by=manager, reason="Child safeguarding practice review", person_id=nfa.child_id)
+    assert retention.run(today=add_months(decided_on(nfa), 12)).disposed == []
+    with pytest.raises(ValidationFailed):
+        retention.place_hold(by=manager, reason="", enquiry_reference=nfa.reference)
+
+
+@pytest.mark.django_db
+def test_a_dry_run_changes_nothing(nfa):
+    due = add_months(decided_on(nfa), 12)
+    result = retention.run(today=due, dry_run=True)
+    assert [d.enquiry for d in result.due] == [nfa] and result.disposed == []
+    assert Enquiry.objects.filter(pk=nfa.pk).exists() and not Disposal.objects.exists()
+    assert not PersonKey.objects.filter(shredded_at__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_a_person_with_another_live_enquiry_keeps_their_key(nfa, manager):
+    again = cases.record_contact(by=manager, **contact_data(concern="A second concern, months later."))
+    Enquiry.objects.filter(pk=again.pk).update(child_id=nfa.child_id)
+    Contact.objects.filter(pk=again.contact_id).update(child_id=nfa.child_id)
+    keys.forget_cached_keys()
+    retention.run(today=add_months(decided_on(nfa), 12))
+    assert not PersonKey.objects.get(person_id=nfa.child_id).is_shredded
+    assert Person.objects.filter(pk=nfa.child_id).exists()
+
+
+@pytest.mark.django_db
+def test_the_command_reports_and_disposes(nfa, capsys):
+    due = add_months(decided_on(nfa), 12)
+    call_command("retention", "run", "--dry-run", "--today", due.isoformat())
+    out = capsys.readouterr().out
+    assert "Would dispose of 1" in out and nfa.reference in out and "clause 8.1" in out
+    assert Enquiry.objects.filter(pk=nfa.pk).exists()
+    call_command("retention", "run", "--today", due.isoformat())
+    assert f"Disposed of {nfa.reference}: deleted" in capsys.readouterr().out
