@@ -156,12 +156,14 @@ SELECT g, state, decided_at,
 FROM dated
 """
 
+# Encrypted columns (docs/encryption.md) are left empty: a non-empty one must hold a ciphertext made
+# for its row, which SQL cannot make. The listings time the gate's queries, not decryption.
 CONTACTS_SQL = """
 INSERT INTO cases_contact (id, received_at, recorded_at, reporter_type, reporter_name, reporter_organisation,
                            reporter_phone, reporter_email, concern, concern_categories, consent_at_intake,
                            consent_notes, child_id, recorded_by_id)
-SELECT g, created_at - INTERVAL '1 hour', created_at, 'school', 'Bench Reporter', 'Sample Primary School', '', '',
-       'Synthetic concern number ' || g, '["neglect"]'::jsonb, 'given', '', g, %(manager)s
+SELECT g, created_at - INTERVAL '1 hour', created_at, 'school', '', 'Sample Primary School', '', '',
+       '', '["neglect"]'::jsonb, 'given', '', g, %(manager)s
 FROM (""" + ENQUIRY_SHAPE + """) AS e
 """
 
@@ -176,7 +178,7 @@ FROM (""" + ENQUIRY_SHAPE + """) AS e
 
 MEASURED_REQUESTS_SQL = """
 INSERT INTO sharing_informationrequest (question, requested_at, status, enquiry_id, partner_id, requested_by_id)
-SELECT 'What do you hold about the child and household?', e.created_at + INTERVAL '1 hour' + (a.n * INTERVAL '1 minute'),
+SELECT '', e.created_at + INTERVAL '1 hour' + (a.n * INTERVAL '1 minute'),
        CASE WHEN e.state = 'gathering' AND (e.id / 10) %% 2 = 0 THEN 'open'
             WHEN e.state = 'gathering' OR e.state = 'ready_for_decision' THEN 'answered'
             WHEN e.id %% 7 = 0 THEN 'lapsed' ELSE 'answered' END,
@@ -189,7 +191,7 @@ WHERE e.id <= %(n_measured)s
 
 BACKGROUND_REQUESTS_SQL = """
 INSERT INTO sharing_informationrequest (question, requested_at, status, enquiry_id, partner_id, requested_by_id)
-SELECT 'What do you hold about the child and household?', e.created_at + INTERVAL '1 hour' + (j * INTERVAL '1 minute'),
+SELECT '', e.created_at + INTERVAL '1 hour' + (j * INTERVAL '1 minute'),
        CASE WHEN e.state = 'gathering' AND j %% 2 = 0 THEN 'open'
             WHEN e.state IN ('gathering', 'ready_for_decision') THEN 'answered'
             WHEN (e.id + j) %% 9 = 0 THEN 'lapsed' ELSE 'answered' END,
@@ -202,10 +204,7 @@ CONTRIBUTIONS_SQL = """
 INSERT INTO sharing_contribution (version, amendment_reason, kind, decision_reason, lawful_basis, confidential_reason,
                                   contributed_at, contributed_by_id, enquiry_id, isa_version_id, partner_id,
                                   supersedes_id, request_id, unsealed)
-SELECT 1, '', k.kind,
-       CASE k.kind WHEN 'share' THEN 'Relevant to the child''s safety and proportionate.'
-                   WHEN 'decline' THEN 'We hold nothing beyond what the contact says.'
-                   ELSE 'Disclosure now would prejudice an investigation.' END,
+SELECT 1, '', k.kind, '',
        CASE k.kind WHEN 'share' THEN 'uk-gdpr-6-1-e' WHEN 'confidential_held' THEN 'dpa-2018-part-3' ELSE '' END,
        CASE k.kind WHEN 'confidential_held' THEN 'ongoing_investigation' ELSE '' END,
        r.requested_at + INTERVAL '2 hours', w.user_id, r.enquiry_id, %(isa)s, r.partner_id, NULL, r.id, false
@@ -220,7 +219,7 @@ AMENDMENTS_SQL = """
 INSERT INTO sharing_contribution (version, amendment_reason, kind, decision_reason, lawful_basis, confidential_reason,
                                   contributed_at, contributed_by_id, enquiry_id, isa_version_id, partner_id,
                                   supersedes_id, request_id, unsealed)
-SELECT 2, 'Corrected the dates.', c.kind, c.decision_reason, c.lawful_basis, c.confidential_reason,
+SELECT 2, '', c.kind, c.decision_reason, c.lawful_basis, c.confidential_reason,
        c.contributed_at + INTERVAL '1 day', c.contributed_by_id, c.enquiry_id, c.isa_version_id, c.partner_id,
        c.id, c.request_id, false
 FROM sharing_contribution c
@@ -230,7 +229,7 @@ WHERE c.enquiry_id BETWEEN %(first)s AND %(last)s AND c.version = 1 AND c.reques
 ITEMS_SQL = """
 INSERT INTO sharing_contributionitem (category, content, relevance_note, occurred_on, confidentiality, isa_clause,
                                       contribution_id)
-SELECT 'police_incidents', 'Synthetic item for contribution ' || c.id, 'Bears on the risk to the child.',
+SELECT 'police_incidents', '', '',
        NULL, CASE WHEN c.id %% 30 = 0 THEN 'restricted' ELSE 'normal' END, '5.1', c.id
 FROM sharing_contribution c
 WHERE c.enquiry_id BETWEEN %(first)s AND %(last)s AND c.kind = 'share' AND c.id %% 10 = 0

@@ -126,9 +126,19 @@ class _Encrypted:
         return super().get_db_prep_save(value, connection)
 
 
+def _as_read(field, value):
+    """A non-empty value must be a ciphertext: plaintext put in the column round the application (by
+    SQL, a restore of a doctored dump) is refused when read, not shown as if it were genuine."""
+    if services.is_ciphertext(value):
+        return Ciphertext(value)
+    if field.is_empty(value):
+        return value
+    return Ciphertext("not-a-ciphertext")
+
+
 class EncryptedTextField(_Encrypted, models.TextField):
     def from_db_value(self, value, expression, connection):
-        return Ciphertext(value) if services.is_ciphertext(value) else value
+        return _as_read(self, value)
 
     def encode(self, value) -> str:
         return str(value)
@@ -142,8 +152,7 @@ class EncryptedTextField(_Encrypted, models.TextField):
 
 class EncryptedJSONField(_Encrypted, models.JSONField):
     def from_db_value(self, value, expression, connection):
-        value = super().from_db_value(value, expression, connection)
-        return Ciphertext(value) if services.is_ciphertext(value) else value
+        return _as_read(self, super().from_db_value(value, expression, connection))
 
     def is_empty(self, value) -> bool:
         return value is None or isinstance(value, Sealed)

@@ -5,8 +5,9 @@ packages are fixed by triggers (disclosure 0002), so those are lifted for this s
 """
 
 import importlib
+import json
 
-from django.db import migrations
+from django.db import migrations, models
 
 PACKAGE_TRIGGERS = importlib.import_module("mash.disclosure.migrations.0002_sent_is_immutable")
 
@@ -18,17 +19,31 @@ def encrypt_existing(apps, schema_editor):
     from mash.keys.services import is_ciphertext, key_cache
 
     PACKAGE_TRIGGERS.backwards(apps, schema_editor)
+    connection = schema_editor.connection
     with key_cache():
         for model in live.get_models():
             fields = encrypted_fields(model)
             if not fields:
                 continue
-            names = [f.attname for f in fields]
-            for obj in model._base_manager.order_by("pk").iterator(chunk_size=500):
-                raw = {n: obj.__dict__[n] for n in names}
-                todo = [n for n, v in raw.items() if v not in (None, "") and not is_ciphertext(v)]
-                if todo:
-                    obj.save(update_fields=todo)
+            # The raw values, as the database holds them (the fields refuse to read plaintext).
+            columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT id, {columns} FROM {connection.ops.quote_name(model._meta.db_table)}")
+                rows = cursor.fetchall()
+            for pk, *values in rows:
+                plain = {}
+                for f, value in zip(fields, values):
+                    if value in (None, "") or is_ciphertext(value):
+                        continue
+                    if isinstance(f, models.JSONField):
+                        value = json.loads(value) if isinstance(value, str) else value
+                        if is_ciphertext(value):
+                            continue
+                    plain[f.attname] = value
+                if plain:
+                    obj = model._base_manager.get(pk=pk)
+                    obj.__dict__.update(plain)
+                    obj.save(update_fields=list(plain))
     PACKAGE_TRIGGERS.forwards(apps, schema_editor)
 
 

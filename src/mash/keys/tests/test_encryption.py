@@ -237,3 +237,31 @@ def test_a_keyring_from_the_environment(monkeypatch):
     monkeypatch.delenv("MASH_MASTER_KEYS")
     assert keyring.load().path is not None
     assert settings.MASH_KEY_FILE
+
+
+@pytest.mark.django_db
+def test_plaintext_put_in_an_encrypted_column_is_refused_when_read(hub):
+    item = hub.items["school_attendance"]
+    write_raw(ContributionItem, item.pk, "content", "Forged words written by SQL")
+    with pytest.raises(services.CannotDecrypt, match="not a ciphertext"):
+        ContributionItem.objects.get(pk=item.pk).content
+
+
+@pytest.mark.django_db
+def test_the_migration_encrypts_rows_written_before_encryption(hub):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    migration = importlib.import_module("mash.keys.migrations.0002_encrypt_existing")
+    item, contact_id = hub.items["school_attendance"], hub.enquiry.contact_id
+    write_raw(ContributionItem, item.pk, "content", "Written before encryption")
+    write_raw(Contact, contact_id, "concern", "A concern from before")
+    with connection.cursor() as cursor:
+        editor = SimpleNamespace(connection=connection, execute=lambda sql, params=None: cursor.execute(sql, params))
+        migration.encrypt_existing(apps, editor)
+    assert raw(ContributionItem, item.pk, "content").startswith("enc1:")
+    assert ContributionItem.objects.get(pk=item.pk).content == "Written before encryption"
+    assert Contact.objects.get(pk=contact_id).concern == "A concern from before"
+    assert ContributionItem.objects.get(pk=hub.items["police_incidents"].pk).content == INCIDENT  # untouched
