@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "mash.access",
     "mash.audit",
     "mash.keys",
+    "mash.backups",
     "mash.retention",
 ]
 

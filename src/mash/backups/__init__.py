@@ -1,0 +1,1 @@
+"""Encrypted backups of the database and their restore (docs/backups.md)."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class BackupsConfig(AppConfig):
+    name = "mash.backups"
+    label = "backups"
+    verbose_name = "Backups"

@@ -1,0 +1,32 @@
+"""`mash restore PATH [--database-url URL] [--force]`: a backup into an empty database (docs/backups.md).
+
+It asks nothing. Afterwards every data key in the shred register is destroyed again, so data
+crypto-shredded since the backup was made stays unreadable.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from mash.backups import services
+
+
+class Command(BaseCommand):
+    help = ("Restore a backup made by `mash backup` into an empty database (the configured one, or "
+            "--database-url), then destroy again every data key listed in the shred register.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="the backup file")
+        parser.add_argument("--database-url", default=None,
+                            help="restore into this database instead of the configured one "
+                                 "(sqlite:////path/file.sqlite3 or postgres://user@host/name)")
+        parser.add_argument("--force", action="store_true",
+                            help="replace a target that is not empty (SQLite: the file; PostgreSQL: schema public)")
+
+    def handle(self, *args, path, database_url, force, **options):
+        try:
+            summary = services.restore(path, database_url=database_url, force=force)
+        except services.BackupError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            f"Restored the {summary['engine']} backup made {summary['created_at']} into {summary['target']}: "
+            f"{summary['tables']} tables, {summary['rows']} rows. Shred register re-applied: "
+            f"{summary['reshredded']} data keys destroyed again ({summary['register']} in the register).")
