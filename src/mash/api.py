@@ -6,6 +6,7 @@ uses the Django session, with a CSRF token on unsafe methods. The OpenAPI docume
 """
 
 from mash.accounts.api import router as accounts_router
+from mash.attachments.api import router as attachments_router
 from mash.cases.api import router as cases_router
 from mash.consent.api import router as consent_router
 from mash.disclosure.api import router as disclosure_router
@@ -29,6 +30,7 @@ api.add_router("/", accounts_router)
 api.add_router("/", partners_router)
 api.add_router("/", cases_router)
 api.add_router("/", sharing_router)
+api.add_router("/", attachments_router)
 api.add_router("/", consent_router)
 api.add_router("/", disclosure_router)
 api.add_router("/", reports_router)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "mash.reports",
     "mash.training",
     "mash.sar",
+    "mash.attachments",
     "mash.access",
     "mash.audit",
     "mash.keys",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("packages/", include("mash.disclosure.urls")),
     path("reports/", include("mash.reports.urls")),
     path("requests/", include("mash.sharing.urls")),
+    path("attachments/", include("mash.attachments.urls")),
     path("isa/", include("mash.partners.urls")),
     path("audit/", include("mash.audit.urls")),
     path("training/", include("mash.training.urls")),

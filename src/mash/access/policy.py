@@ -59,6 +59,8 @@ AMEND_PERSON = "person.amend"
 VIEW_REQUEST = "request.view"
 ANSWER_REQUEST = "request.answer"
 UNSEAL = "contribution.unseal"
+# Reading a file attached to an item: allowed wherever the item is readable (ITEM_READERS).
+READ_ATTACHMENT = "attachment.read"
 READ_FIELD = "enquiry.read_field"
 # Consent (issue 5): recording consent and its withdrawal, proposing to share without consent, and
 # a manager's approval of that.
@@ -777,6 +779,24 @@ class ItemView:
     occurred_on: object
     isa_clause: str
     confidentiality: str
+    attachments: list[AttachmentView] = field(default_factory=list)
+
+
+@dataclass
+class AttachmentView:
+    """A file attached to an item the user may read: what the listing shows, never the file itself."""
+
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    uploaded_at: object
+
+    @property
+    def type_label(self) -> str:
+        from mash.attachments.models import TYPE_LABELS
+
+        return TYPE_LABELS.get(self.content_type, self.content_type)
 
 
 @dataclass
@@ -816,6 +836,20 @@ def _levels_readable(links: frozenset[Link]) -> list[str]:
     return [level for level, readers in ITEM_READERS.items() if links & readers]
 
 
+def _reads_own(subject: Subject, facts: CaseFacts) -> bool:
+    return bool(subject.role == Role.MASH_WORKER and subject.partner_id and facts.asked_window_open)
+
+
+def _item_q(subject: Subject, facts: CaseFacts) -> Q:
+    """The items (of one enquiry's contributions) the user reads: its own agency's, or another agency's at
+    a level the user's other links read (ITEM_READERS); never an item of another agency's "confidential
+    information held". Used for contributions and for the files attached to their items."""
+    item_q = Q(contribution__partner_id=subject.partner_id) if _reads_own(subject, facts) else Q(pk__in=[])
+    item_q |= (Q(confidentiality__in=_levels_readable(case_links(subject, facts) - {ASKED}))
+               & ~Q(contribution__kind=ContributionKind.CONFIDENTIAL_HELD))
+    return item_q
+
+
 def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_superseded=False) -> list[ContributionView]:
     """The contributions on an enquiry the user may see, redacted for them in the query itself.
 
@@ -831,13 +865,11 @@ def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_super
     if not include_superseded:
         qs = qs.filter(superseded_by__isnull=True)
 
-    reads_own = bool(subject.role == Role.MASH_WORKER and subject.partner_id and facts.asked_window_open)
+    reads_own = _reads_own(subject, facts)
     own = Q(partner_id=subject.partner_id) if reads_own else Q(pk__in=[])
     # An item is selected when its own agency asks, or the user's other links read its level;
     # never an item of another agency's "confidential information held".
-    item_q = Q(contribution__partner_id=subject.partner_id) if reads_own else Q(pk__in=[])
-    item_q |= (Q(confidentiality__in=_levels_readable(case_links(subject, facts) - {ASKED}))
-               & ~Q(contribution__kind=ContributionKind.CONFIDENTIAL_HELD))
+    item_q = _item_q(subject, facts)
     marker_only = Q(kind=ContributionKind.CONFIDENTIAL_HELD) & ~own
     qs = (
         qs.select_related("partner", "contributed_by", "isa_version")
@@ -901,7 +933,85 @@ def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_super
     if views:
         audit.note_read("contribution", ",".join(str(v.id) for v in views), [enquiry_obj.child_id],
                         (CONTRIBUTIONS,) + (("sealed marker",) if any(v.sealed for v in views) else ()))
+    _list_attachments(views, enquiry_obj)
     return views
+
+
+def _list_attachments(views: list[ContributionView], enquiry_obj: Enquiry) -> None:
+    """The files of the items the views hold (items the user reads), listed without their content."""
+    from mash.attachments.models import Attachment
+
+    items = {i.id: i for v in views for i in v.items}
+    if not items:
+        return
+    rows = list(Attachment.objects.filter(item_id__in=items).select_related("item__contribution__enquiry")
+                .only("id", "item", "filename", "content_type", "size", "uploaded_at", "item__contribution",
+                      "item__contribution__enquiry__child").order_by("id"))
+    for a in rows:
+        items[a.item_id].attachments.append(AttachmentView(id=a.pk, filename=a.filename, content_type=a.content_type,
+                                                           size=a.size, uploaded_at=a.uploaded_at))
+    if rows:
+        audit.note_read("attachment", ",".join(str(a.pk) for a in rows), [enquiry_obj.child_id],
+                        (CONTRIBUTIONS, "attachments"))
+
+
+def attachment(user, attachment_id: int):
+    """One file attached to an item, for its download: readable exactly where its item is (the rules of
+    `contribution_views`), else NotFound, recorded. The file's content is loaded by the caller, from
+    the row this returns; the read is recorded here."""
+    from mash.attachments.models import Attachment
+
+    # Neither the file nor its item's text is selected here: only what the rules need.
+    found = (Attachment.objects.select_related("item__contribution__enquiry")
+             .only("id", "item", "filename", "content_type", "size", "sha256", "uploaded_at", "uploaded_by",
+                   "item__confidentiality", "item__contribution__kind", "item__contribution__partner",
+                   "item__contribution__enquiry")
+             .filter(pk=attachment_id).first())
+    reason = "no such attachment" if found is None else _item_refusal(user, found.item)
+    if reason:
+        record_denial(user, READ_ATTACHMENT, "attachment", attachment_id, found is not None, reason)
+        raise NotFound()
+    enquiry_obj = found.item.contribution.enquiry
+    audit.note_read("attachment", f"{enquiry_obj.reference}/{found.pk}", [enquiry_obj.child_id],
+                    (CONTRIBUTIONS, "attachment"))
+    return found
+
+
+def _item_refusal(user, item: ContributionItem) -> str | None:
+    """Why the user may not read this item (None when they may): the enquiry first, then the item's
+    agency and level, decided by the same query `contribution_views` selects items with."""
+    enquiry_obj = item.contribution.enquiry
+    verdict = decide(user, VIEW_ENQUIRY, enquiry_obj)
+    if not verdict:
+        return verdict.reason
+    subject, facts = Subject.of(user), facts_for(enquiry_obj)
+    readable = ContributionItem.objects.filter(_item_q(subject, facts), pk=item.pk, contribution__enquiry=enquiry_obj)
+    if not evaluate(subject, READ_FIELD, facts, field_name=CONTRIBUTIONS):
+        readable = readable.filter(contribution__partner_id=subject.partner_id or -1)
+    if not readable.exists():
+        if item.contribution.kind == ContributionKind.CONFIDENTIAL_HELD:
+            return "confidential information held by another agency"
+        return f"a {item.confidentiality} item, which the caller's link to this case does not read"
+    return None
+
+
+def attachable_item(user, item_id: int) -> ContributionItem:
+    """An item of an agency's answer, for adding a file to it: only that agency may (ANSWER_REQUEST on
+    the request). NotFound (recorded) where the user may not see the request, PermissionDenied where
+    they see it but may not answer it."""
+    request_obj = (InformationRequest.objects.select_related("enquiry", "partner")
+                   .filter(contributions__items=item_id).first())
+    if request_obj is None:
+        record_denial(user, ANSWER_REQUEST, "contributionitem", item_id, False, "no such item")
+        raise NotFound()
+    require(user, ANSWER_REQUEST, request_obj)  # before the item itself is loaded
+    found = (ContributionItem.objects.select_related("contribution__request__enquiry__child",
+                                                     "contribution__request__partner", "contribution__enquiry")
+             .get(pk=item_id))
+    enquiry_obj = found.contribution.enquiry
+    audit.note_read("contribution item", f"{enquiry_obj.reference}/{found.pk}", [enquiry_obj.child_id],
+                    (CONTRIBUTIONS,))
+    return found
 
 
 # --- The audit log's pages ----------------------------------------------------------------------

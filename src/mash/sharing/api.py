@@ -25,7 +25,15 @@ RequestId = Annotated[int, Path(ge=1, le=MAX_ID, description="the information re
 
 # --- Contributions --------------------------------------------------------------------------
 
+class AttachmentBrief(Schema):
+    id: int = Field(description="download it from /attachments/{id}")
+    filename: str
+    content_type: str
+    size: int
+
+
 class ItemOut(Schema):
+    id: int = Field(description="attach a file to it at /items/{id}/attachments (your agency's current answer)")
     category: str
     category_label: str
     content: str
@@ -33,6 +41,7 @@ class ItemOut(Schema):
     occurred_on: dt.date | None
     confidentiality: str
     isa_clause: str = Field(description="the ISA clause that permits sharing this category")
+    attachments: list[AttachmentBrief] = []
 
 
 class ContributionOut(Schema):
@@ -98,6 +107,7 @@ def contribution_out(view: policy.ContributionView) -> dict:
         "lawful_basis": view.lawful_basis or "",
         "items": [
             {
+                "id": i.id,
                 "category": i.category,
                 "category_label": i.category_label,
                 "content": i.content,
@@ -105,6 +115,8 @@ def contribution_out(view: policy.ContributionView) -> dict:
                 "occurred_on": i.occurred_on,
                 "confidentiality": i.confidentiality,
                 "isa_clause": i.isa_clause,
+                "attachments": [{"id": a.id, "filename": a.filename, "content_type": a.content_type,
+                                 "size": a.size} for a in i.attachments],
             }
             for i in view.items
         ],

@@ -119,6 +119,10 @@ def _save(request, by, version, *, kind, decision_reason, lawful_basis, confiden
     )
     for i in items:  # one by one: each item's text is encrypted with its own row id (keys.fields)
         ContributionItem.objects.create(contribution=contribution, **i)
+    if supersedes is not None:  # the files of items the new version leaves as they were go with them
+        from mash.attachments.services import carry_forward
+
+        carry_forward(supersedes, contribution)
     if request.status != RequestStatus.ANSWERED:
         request.status = RequestStatus.ANSWERED
         request.save(update_fields=["status"])

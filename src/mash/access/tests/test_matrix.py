@@ -21,6 +21,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ from mash.access.declare import policy_of
 from mash.audit.models import AuditEvent, Kind
 from mash.access.tests.test_url_walk import all_patterns
 from mash.accounts.models import Role
+from mash.attachments import services as attachments
 from mash.cases import services as cases
 from mash.conftest import child_data, contact_data
 from mash.consent import services as consent
@@ -81,6 +83,11 @@ MATRIX = {
     ("GET", "reports/"):                                           "L  O  H  H  H  H  H  O  H  H  T",
     ("POST", "requests/{req}/"):                                   "L  F  F  O  H  H  H  H  H  H  T",
     ("POST", "requests/{req}/unseal/"):                            "L  F  F  O  H  H  H  H  H  H  T",
+    # Files attached to items. {item}: Education's item (normal); {att}: the file Education attached to it.
+    # Only the item's agency adds files; whoever reads the item (ITEM_READERS) downloads them.
+    ("GET", "attachments/items/{item}/"):                          "L  F  F  H  O  H  H  H  H  H  T",
+    ("POST", "attachments/items/{item}/"):                         "L  F  F  H  O  H  H  H  H  H  T",
+    ("GET", "attachments/{att}/"):                                 "L  O  O  H  O  H  H  H  H  H  T",
     # The audit log's pages: who has seen a child's record (managers, the DPO); a user's activity
     # (auditors, the DPO). {person} is the enquiry's child, {actor} the police worker.
     ("GET", "audit/people/"):                                      "L  O  H  H  H  H  H  O  H  H  T",
@@ -113,6 +120,8 @@ MATRIX = {
     ("POST", "api/v1/information-requests/{req}/contribution"):    "U  F  F  O  H  H  H  H  H  H  T",
     ("POST", "api/v1/information-requests/{req}/contribution/amendments"): "U  F  F  O  H  H  H  H  H  H  T",
     ("POST", "api/v1/information-requests/{req}/contribution/unsealed"):   "U  F  F  O  H  H  H  H  H  H  T",
+    ("POST", "api/v1/items/{item}/attachments"):                   "U  F  F  H  O  H  H  H  H  H  T",
+    ("GET", "api/v1/attachments/{att}"):                           "U  O  O  H  O  H  H  H  H  H  T",
     ("GET", "api/v1/enquiries/{ref}/consent"):                     "U  O  O  F  F  H  H  H  H  H  T",
     ("POST", "api/v1/enquiries/{ref}/consent"):                    "U  O  O  F  F  H  H  H  H  H  T",
     ("POST", "api/v1/enquiries/{ref}/consent/{rec}/withdrawal"):   "U  O  O  F  F  H  H  H  H  H  T",
@@ -217,6 +226,9 @@ BODIES = {
                                           "completed_on": str(timezone.localdate() - timedelta(days=3)),
                                           "evidence_reference": "CERT-MATRIX"},
 }
+# POSTs that send a file (multipart), not a JSON body.
+UPLOADS = {"attachments/items/{item}/", "api/v1/items/{item}/attachments"}
+PDF = b"%PDF-1.7\n%%EOF\n"
 PACKAGE_BODY = {"recipient_type": "social_worker", "recipient": "social-worker",
                 "lawful_basis": "children-act-1989-s47", "selection": {"child": ["date_of_birth"]}}
 
@@ -227,6 +239,7 @@ def route_key(route: str) -> str:
         return re.sub(r"<(?:\w+:)?reference>", "{sar}", route)
     route = re.sub(r"<(?:\w+:)?(pk|request_id)>", "{req}", route)
     route = re.sub(r"<(?:\w+:)?package_id>", "{pkg}", route)
+    route = re.sub(r"<(?:\w+:)?item_id>", "{item}", re.sub(r"<(?:\w+:)?attachment_id>", "{att}", route))
     route = re.sub(r"<(?:\w+:)?record_id>", "{rec}", re.sub(r"<(?:\w+:)?override_id>", "{ovr}", route))
     route = re.sub(r"<(?:\w+:)?person_id>", "{person}", re.sub(r"<(?:\w+:)?user_id>", "{actor}", route))
     return re.sub(r"<(?:\w+:)?(reference)>", "{ref}", route)
@@ -255,6 +268,9 @@ def hub(make_user, manager):
     sharing.contribute(education_request, by=users["education"], kind="share", lawful_basis="uk-gdpr-6-1-e",
                        decision_reason="Relevant", items=[
                            {"category": "school_attendance", "content": "Attendance 81%", "relevance_note": "Falling"}])
+    education_item = education_request.contributions.get().items.get()
+    attachment = attachments.add_attachment(education_item, by=users["education"], filename="attendance.pdf",
+                                            content_type="application/pdf", data=PDF)
     police_request = enquiry.information_requests.get(partner__slug="essex-police")
     proposed = consent.propose_override(enquiry, by=users["assigned"], lawful_basis="children-act-1989-s17",
                                         purposes=["onward_disclosure"], justification="Risk of significant harm")
@@ -278,7 +294,8 @@ def hub(make_user, manager):
             sars.decide_item(item, by=users["dpo"], decision="disclose", serious_harm_checked=True)
     sars.issue_pack(sar, by=users["dpo"])
     return {**users, "enquiry": enquiry, "request": police_request, "package": package, "override": proposed,
-            "consent": enquiry.consent_records.get(), "sar": sar, "sar_item": sar.items.first()}
+            "consent": enquiry.consent_records.get(), "sar": sar, "sar_item": sar.items.first(),
+            "item": education_item, "attachment": attachment}
 
 
 def _fill(path: str, hub) -> str:
@@ -286,7 +303,8 @@ def _fill(path: str, hub) -> str:
         .replace("{child}", hub["enquiry"].child.last_name).replace("{person}", str(hub["enquiry"].child_id)) \
         .replace("{actor}", str(hub["police"].pk)).replace("{pkg}", str(hub["package"].pk)) \
         .replace("{rec}", str(hub["consent"].pk)).replace("{ovr}", str(hub["override"].pk)) \
-        .replace("{sar}", hub["sar"].reference).replace("{sitem}", str(hub["sar_item"].pk))
+        .replace("{sar}", hub["sar"].reference).replace("{sitem}", str(hub["sar_item"].pk)) \
+        .replace("{item}", str(hub["item"].pk)).replace("{att}", str(hub["attachment"].pk))
 
 
 def _observe(client, method, key, hub, subject):
@@ -294,6 +312,8 @@ def _observe(client, method, key, hub, subject):
     api = key.startswith("api/")
     if method == "GET":
         return client.get(url)
+    if key in UPLOADS:
+        return client.post(url, {"file": SimpleUploadedFile("note.pdf", PDF, content_type="application/pdf")})
     if api:
         body = BODIES[key.split("?")[0]](hub)
         send = client.put if method == "PUT" else client.post
@@ -344,7 +364,7 @@ def _policy_of_key(key: str, method: str = "GET") -> str:
 
 
 READS = {"case:enquiry.view", "case:request.view", "audit:audit.person_trail", "audit:audit.user_activity",
-         "case:enquiry.read_field", "case:package.view", "reports:reports.view"}
+         "case:enquiry.read_field", "case:package.view", "reports:reports.view", "case:attachment.read"}
 
 
 def _missing_audit(method, key, hub, subject, response, last_event) -> str | None:
@@ -355,7 +375,8 @@ def _missing_audit(method, key, hub, subject, response, last_event) -> str | Non
         child = hub["package"].enquiry.child_id
     name = _policy_of_key(key, method)
     if method == "GET" and name in READS and response.status_code == 200 and key != "audit/people/":
-        kind = Kind.EXPORT if "export.csv" in key or key.rstrip("/").endswith("pdf") else Kind.READ
+        downloads = "export.csv" in key or key.rstrip("/").endswith("pdf") or name == "case:attachment.read"
+        kind = Kind.EXPORT if downloads else Kind.READ
         events = [e for e in new if e.kind == kind and e.actor_id == hub[subject].pk]
         if not events:
             return f"read case data ({name}) but no {kind} event was recorded"

@@ -86,10 +86,14 @@ def test_share_records_the_isa_version_and_clause(asked_enquiry, as_education):
     body = response.json()
     assert body["sealed"] is False and body["version"] == 1
     assert body["isa_version"] == "2026.2"
+    from mash.sharing.models import ContributionItem
+
     assert body["items"] == [{
+        "id": ContributionItem.objects.get(contribution_id=body["id"]).pk,
         "category": "school_attendance", "category_label": "School attendance",
         "content": "Attendance 81% this term", "relevance_note": "Falling attendance",
         "occurred_on": "2026-03-01", "confidentiality": "restricted", "isa_clause": "S2.4.1",
+        "attachments": [],
     }]
     assert as_education.get(f"/information-requests/{rid}").json()["status"] == "answered"
 

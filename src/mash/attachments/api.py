@@ -1,0 +1,54 @@
+"""Files attached to contribution items: an agency adds one to an item of its current answer; whoever
+may read the item downloads it. Listed with each item in the contributions (mash.sharing.api)."""
+
+import datetime as dt
+from typing import Annotated
+
+from ninja import Field, File, Path, Router, Schema
+from ninja.files import UploadedFile
+
+from mash.access import policy
+from mash.core.api import MAX_ID, access, case_policy, created, responses
+
+from . import services
+from .views import attach
+
+router = Router(tags=["attachments"])
+
+ItemId = Annotated[int, Path(ge=1, le=MAX_ID, description="the contribution item's id")]
+AttachmentId = Annotated[int, Path(ge=1, le=MAX_ID, description="the attachment's id")]
+
+
+class AttachmentOut(Schema):
+    id: int
+    item_id: int
+    filename: str
+    content_type: str = Field(description="the type the file's bytes show, not the one declared")
+    size: int = Field(description="bytes")
+    sha256: str = Field(description="of the file as added (hex); checked again on every download")
+    uploaded_at: dt.datetime
+    uploaded_by: str
+
+
+def attachment_out(a) -> dict:
+    return {"id": a.pk, "item_id": a.item_id, "filename": a.filename, "content_type": a.content_type,
+            "size": a.size, "sha256": a.sha256, "uploaded_at": a.uploaded_at,
+            "uploaded_by": a.uploaded_by.display_name}
+
+
+@router.post("/items/{item_id}/attachments", response=responses({201: AttachmentOut}, 400, 404, 409, 422),
+             openapi_extra=access(case_policy(policy.ANSWER_REQUEST)),
+             summary="Attach a file (multipart field `file`) to an item of your agency's current answer: "
+                     "PDF, PNG, JPEG, GIF, DOCX, XLSX, ODT or plain text, judged by its bytes")
+def add_attachment(request, item_id: ItemId, file: UploadedFile | None = File(None)):
+    item = policy.attachable_item(request.user, item_id)
+    return created(attachment_out(attach(item, request.user, file)))
+
+
+@router.get("/attachments/{attachment_id}", response=responses({200: None}, 404),
+            openapi_extra={**access(case_policy(policy.READ_ATTACHMENT)), "responses": {200: {
+                "description": "The file, as an attachment, with the type its bytes show",
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}},
+            summary="Download a file attached to an item you may read")
+def download(request, attachment_id: AttachmentId):
+    return services.download(request.user, attachment_id)
