@@ -119,8 +119,8 @@ def run(*, today: dt.date | None = None, dry_run: bool = False) -> Run:
 def _empty_free_text(qs) -> int:
     """Empty every encrypted column of these rows (the anonymised record keeps its structure)."""
     model = qs.model
-    values = {f.attname: (None if f.null else ("" if not hasattr(f, "decoder") else f.placeholder))
-              for f in encrypted_fields(model)}
+    # NULL where the column allows it, else the fields' own empty value (what an encrypted column may hold).
+    values = {f.attname: None if f.null else f.placeholder for f in encrypted_fields(model)}
     return qs.update(**values) if values else qs.count()
 
 
