@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 ASSETS := build/govuk/.built
 DEMO_PASSWORD_FILE := var/demo-password
 
-.PHONY: run test install assets serve bench clean help
+.PHONY: run test install assets chromium serve bench clean help
 
 help:
 	@echo "make run    install, migrate, load demo data and serve on http://$(HOST):$(PORT)/"
@@ -47,7 +47,11 @@ run: install assets $(DEMO_PASSWORD_FILE)
 	@echo
 	$(BIN)/gunicorn mash.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - --log-level warning
 
-test: install assets
+# Debian's Chromium for the browser tests (tests/browser); Playwright's own download does not work here.
+chromium:
+	@bash scripts/install-chromium
+
+test: install assets chromium
 	bash scripts/test-all
 
 BENCH_INSTALLED := $(VENV)/.installed-bench
