@@ -162,3 +162,18 @@ def _fast_password_hashing(settings):
     # Argon2 is slow on purpose; tests that are not about hashing use a fast hasher.
     # accounts/tests/test_users.py proves argon2 is what the real settings use.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _signed_in_with_password_only(settings):
+    # Most tests sign in with force_login, which has no second factor: two-factor sign-in is switched
+    # off for them. accounts/tests/test_two_factor.py and the browser journeys switch it back on.
+    settings.MASH_TWO_FACTOR_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # API rate-limit counters live in the cache; each test starts with none counted.
+    from django.core.cache import cache
+
+    cache.clear()

@@ -4,6 +4,8 @@ Everything that differs between a laptop and production comes from the environme
 MASH_DATABASE_URL (SQLite under var/ when unset), MASH_SECRET_KEY, MASH_DEBUG,
 MASH_ALLOWED_HOSTS, MASH_ISA_FILE, the audit log's MASH_AUDIT_* (see docs/audit.md), and email
 for reminders: MASH_EMAIL_HOST, MASH_EMAIL_PORT, MASH_EMAIL_USER, MASH_EMAIL_PASSWORD, MASH_EMAIL_FROM, MASH_SITE_URL.
+Sign-in and transport security (docs/security.md): MASH_PRODUCTION, MASH_DEMO_MODE, MASH_IDLE_TIMEOUT_MINUTES,
+MASH_API_RATE, MASH_API_CLIENT_RATE, MASH_CACHE_URL, MASH_TRUST_X_FORWARDED_PROTO.
 """
 
 import os
@@ -30,6 +32,16 @@ def _secret_key() -> str:
     return key_file.read_text().strip()
 
 
+# Production (MASH_PRODUCTION=1): HTTPS only, secure cookies, HSTS, and no demo mode or debug pages.
+# `mash check --deploy` is clean with it (docs/security.md).
+PRODUCTION = os.environ.get("MASH_PRODUCTION", "0") == "1"
+# Demo mode (`make run`): the demo logins work without a second factor. Never in production.
+MASH_DEMO_MODE = os.environ.get("MASH_DEMO_MODE", "0") == "1"
+if PRODUCTION and not os.environ.get("MASH_SECRET_KEY"):
+    raise RuntimeError("MASH_PRODUCTION=1 needs MASH_SECRET_KEY from the environment (a long random string)")
+if PRODUCTION and (MASH_DEMO_MODE or os.environ.get("MASH_DEBUG", "0") == "1"):
+    raise RuntimeError("MASH_PRODUCTION=1 cannot run with MASH_DEMO_MODE or MASH_DEBUG")
+
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("MASH_DEBUG", "0") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("MASH_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver").split(",") if h]
@@ -43,6 +55,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",  # serves the API docs' Swagger UI from local static files, not a CDN
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "mash.core",
     "mash.accounts",
     "mash.partners",
@@ -64,16 +81,23 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "mash.core.security.security_headers_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "mash.core.security.api_rate_limit_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "mash.accounts.middleware.session_security_middleware",
     "mash.keys.services.key_cache_middleware",
     "mash.audit.middleware.audit_middleware",
     "mash.access.middleware.gate_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mash.urls"
@@ -112,6 +136,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first, so that a locked-out account is refused before its password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -151,6 +180,73 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# --- Sign-in and sessions (docs/security.md) ---------------------------------------------------
+# Two-factor sign-in (TOTP, django-otp) for every account, except in demo mode.
+MASH_TWO_FACTOR_REQUIRED = not MASH_DEMO_MODE
+OTP_TOTP_ISSUER = os.environ.get("MASH_OTP_ISSUER", "MASH Hub")
+# Signed out after this many minutes without a request, and after a working day whatever happens.
+MASH_IDLE_TIMEOUT_MINUTES = int(os.environ.get("MASH_IDLE_TIMEOUT_MINUTES", "15"))
+SESSION_COOKIE_AGE = 10 * 60 * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# django-axes: five wrong passwords (or codes) for one username from one address lock it for 15 minutes.
+AXES_FAILURE_LIMIT = int(os.environ.get("MASH_LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("MASH_LOCKOUT_MINUTES", "15")) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "mash.accounts.views.locked_out_response"
+AXES_SENSITIVE_PARAMETERS = ["password", "code"]
+AXES_CLIENT_IP_CALLABLE = "mash.audit.services.client_ip"
+AXES_VERBOSE = False
+
+# --- Content Security Policy (django-csp) and other headers ------------------------------------
+# No inline script or style anywhere: every page's script and CSS are files served by this site.
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_NONE],
+        "script-src": [_SELF],
+        "style-src": [_SELF],
+        "img-src": [_SELF, "data:"],  # GOV.UK Frontend and Swagger UI use small data: images
+        "font-src": [_SELF],
+        "connect-src": [_SELF],
+        "manifest-src": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": [_NONE],
+        "base-uri": [_NONE],
+        "object-src": [_NONE],
+    },
+}
+# Features no page uses are switched off for every page.
+MASH_PERMISSIONS_POLICY = ("accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+                           "microphone=(), payment=(), usb=(), interest-cohort=()")
+
+# --- API rate limits (mash.core.security) ------------------------------------------------------
+# Per token or signed-in user, and per client address whatever it sends. Counted in the cache:
+# per process unless MASH_CACHE_URL names a shared Redis (redis://host:6379/0).
+MASH_API_RATE = os.environ.get("MASH_API_RATE", "300/min")
+MASH_API_CLIENT_RATE = os.environ.get("MASH_API_CLIENT_RATE", "1200/min")
+# API tokens (`mash token create`) expire after this many days unless given another life.
+MASH_API_TOKEN_DAYS = int(os.environ.get("MASH_API_TOKEN_DAYS", "365"))
+if os.environ.get("MASH_CACHE_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["MASH_CACHE_URL"]}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mash"}}
+
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-mash-session"
+    CSRF_COOKIE_NAME = "__Host-mash-csrf"
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
+    if os.environ.get("MASH_TRUST_X_FORWARDED_PROTO", "0") == "1":
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # The Information Sharing Agreement loaded by `mash demo` when none is loaded yet.
 MASH_ISA_FILE = Path(os.environ.get("MASH_ISA_FILE", BASE_DIR / "isa" / "mash-isa.yaml"))

@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("mash.core.urls")),
+    path("account/", include("mash.accounts.urls")),
     path("enquiries/", include("mash.cases.urls")),
     path("enquiries/", include("mash.consent.urls")),
     path("enquiries/", include(enquiry_packages)),

@@ -69,17 +69,25 @@ class User(AbstractUser):
 
 
 class ApiToken(models.Model):
-    """A bearer token for a partner system. Only its SHA-256 is stored; the token is shown once."""
+    """A bearer token for one agency's system, acting as one of its users. Only its SHA-256 is stored;
+    the token is shown once. It works while it is neither revoked nor expired, its user is active and
+    still belongs to its agency, and that agency is a signatory of the current ISA."""
 
     PREFIX = "mash_"
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    partner = models.ForeignKey(
+        "partners.Partner", null=True, on_delete=models.PROTECT, related_name="api_tokens",
+        help_text="the agency whose system holds the token: the user's own, or the host council for council staff",
+    )
     name = models.CharField(max_length=200, blank=True)
     key_prefix = models.CharField(max_length=16, help_text="the first characters, to tell tokens apart")
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.CharField(max_length=150, blank=True, help_text="username of who revoked it")
 
     class Meta:
         ordering = ["-created_at"]

@@ -52,10 +52,14 @@ class RequestContext:
 _context: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("mash_audit", default=None)
 
 
-def begin_request(request) -> contextvars.Token:
+def client_ip(request) -> str:
+    """The client's address: from X-Forwarded-For only behind a proxy that is trusted to set it."""
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "") if getattr(settings, "MASH_TRUST_X_FORWARDED_FOR", False) else ""
-    ip = (forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", ""))[:45]
-    return _context.set(RequestContext(request=request, ip=ip))
+    return (forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", ""))[:45]
+
+
+def begin_request(request) -> contextvars.Token:
+    return _context.set(RequestContext(request=request, ip=client_ip(request)))
 
 
 def end_request(token: contextvars.Token) -> None:

@@ -5,6 +5,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from axes.signals import user_locked_out
+
 from .models import Kind, Result
 from .services import record
 
@@ -22,9 +24,19 @@ def _signed_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _sign_in_failed(sender, credentials, request=None, **kwargs):
-    # The username tried is kept (it may be mistyped); the password never is.
+    # The username tried is kept (it may be mistyped); the password or code never is.
+    if credentials.get("second_factor"):
+        record(Kind.LOGIN_FAILED, "sign in: second factor", result=Result.REFUSED,
+               username=str(credentials.get("username", "")), detail="wrong authenticator or backup code")
+        return
     record(Kind.LOGIN_FAILED, "sign in", result=Result.REFUSED, username=str(credentials.get("username", "")),
-           detail="wrong username or password, or the account is inactive")
+           detail="wrong username or password, the account is inactive, or sign-in is locked")
+
+
+@receiver(user_locked_out)
+def _locked_out(sender, request, username=None, ip_address=None, **kwargs):
+    record(Kind.LOGIN_FAILED, "sign-in locked", result=Result.REFUSED, username=str(username or ""),
+           detail=f"too many failed attempts from {ip_address or 'an unknown address'}; locked for a while")
 
 
 _ADMIN_VERBS = {ADDITION: "add", CHANGE: "change", DELETION: "delete"}

@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - django-ninja before 1.6 took a (status
 
 from mash.access.declare import policy as declare_policy
 from mash.access.declare import declared_policy, policy_of
-from mash.accounts.services import user_for_token
+from mash.accounts.services import token_for
 from mash.core import errors
 from mash.partners.services import NoAgreementLoaded
 
@@ -51,15 +51,20 @@ def created(body):
 # --- Authentication -------------------------------------------------------------------------
 
 class ApiTokenAuth(HttpBearer):
-    """`Authorization: Bearer mash_...` for partner systems; tokens come from `mash token create`."""
+    """`Authorization: Bearer mash_...` for partner systems; tokens come from `mash token create`.
+
+    A token stands in for the whole sign-in, second factor included: it is made by an administrator for
+    one agency's system, stored only as a hash, expires, and can be revoked."""
 
     def authenticate(self, request: HttpRequest, token: str):
         from mash.access.policy import refuse_at_the_door  # the gate imports the domains' models
 
-        user = user_for_token(token)
-        if user is None:
+        api_token = token_for(token)
+        if api_token is None:
             return None
+        user = api_token.user
         request.user = user
+        request.api_token = api_token
         # The gates at the door (mash.access.middleware), for a user Django only learns of here.
         refused = refuse_at_the_door(user, declared_policy(request), request.path)
         if refused:
@@ -150,14 +155,15 @@ ERROR_SCHEMAS = {
     404: ErrorOut,
     409: ErrorOut,
     422: UnprocessableOut,
+    429: ErrorOut,  # over the API's rate limit (mash.core.security); Retry-After says when to try again
     503: ErrorOut,
 }
 
 
 def responses(ok: dict, *codes: int, authenticated: bool = True) -> dict:
-    """The response schemas of an operation: its success, 401/403 when it needs a user, and `codes`."""
+    """The response schemas of an operation: its success, 401/403 when it needs a user, `codes`, and 429."""
     out = dict(ok)
-    for code in ((401, 403) if authenticated else ()) + codes:
+    for code in ((401, 403) if authenticated else ()) + codes + (429,):
         out[code] = ERROR_SCHEMAS[code]
     return out
 

@@ -46,6 +46,10 @@ MATRIX = {
     ("GET", ""):                                                   "L  O  O  O  O  O  O  O  O  O  O",
     ("GET", "login/"):                                             "O  O  O  O  O  O  O  O  O  O  O",
     ("GET", "isa/"):                                               "L  O  O  O  O  O  O  O  O  O  O",
+    # Your own account and second factor (no case data; a lapsed refresher does not stop you managing it).
+    ("GET", "account/"):                                           "L  O  O  O  O  O  O  O  O  O  O",
+    ("GET", "account/two-factor/verify/"):                         "L  O  O  O  O  O  O  O  O  O  O",
+    ("GET", "account/two-factor/setup/"):                          "L  O  O  O  O  O  O  O  O  O  O",
     ("GET", "enquiries/"):                                         "L  O  O  O  O  E  E  E  E  E  T",
     ("GET", "enquiries/?show=all"):                                "L  O  O  O  O  E  E  E  E  E  T",
     ("GET", "enquiries/?q={child}"):                               "L  O  O  O  O  E  E  E  E  E  T",
@@ -181,8 +185,11 @@ MATRIX = {
 
 # Routes that answer no request of their own (the API's root only prefixes the others).
 NOT_ENDPOINTS = {"api/v1/"}
-# Logging out changes only the session: any signed-in user (or none) may.
-OUTSIDE_TABLE = {"logout/"}
+# Logging out changes only the session: any signed-in user (or none) may. The account's own actions change
+# only the signed-in person's second factor and tokens, hold no case data, and are tested in
+# accounts/tests/test_two_factor.py and test_tokens.py.
+OUTSIDE_TABLE = {"logout/", "account/two-factor/backup-codes/", "account/two-factor/reset/",
+                 "account/tokens/<str:prefix>/revoke/"}
 
 # A valid body for each API POST, so that what is observed is the gate, not body parsing.
 BODIES = {

@@ -1,6 +1,7 @@
 import pytest
 from mash import settings as project_settings
 from django.contrib.auth import authenticate
+from django.test import RequestFactory  # django-axes needs the request to count attempts
 from django.core.exceptions import ValidationError
 
 from mash.accounts.models import Role, User
@@ -15,7 +16,7 @@ def test_passwords_are_hashed_with_argon2(settings):
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
     user = create_user(username="argon", role=Role.MASH_MANAGER, password="a-long-passphrase-for-test")
     assert user.password.startswith("argon2$")
-    assert authenticate(username="argon", password="a-long-passphrase-for-test") == user
+    assert authenticate(RequestFactory().post("/login/"), username="argon", password="a-long-passphrase-for-test") == user
 
 
 def test_worker_must_belong_to_an_agency():

@@ -295,7 +295,7 @@ def test_me_isa_and_partners(as_education):
 
 def test_session_auth_needs_the_csrf_token_for_writes(manager, isa_version):
     browser = Client(enforce_csrf_checks=True)
-    assert browser.login(username="manager", password=PASSWORD)
+    browser.force_login(manager)
     assert browser.get(f"{API}/me").status_code == 200
 
     body = json.dumps(contact_data())

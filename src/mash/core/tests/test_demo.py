@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import authenticate
+from django.test import RequestFactory  # django-axes needs the request to count attempts
 from django.core.management import call_command
 
 from mash.accounts.models import Role, User
@@ -30,7 +31,7 @@ def test_demo_is_idempotent_and_covers_every_role_and_state(capsys):
     assert set(Enquiry.objects.values_list("state", flat=True)) == set(EnquiryState.values)
     assert any(e.is_overdue for e in Enquiry.objects.all())
     assert Contribution.objects.filter(kind="confidential_held").exists()
-    assert authenticate(username="worker-essex-police", password="demo-password-for-tests") is not None
+    assert authenticate(RequestFactory().post("/login/"), username="worker-essex-police", password="demo-password-for-tests") is not None
     out = capsys.readouterr().out
     assert "already present (unchanged)" in out and "http://127.0.0.1:8000/" in out
 
@@ -39,4 +40,4 @@ def test_a_given_password_resets_demo_users(monkeypatch):
     call_command("demo", password="first-demo-password")
     monkeypatch.setenv("MASH_DEMO_PASSWORD", "second-demo-password")
     call_command("demo")
-    assert authenticate(username="manager", password="second-demo-password") is not None
+    assert authenticate(RequestFactory().post("/login/"), username="manager", password="second-demo-password") is not None
