@@ -44,8 +44,9 @@ run: install assets $(DEMO_PASSWORD_FILE)
 	@echo
 	@echo "MASH Hub is at http://$(HOST):$(PORT)/ (API: http://$(HOST):$(PORT)/api/v1/docs)"
 	@echo "Demo password for every demo login above: $$(cat $(DEMO_PASSWORD_FILE))"
+	@echo "Demo mode: two-factor sign-in is optional (set it up from 'Your account'); outside demo mode it is required."
 	@echo
-	$(BIN)/gunicorn mash.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - --log-level warning
+	MASH_DEMO_MODE=1 $(BIN)/gunicorn mash.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - --log-level warning
 
 # Debian's Chromium for the browser tests (tests/browser); Playwright's own download does not work here.
 chromium:

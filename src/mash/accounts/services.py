@@ -248,6 +248,20 @@ def check_second_factor(user: User, code: str):
     return None
 
 
+def second_factor_wait(user: User) -> int:
+    """Seconds until django-otp accepts another code from this person's app (it doubles the wait after
+    each wrong code); 0 when it would accept one now."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        return 0
+    allowed, data = device.verify_is_allowed()
+    if allowed or not data or not data.get("locked_until"):
+        return 0
+    return max(1, int((data["locked_until"] - timezone.now()).total_seconds() + 0.999))
+
+
 @transaction.atomic
 def reset_two_factor(user: User, by: User | None = None, reason: str = "") -> int:
     """Remove a person's authenticator and backup codes (a lost phone): they set up again at next sign-in."""

@@ -91,7 +91,10 @@ def verify(request):
                                    credentials={"username": user.get_username(), "second_factor": True})
             if getattr(request, "axes_locked_out", False) or _axes_locked(request, user):
                 return _locked_out(request, user)
-            form.add_error("code", "The code is not right. Enter the code your app shows now, or a backup code")
+            wait = services.second_factor_wait(user)
+            form.add_error("code", "The code is not right. " + (
+                f"Wait {wait} second{'s' if wait != 1 else ''}, then enter the code your app shows then"
+                if wait else "Enter the code your app shows now, or a backup code"))
         status = INVALID
     return render(request, "accounts/verify.html", {"form": form, "next": _next(request)}, status=status)
 

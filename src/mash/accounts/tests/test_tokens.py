@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from mash.accounts.models import ApiToken, Role
 from mash.accounts.services import create_token
@@ -116,3 +117,82 @@ def test_no_credentials_are_401(client, isa_version):
     assert client.get(ME).status_code == 401
     assert client.get("/api/v1/enquiries").status_code == 401
     assert client.post("/api/v1/contacts", {}, content_type="application/json").status_code == 401
+
+
+# --- Scoped to one agency, expiring, revocable (issue 9) ------------------------------------------
+
+@pytest.mark.django_db
+def test_a_token_is_scoped_to_its_users_agency(client, police_worker, manager, partner):
+    token, raw = create_token(police_worker)
+    assert token.partner.slug == "essex-police"
+    # Council staff belong to no partner agency: their tokens are scoped to the council hosting the MASH.
+    council_token, _ = create_token(manager)
+    assert council_token.partner.partner_type == "local_authority"
+    with pytest.raises(CommandError, match="can only be scoped to that agency"):
+        token_command("create", "police-worker", "--agency", "education")
+
+    assert client.get(ME, headers=bearer(raw)).status_code == 200
+    # The worker moves to another agency: the old agency's token no longer works for them.
+    police_worker.partner = partner("education")
+    police_worker.save()
+    assert client.get(ME, headers=bearer(raw)).status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_token_stops_when_its_agency_leaves_the_isa(client, police_worker, monkeypatch):
+    from mash.partners import services as isa
+    from mash.partners.models import Partner
+
+    _, raw = create_token(police_worker)
+    assert client.get(ME, headers=bearer(raw)).status_code == 200
+    monkeypatch.setattr(isa, "signatories", lambda: Partner.objects.exclude(slug="essex-police"))
+    assert client.get(ME, headers=bearer(raw)).status_code == 401
+
+
+@pytest.mark.django_db
+def test_tokens_expire(client, police_worker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    token, raw = create_token(police_worker, days=30)
+    assert (token.expires_at - timezone.now()).days in (29, 30)
+    assert client.get(ME, headers=bearer(raw)).status_code == 200
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.get(ME, headers=bearer(raw)).status_code == 401
+    out, _ = token_command("list", "police-worker")
+    assert "expired" in out
+    with pytest.raises(CommandError, match="at least one day"):
+        token_command("create", "police-worker", "--days", "0")
+
+
+@pytest.mark.django_db
+def test_revoke_every_token_of_an_agency(client, police_worker, make_user, education_worker):
+    other_police = make_user(Role.MASH_WORKER, "essex-police")
+    raws = [create_token(u)[1] for u in (police_worker, other_police)]
+    _, education_raw = create_token(education_worker)
+    out, _ = token_command("revoke", "--agency", "essex-police")
+    assert "Revoked 2 tokens of essex-police" in out
+    assert all(client.get(ME, headers=bearer(r)).status_code == 401 for r in raws)
+    assert client.get(ME, headers=bearer(education_raw)).status_code == 200
+    with pytest.raises(CommandError, match="either"):
+        token_command("revoke")
+
+
+@pytest.mark.django_db
+def test_people_revoke_their_own_tokens_on_the_account_page(client, police_worker, education_worker):
+    token, raw = create_token(police_worker, name="Athena link")
+    other, _ = create_token(education_worker)
+    client.force_login(police_worker)
+    page = client.get("/account/")
+    assert token.key_prefix.encode() in page.content and b"Athena link" in page.content
+    assert other.key_prefix.encode() not in page.content
+    # Someone else's token cannot be revoked from here.
+    client.post(f"/account/tokens/{other.key_prefix}/revoke/")
+    other.refresh_from_db()
+    assert other.revoked_at is None
+    response = client.post(f"/account/tokens/{token.key_prefix}/revoke/")
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None and token.revoked_by == "police-worker"
+    assert Client().get(ME, headers=bearer(raw)).status_code == 401
