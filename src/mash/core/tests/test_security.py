@@ -115,3 +115,32 @@ def test_the_openapi_document_declares_429():
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             assert {429, "429"} & set(operation["responses"]), f"{method.upper()} {path}"
+
+
+def _redis_url() -> str | None:
+    import socket
+
+    url = os.environ.get("MASH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=0.5).close()
+    except OSError:
+        return None
+    return url
+
+
+def test_rate_limits_are_shared_through_redis(client, police_worker, settings):
+    """With MASH_CACHE_URL every worker process counts against the same limit."""
+    url = _redis_url()
+    if url is None:
+        pytest.skip("no Redis reachable at MASH_TEST_REDIS_URL (default redis://127.0.0.1:6379/15)")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.MASH_API_RATE = "2/min"
+    _, raw = create_token(police_worker)
+    headers = {"Authorization": f"Bearer {raw}"}
+    assert [client.get("/api/v1/me", headers=headers).status_code for _ in range(3)] == [200, 200, 429]
+    assert any(key.startswith(b":1:mash-rate:token:") for key in cache._cache.get_client().keys("*"))
+    cache.clear()
