@@ -220,7 +220,7 @@ CONTENT_SECURITY_POLICY = {
 }
 # Features no page uses are switched off for every page.
 MASH_PERMISSIONS_POLICY = ("accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
-                           "microphone=(), payment=(), usb=(), interest-cohort=()")
+                           "microphone=(), payment=(), usb=()")
 
 # --- API rate limits (mash.core.security) ------------------------------------------------------
 # Per token or signed-in user, and per client address whatever it sends. Counted in the cache:
