@@ -29,6 +29,12 @@ def _require_text(errors: dict, name: str, value, label: str):
         errors.setdefault(name, []).append(f"Enter {label}")
 
 
+def _add_missing(errors: dict, more: dict):
+    """Add the fields' errors that are not reported yet."""
+    for name, messages in more.items():
+        errors.setdefault(name, messages)
+
+
 def _choice(errors: dict, name: str, value, choices, label: str):
     if value not in choices.values:
         errors.setdefault(name, []).append(f"Choose {label}")
@@ -47,6 +53,9 @@ CODED_NOTES = {"rate", "decide", "request_information", "contribute", "unseal", 
                "propose_override", "decide_override", "send_package", "withdraw_package"}
 # Steps that pass information on: an agency's answer to the MASH, a package to a receiving professional.
 DISCLOSING = {"contribute", "send_package"}
+# MASHs began in 2011: an earlier time received is a typing mistake. (Before 1848 London's local time is
+# not even a whole number of minutes from UTC, and the first hours of year 1 have no UTC at all.)
+EARLIEST_RECEIVED = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def transition(enquiry: Enquiry, action: str, by, note: str = "", people=()) -> Enquiry:
@@ -93,24 +102,27 @@ def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, c
     received_at = received_at or now
     if timezone.is_naive(received_at):
         received_at = timezone.make_aware(received_at)
-    if received_at > now + dt.timedelta(minutes=5):
+    if received_at < EARLIEST_RECEIVED:
+        errors["received_at"] = [f"The time received cannot be before {EARLIEST_RECEIVED:%Y}"]
+    elif received_at > now + dt.timedelta(minutes=5):
         errors["received_at"] = ["The time received cannot be in the future"]
     partner = None
     if reporter_partner:
         partner = Partner.objects.filter(slug=reporter_partner).first()
         if partner is None:
             errors["reporter_partner"] = [f"Unknown partner agency '{reporter_partner}'"]
-    # Build every person first so that all errors are reported together.
-    child_person = related = None
+    # Build every person first so that all errors are reported together. Names are checked before the
+    # model's own validation, whose "This field cannot be blank." would not say which name is missing.
+    child = child or {}
+    _require_text(errors, "child.first_name", child.get("first_name"), "the child's first name")
+    _require_text(errors, "child.last_name", child.get("last_name"), "the child's last name")
+    child_person = None
     try:
-        child_person = build_person(child or {}, by=by, prefix="child.")
+        child_person = build_person(child, by=by, prefix="child.")
     except ValidationFailed as exc:
-        errors.update(exc.errors)
-    if child_person is not None:
-        _require_text(errors, "child.first_name", child_person.first_name, "the child's first name")
-        _require_text(errors, "child.last_name", child_person.last_name, "the child's last name")
-        if child_person.date_of_birth and child_person.date_of_birth > now.date():
-            errors["child.date_of_birth"] = ["The date of birth must be in the past"]
+        _add_missing(errors, exc.errors)
+    if child_person is not None and child_person.date_of_birth and child_person.date_of_birth > now.date():
+        errors["child.date_of_birth"] = ["The date of birth must be in the past"]
     related = []
     for i, entry in enumerate(related_people or []):
         entry = dict(entry)
@@ -119,13 +131,12 @@ def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, c
         pr = bool(entry.pop("parental_responsibility", False))
         prefix = f"related_people[{i}]."
         _choice(errors, prefix + "relationship", rel, RelationshipType, "how they are related to the child")
+        _require_text(errors, prefix + "first_name", entry.get("first_name"), "their first name")
+        _require_text(errors, prefix + "last_name", entry.get("last_name"), "their last name")
         try:
-            person = build_person(entry, by=by, prefix=prefix)
-            _require_text(errors, prefix + "first_name", person.first_name, "their first name")
-            _require_text(errors, prefix + "last_name", person.last_name, "their last name")
-            related.append((person, rel, lives, pr))
+            related.append((build_person(entry, by=by, prefix=prefix), rel, lives, pr))
         except ValidationFailed as exc:
-            errors.update(exc.errors)
+            _add_missing(errors, exc.errors)
     if errors:
         raise ValidationFailed(errors)
 

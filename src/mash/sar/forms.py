@@ -26,11 +26,22 @@ class LogRequestForm(forms.Form):
     identity_method = forms.CharField(label="If confirmed, how", required=False, strip=True,
                                       help_text="For example, passport and a utility bill seen at the office")
 
+    # The page's order, which the error summary follows.
+    field_order = ["person_ids", "requester_name", "requester_relationship", "requester_contact", "received_on",
+                   "identity", "identity_method", "description"]
+
     def __init__(self, *args, people=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["person_ids"].choices = [
             (str(p.pk), f"{p.full_name}{', born ' + p.date_of_birth.strftime('%d/%m/%Y') if p.date_of_birth else ''}"
                         f"{', ' + p.postcode if p.postcode else ''}") for p in people]
+        if not people:
+            # Nobody to tick until a search finds them: "choose a person" belongs to the search box.
+            self.summary_targets = {"person_ids": "q"}
+
+    @property
+    def search_errors(self) -> list:
+        return [] if self.fields["person_ids"].choices else list(self["person_ids"].errors)
 
     def service_args(self) -> dict:
         c = self.cleaned_data

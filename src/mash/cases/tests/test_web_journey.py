@@ -207,6 +207,7 @@ def test_bad_input_is_shown_on_its_field_and_nothing_typed_is_lost(as_manager):
     assert 'value="Juniper"' in body and 'value="943 476 5918"' in body and "afraid to go home" in body
     # The error about the second row of people lands on that row, though the first row was blank.
     assert 'id="id_related-1-last_name-error"' in body
+    assert '<a href="#id_related-1-last_name">Enter their last name</a>' in body  # not "This field cannot be blank."
     assert 'value="Alex"' in body
     assert Enquiry.objects.count() == 0
 

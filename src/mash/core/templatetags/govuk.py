@@ -117,10 +117,12 @@ def govuk_error_summary(*forms_):
         for message in form.non_field_errors():
             anchor = getattr(form, "summary_anchor", None)
             items.append({"href": f"#{anchor}" if anchor else "", "text": message})
+        # A form may send a field's errors elsewhere, to what the user does first (see sar.forms).
+        targets = getattr(form, "summary_targets", {})
         for name, field in form.fields.items():
             bf = form[name]
             for message in bf.errors:
-                items.append({"href": f"#{field_ids(bf)['id']}", "text": message})
+                items.append({"href": f"#{targets.get(name) or field_ids(bf)['id']}", "text": message})
     return {"items": items}
 
 

@@ -259,6 +259,10 @@ def test_social_work_data_needs_the_serious_harm_test(dpo, hub):
 @pytest.mark.django_db
 def test_the_pages(client, dpo, hub, manager):
     client.force_login(dpo)
+    empty = client.post("/sar/new/", {})
+    # Nobody found yet: choosing who it is about starts at the search box, where the summary leads.
+    assert empty.status_code == 400
+    assert '<a href="#q">Choose at least one person the request is about</a>' in empty.content.decode()
     found = client.get("/sar/new/?q=Rowan")
     assert found.status_code == 200 and b"Rowan Exampleton" in found.content
     response = client.post("/sar/new/", {
