@@ -59,6 +59,7 @@ def session_security_middleware(get_response):
             request.session[LAST_SEEN] = now
 
         if not user.is_verified() and services.needs_second_factor(user):
+            request.mash_fully_signed_in = False  # the pages it reaches show no menu (context_processors)
             if _is_api(request):
                 request.user = AnonymousUser()
             elif declared_policy(request) not in BEFORE_SECOND_FACTOR:

@@ -4,9 +4,13 @@ from mash.accounts.models import Role
 
 
 def navigation(request):
+    """The menu, for someone fully signed in. Before the second factor a session is only half signed
+    in (mash.accounts.middleware): no menu, and no links it could not follow."""
     user = getattr(request, "user", None)
     items = []
-    if user is not None and user.is_authenticated:
+    fully_signed_in = bool(user is not None and user.is_authenticated
+                           and getattr(request, "mash_fully_signed_in", True))
+    if fully_signed_in:
         items.append(("home", "Home"))
         if user.role == Role.MASH_MANAGER:
             items += [("cases:queue", "Enquiry queue"), ("cases:contact_new", "Record a contact")]
@@ -17,4 +21,4 @@ def navigation(request):
         if user.role in (Role.MASH_MANAGER, Role.SYSADMIN):
             items.append(("training:compliance", "Training"))
         items.append(("partners:isa", "Information Sharing Agreement"))
-    return {"nav_items": items}
+    return {"nav_items": items, "fully_signed_in": fully_signed_in}

@@ -59,6 +59,8 @@ def test_password_alone_reaches_only_the_code_page(client, manager):
 
     page = client.get(VERIFY)
     assert page.status_code == 200 and b"Code from your authenticator app" in page.content
+    # Half signed in: no menu, no account link, nothing it could not follow.
+    assert b"Enquiry queue" not in page.content and b'href="/account/"' not in page.content
     response = client.post(VERIFY, {"code": code_for(device), "next": "/enquiries/"})
     assert response.status_code == 302 and response["Location"] == "/enquiries/"
     assert client.get("/enquiries/").status_code == 200
