@@ -577,6 +577,8 @@ def search_enquiries(user, text: str) -> QuerySet[Enquiry]:
     visible = enquiries(user)
     if not text:
         return visible
+    if "\x00" in text:  # no stored text holds NUL, and PostgreSQL refuses a query that does
+        return visible.none()
     q = Q(reference__iexact=text) | Q(child__nhs_number=text.replace(" ", "")) | Q(child__upn__iexact=text)
     words = text.split()
     name_q = Q()

@@ -40,15 +40,18 @@ def attachment_out(a) -> dict:
              openapi_extra=access(case_policy(policy.ANSWER_REQUEST)),
              summary="Attach a file (multipart field `file`) to an item of your agency's current answer: "
                      "PDF, PNG, JPEG, GIF, DOCX, XLSX, ODT or plain text, judged by its bytes")
-def add_attachment(request, item_id: ItemId, file: UploadedFile | None = File(None)):
+def add_attachment(request, item_id: ItemId, file: UploadedFile = File(None)):
+    # `UploadedFile`, not `| None`: the document then shows a binary part (a form field is never null);
+    # a request without one is still answered 400 "Select a file", as the web form is.
     item = policy.attachable_item(request.user, item_id)
     return created(attachment_out(attach(item, request.user, file)))
 
 
-@router.get("/attachments/{attachment_id}", response=responses({200: None}, 404),
+@router.get("/attachments/{attachment_id}", response=responses({200: None}, 404, 422),
             openapi_extra={**access(case_policy(policy.READ_ATTACHMENT)), "responses": {200: {
                 "description": "The file, as an attachment, with the type its bytes show",
-                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}},
+                "content": {kind.content_type: {"schema": {"type": "string", "format": "binary"}}
+                            for kind in services.KINDS}}}},
             summary="Download a file attached to an item you may read")
 def download(request, attachment_id: AttachmentId):
     return services.download(request.user, attachment_id)

@@ -363,7 +363,7 @@ def list_enquiries(request, response: HttpResponse,
     return [_summary(e) for e in qs[offset:offset + limit]]
 
 
-@router.get("/enquiries/{reference}", response=responses({200: EnquiryDetailOut}, 404),
+@router.get("/enquiries/{reference}", response=responses({200: EnquiryDetailOut}, 404, 422),
             openapi_extra=access(case_policy(policy.VIEW_ENQUIRY)), summary="One enquiry, redacted for the caller")
 def get_enquiry(request, reference: Reference):
     return enquiry_detail(request.user, reference)

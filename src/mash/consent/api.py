@@ -103,7 +103,7 @@ class ConsentIn(InputSchema):
     agencies: list[str] = Field([], description="for consent to the MASH enquiry: partner agencies by ISA id")
 
 
-class WithdrawalIn(InputSchema):
+class ConsentWithdrawalIn(InputSchema):
     reason: str = Field(description="what the person said, or why consent is withdrawn")
 
 
@@ -118,7 +118,7 @@ class OverrideDecisionIn(InputSchema):
     note: str = Field("", description="required when rejecting")
 
 
-@router.get("/enquiries/{reference}/consent", response=responses({200: ConsentPositionOut}, 404),
+@router.get("/enquiries/{reference}/consent", response=responses({200: ConsentPositionOut}, 404, 422),
             openapi_extra=access(case_policy(policy.READ_FIELD)),
             summary="Consent on the enquiry, and any sharing without consent (the MASH team)")
 def get_consent(request, reference: Reference):
@@ -139,7 +139,7 @@ def record_consent(request, reference: Reference, payload: ConsentIn):
              response=responses({200: ConsentRecordOut}, 400, 404, 409, 422),
              openapi_extra=access(case_policy(policy.RECORD_CONSENT)),
              summary="Record that consent was withdrawn; packages sent on it are withdrawn too")
-def withdraw_consent(request, reference: Reference, record_id: RecordId, payload: WithdrawalIn):
+def withdraw_consent(request, reference: Reference, record_id: RecordId, payload: ConsentWithdrawalIn):
     enquiry = policy.enquiry(request.user, reference)
     record = policy.consent_record(request.user, enquiry, record_id)
     record = services.withdraw_consent(record, by=request.user, reason=payload.reason)

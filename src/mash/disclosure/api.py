@@ -86,11 +86,11 @@ class PackageIn(InputSchema):
     selection: SelectionIn
 
 
-class WithdrawalIn(InputSchema):
+class PackageWithdrawalIn(InputSchema):
     reason: str
 
 
-@router.get("/enquiries/{reference}/packages", response=responses({200: list[PackageSummaryOut]}, 404),
+@router.get("/enquiries/{reference}/packages", response=responses({200: list[PackageSummaryOut]}, 404, 422),
             openapi_extra=access(case_policy(policy.VIEW_ENQUIRY)),
             summary="The disclosure packages built from an enquiry (the MASH team)")
 def enquiry_packages(request, reference: Reference):
@@ -119,7 +119,7 @@ def list_packages(request, response: HttpResponse,
     return [summary_out(p) for p in qs.order_by("-sent_at", "-id")[offset:offset + limit]]
 
 
-@router.get("/packages/{package_id}", response=responses({200: PackageOut}, 404),
+@router.get("/packages/{package_id}", response=responses({200: PackageOut}, 404, 422),
             openapi_extra=access(case_policy(policy.VIEW_PACKAGE)),
             summary="One package: what it says (a draft: what it would send now)")
 def get_package(request, package_id: PackageId):
@@ -145,12 +145,12 @@ def send_package(request, package_id: PackageId):
 @router.post("/packages/{package_id}/withdrawal", response=responses({200: PackageOut}, 400, 404, 409, 422),
              openapi_extra=access(case_policy(policy.BUILD_PACKAGE)),
              summary="Withdraw a sent package from its recipient")
-def withdraw_package(request, package_id: PackageId, payload: WithdrawalIn):
+def withdraw_package(request, package_id: PackageId, payload: PackageWithdrawalIn):
     package = policy.package(request.user, package_id)
     return package_out(request.user, services.withdraw_package(package, by=request.user, reason=payload.reason))
 
 
-@router.get("/packages/{package_id}/pdf", response=responses({200: None}, 404),
+@router.get("/packages/{package_id}/pdf", response=responses({200: None}, 404, 422),
             openapi_extra={**access(case_policy(policy.VIEW_PACKAGE)), "responses": {200: {
                 "description": "The package as a PDF",
                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}},

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import BigIntegerField, Q
 from django.utils import timezone
 
 from mash.access import policy
@@ -120,7 +120,9 @@ def _check(enquiry: Enquiry, agreement, *, recipient_type: str, lawful_basis: st
             f"ISA {agreement.version} clause {rule.clause} does not give '{lawful_basis}' as a lawful basis for "
             f"passing information to a {RecipientType(recipient_type).label.lower()}: choose one of "
             f"{', '.join(rule.lawful_bases) or '(none)'}", field="lawful_basis")
-    items = {i.pk: i for i in ContributionItem.objects.filter(pk__in=ids, contribution__enquiry=enquiry)
+    # An id outside the database's range is no item of this enquiry (and the query would fail).
+    in_range = [i for i in ids if 0 < i <= BigIntegerField.MAX_BIGINT]
+    items = {i.pk: i for i in ContributionItem.objects.filter(pk__in=in_range, contribution__enquiry=enquiry)
              .select_related("contribution", "contribution__partner", "contribution__superseded_by")}
     refused = []
     for item_id in ids:

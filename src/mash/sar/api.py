@@ -78,7 +78,7 @@ def log_request(request, body: SarIn):
     return created(_out(services.log_request(by=request.user, **body.dict())))
 
 
-@router.get("/sars/{reference}", response=responses({200: SarOut}, 404), openapi_extra=SAR,
+@router.get("/sars/{reference}", response=responses({200: SarOut}, 404, 422), openapi_extra=SAR,
             summary="One subject access request")
 def get_request(request, reference: Reference):
     return _out(policy.subject_access_request(request.user, reference))
@@ -145,7 +145,7 @@ def withdrawal(request, body: ReasonIn, reference: Reference):
     return _out(services.withdraw(sar, by=request.user, **body.dict()))
 
 
-class ItemOut(Schema):
+class SarItemOut(Schema):
     id: int
     person: int
     source: str
@@ -168,24 +168,25 @@ class ItemOut(Schema):
 
 
 def _item(item) -> dict:
-    return {k: getattr(item, k) for k in ItemOut.model_fields if k not in ("person",)} | {"person": item.person_id}
+    return {k: getattr(item, k) for k in SarItemOut.model_fields if k not in ("person",)} | {"person": item.person_id}
 
 
-@router.post("/sars/{reference}/compilation", response=responses({200: list[ItemOut]}, 404, 409), openapi_extra=SAR,
+@router.post("/sars/{reference}/compilation", response=responses({200: list[SarItemOut]}, 404, 409, 422),
+             openapi_extra=SAR,
              summary="Compile everything held about the people the request concerns, for review")
 def compilation(request, reference: Reference):
     sar = policy.subject_access_request(request.user, reference)
     return [_item(i) for i in services.compile_request(sar, by=request.user)]
 
 
-@router.get("/sars/{reference}/items", response=responses({200: list[ItemOut]}, 404), openapi_extra=SAR,
+@router.get("/sars/{reference}/items", response=responses({200: list[SarItemOut]}, 404, 422), openapi_extra=SAR,
             summary="The items compiled, with each one's decision")
 def items(request, reference: Reference):
     sar = policy.subject_access_request(request.user, reference)
     return [_item(i) for i in sar.items.all()]
 
 
-class DecisionIn(InputSchema):
+class SarItemDecisionIn(InputSchema):
     decision: str
     exemption: str = ""
     reason: str = ""
@@ -195,22 +196,22 @@ class DecisionIn(InputSchema):
     serious_harm_opinion: str = ""
 
 
-@router.post("/sars/{reference}/items/{item_id}/decision", response=responses({200: ItemOut}, 400, 404, 409, 422),
+@router.post("/sars/{reference}/items/{item_id}/decision", response=responses({200: SarItemOut}, 400, 404, 409, 422),
              openapi_extra=SAR, summary="The reviewer's decision on one item: disclose, redact or withhold")
-def decide(request, body: DecisionIn, reference: Reference, item_id: ItemId):
+def decide(request, body: SarItemDecisionIn, reference: Reference, item_id: ItemId):
     sar = policy.subject_access_request(request.user, reference)
     item = policy.sar_item(request.user, sar, item_id)
     return _item(services.decide_item(item, by=request.user, **body.dict()))
 
 
-@router.post("/sars/{reference}/pack", response=responses({201: dict}, 404, 409), openapi_extra=SAR,
+@router.post("/sars/{reference}/pack", response=responses({201: dict}, 404, 409, 422), openapi_extra=SAR,
              summary="Issue the response pack; it never changes afterwards")
 def issue(request, reference: Reference):
     sar = policy.subject_access_request(request.user, reference)
     return created(services.issue_pack(sar, by=request.user).content)
 
 
-@router.get("/sars/{reference}/pack", response=responses({200: dict}, 404), openapi_extra=SAR,
+@router.get("/sars/{reference}/pack", response=responses({200: dict}, 404, 422), openapi_extra=SAR,
             summary="The response pack as issued (machine-readable), or a preview while the request is open")
 def get_pack(request, reference: Reference):
     sar = policy.subject_access_request(request.user, reference)
@@ -221,7 +222,7 @@ def get_pack(request, reference: Reference):
     return build_content(sar)
 
 
-@router.get("/sars/{reference}/pack/pdf", response=responses({200: None}, 404),
+@router.get("/sars/{reference}/pack/pdf", response=responses({200: None}, 404, 422),
             openapi_extra={**SAR, "responses": {200: {"description": "The issued pack as a PDF", "content": {
                 "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}},
             summary="The issued response pack as a PDF")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import BigIntegerField, Max
 from django.utils import timezone
 
 from mash.audit import services as audit
@@ -90,8 +90,10 @@ def log_request(*, by, requester_name: str, requester_relationship: str, request
     if not _text(requester_contact):
         errors["requester_contact"] = ["Enter where the response should go"]
     day = _date(received_on, "received_on", errors, "the date received")
-    ids = sorted({int(p) for p in (person_ids or []) if str(p).strip().isdigit()})
-    people = list(Person.objects.filter(pk__in=ids))
+    # isdecimal, not isdigit: int() cannot read digits such as '²'. An id past the database's range names
+    # no one (and the query would fail): it is simply not found.
+    ids = sorted({int(p) for p in (person_ids or []) if str(p).strip().isdecimal()})
+    people = list(Person.objects.filter(pk__in=[i for i in ids if i <= BigIntegerField.MAX_BIGINT]))
     if not ids:
         errors["person_ids"] = ["Choose at least one person the request is about"]
     elif len(people) != len(ids):

@@ -14,6 +14,7 @@ from ninja import Field, Path, Query, Router, Schema
 from mash.access import policy
 from mash.core.api import MAX_ID, InputSchema, access, case_policy, created, responses
 from mash.partners import services as isa
+from mash.partners.api import CategoryOut  # the ISA's category, as /isa lists it
 from mash.sharing import services
 
 from .models import RequestStatus
@@ -141,15 +142,9 @@ def contributions_out(user, enquiry, *, include_superseded=False, partner_slug: 
 
 # --- Requests -------------------------------------------------------------------------------
 
-class PartnerRef(Schema):
+class AgencyRef(Schema):
     slug: str
     name: str
-
-
-class CategoryOut(Schema):
-    id: str
-    label: str
-    clause: str
 
 
 class ChildBrief(Schema):
@@ -167,7 +162,7 @@ class InformationRequestOut(Schema):
     enquiry_reference: str
     enquiry_state: str
     child_name: str
-    partner: PartnerRef
+    partner: AgencyRef
     question: str
     status: str
     status_label: str
