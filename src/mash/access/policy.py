@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Callable
 
-from django.db.models import (Case, CharField, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value,
+from django.db.models import (BigIntegerField, Case, CharField, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value,
                               When)
 from django.utils import timezone
 
@@ -1001,8 +1001,10 @@ def attachable_item(user, item_id: int) -> ContributionItem:
     """An item of an agency's answer, for adding a file to it: only that agency may (ANSWER_REQUEST on
     the request). NotFound (recorded) where the user may not see the request, PermissionDenied where
     they see it but may not answer it."""
+    # An id past the database's range names no item (and SQLite cannot even compare it).
+    in_range = 0 < item_id <= BigIntegerField.MAX_BIGINT
     request_obj = (InformationRequest.objects.select_related("enquiry", "partner")
-                   .filter(contributions__items=item_id).first())
+                   .filter(contributions__items=item_id).first()) if in_range else None
     if request_obj is None:
         record_denial(user, ANSWER_REQUEST, "contributionitem", item_id, False, "no such item")
         raise NotFound()

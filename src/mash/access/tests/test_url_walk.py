@@ -157,3 +157,20 @@ def test_a_recorded_completion_opens_the_door_again(client, asked_enquiry, make_
                                completed_on=str(asked_enquiry.created_at.date()), evidence_reference="CERT-9")
     assert client.get("/requests/").status_code == 200
     assert client.get(f"/enquiries/{asked_enquiry.reference}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_ids_past_the_databases_range_are_not_found_not_errors(client, asked_enquiry, manager):
+    """Every web URL that takes a number, given one no database row can have, answers 404 or 405."""
+    client.force_login(manager)
+    big = str(2**70)
+    walked = 0
+    for route, ns, pattern in all_patterns():
+        if ns == "admin" or route.startswith("api/") or "<int:" not in route:
+            continue
+        url = "/" + re.sub(r"<int:\w+>", big, route).replace("<str:reference>", asked_enquiry.reference)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code in (404, 405), f"{method.upper()} {url}: {response.status_code}"
+        walked += 1
+    assert walked >= 10
