@@ -66,6 +66,9 @@ def _next_reference(year: int) -> str:
 def _date(value, field: str, errors: dict, label: str) -> dt.date | None:
     if isinstance(value, dt.date):
         day = value
+    elif not _text(value):
+        errors.setdefault(field, []).append(f"Enter {label}")
+        return None
     else:
         try:
             day = dt.date.fromisoformat(_text(value))
