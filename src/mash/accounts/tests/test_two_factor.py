@@ -219,3 +219,14 @@ def test_activity_keeps_the_session(client, make_user, settings):
     session.save()
     assert client.get("/enquiries/").status_code == 200
     assert time.time() - client.session[LAST_SEEN] < 5  # the clock moved on
+
+
+def test_the_admin_site_needs_the_second_factor_too(client, make_user):
+    admin_user = make_user(Role.SYSADMIN, username="admin-person")
+    device = enrolled(admin_user)
+    response = client.post("/admin/login/", {"username": "admin-person", "password": PASSWORD,
+                                             "next": "/admin/"})
+    assert response.status_code == 302
+    assert client.get("/admin/")["Location"] == VERIFY + "?next=%2Fadmin%2F"
+    client.post(VERIFY, {"code": code_for(device)})
+    assert client.get("/admin/").status_code == 200
