@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import logout, user_login_failed
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -33,8 +34,6 @@ def _next(request, default="home") -> str:
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                                    require_https=request.is_secure()):
         return target
-    from django.urls import reverse
-
     return reverse(default)
 
 

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from ninja import Field, Path, Query, Router, Schema
 
 from mash.access import policy
-from mash.core.api import REFERENCE_PATTERN, InputSchema, access, case_policy, created, responses
+from mash.core.api import REFERENCE_PATTERN, InputSchema, access, case_policy, created, listing, responses
 from mash.sharing import services as sharing
 from mash.sharing.api import ContributionEntry, contribution_out, current_agreement
 
@@ -342,7 +342,7 @@ def record_contact(request, payload: ContactIn):
 
 
 @router.get("/enquiries", response=responses({200: list[EnquirySummaryOut]}, 422),
-            openapi_extra=access(case_policy(policy.VIEW_ENQUIRY)),
+            openapi_extra=listing(case_policy(policy.VIEW_ENQUIRY)),
             summary="The caller's queue: open enquiries, awaiting rating first, then by decision deadline")
 def list_enquiries(request, response: HttpResponse,
                    state: Literal[tuple(EnquiryState.values)] | None = None,  # type: ignore[valid-type]

@@ -38,6 +38,13 @@ def access(name: str) -> dict:
     return {POLICY_KEY: name}
 
 
+def listing(name: str) -> dict:
+    """The `openapi_extra` of a paged list: its access policy, and the X-Total-Count header its 200 carries."""
+    total = {"description": "how many there are in all, before `limit` and `offset`",
+             "schema": {"type": "string", "pattern": "^[0-9]+$"}}
+    return {**access(name), "responses": {200: {"headers": {"X-Total-Count": total}}}}
+
+
 def case_policy(action: str) -> str:
     """The policy name of an operation guarded by mash.access.policy, e.g. case:enquiry.view."""
     return f"case:{action}"

@@ -14,7 +14,7 @@ from ninja import Field, Path, Query, Router, Schema
 
 from mash.access import policy
 from mash.audit import services as audit
-from mash.core.api import MAX_ID, REFERENCE_PATTERN, InputSchema, access, case_policy, created, responses
+from mash.core.api import MAX_ID, REFERENCE_PATTERN, InputSchema, access, case_policy, created, listing, responses
 
 from . import services
 from .models import DisclosurePackage
@@ -109,7 +109,7 @@ def create_package(request, reference: Reference, payload: PackageIn):
 
 
 @router.get("/packages", response=responses({200: list[PackageSummaryOut]}, 422),
-            openapi_extra=access(case_policy(policy.VIEW_PACKAGE)),
+            openapi_extra=listing(case_policy(policy.VIEW_PACKAGE)),
             summary="Packages the caller may see: for a receiving professional, the live ones addressed to them")
 def list_packages(request, response: HttpResponse,
                   limit: int = Query(100, ge=1, le=500, description="at most this many (X-Total-Count: all)"),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 
 from mash.access import policy
-from mash.core.api import MAX_ID, InputSchema, access, case_policy, created, responses
+from mash.core.api import MAX_ID, InputSchema, access, case_policy, created, listing, responses
 from mash.partners import services as isa
 from mash.partners.api import CategoryOut  # the ISA's category, as /isa lists it
 from mash.sharing import services
@@ -230,7 +230,7 @@ def request_detail_out(user, req) -> dict:
 
 
 @router.get("/information-requests", response=responses({200: list[InformationRequestOut]}, 422),
-            openapi_extra=access(case_policy(policy.VIEW_REQUEST)),
+            openapi_extra=listing(case_policy(policy.VIEW_REQUEST)),
             summary="Requests the caller may see: a worker's agency's, or all for a MASH manager")
 def list_requests(request, response: HttpResponse,
                   status: Literal[tuple(RequestStatus.values)] | None = None,  # type: ignore[valid-type]
