@@ -163,3 +163,15 @@ def govuk_has_errors(*forms_):
             if form and getattr(form, "is_bound", False) and form.errors:
                 return True
     return False
+
+
+@register.filter
+def iso_date(value):
+    """`{{ "2016-05-04"|iso_date|date:"j F Y" }}`: a date kept as ISO text (in a package's frozen
+    content) back to a date, so it is shown as GOV.UK writes dates. Anything else is left as it is."""
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(str(value)[:10]) if value else value
+    except ValueError:
+        return value
