@@ -2,6 +2,7 @@
 
 - Idle timeout: a session with no request for MASH_IDLE_TIMEOUT_MINUTES is signed out (and recorded);
   the next page is the sign-in page saying why. A shared office computer left signed in is the risk.
+  However busy, a session ends SESSION_COOKIE_AGE (10 hours) after it began (the same page says so).
 - Two-factor: until the person has given a code (django-otp's `user.is_verified()`), the only pages they
   reach are the code page, setting up an authenticator, and signing out. To the JSON API such a session
   is not signed in at all (401); bearer tokens are unaffected (mash.core.api.ApiTokenAuth).
@@ -23,6 +24,7 @@ from mash.audit.models import Kind
 from . import services
 
 LAST_SEEN = "mash_last_seen"
+STARTED = "mash_session_started"
 # The session is written at most this often just to move the idle clock (a write per request is waste).
 TOUCH_SECONDS = 30
 # Pages a signed-in person reaches before giving their second factor (declared with these policies).
@@ -45,13 +47,19 @@ def session_security_middleware(get_response):
 
         now = time.time()
         last_seen = request.session.get(LAST_SEEN)
-        if last_seen is not None and now - last_seen > settings.MASH_IDLE_TIMEOUT_MINUTES * 60:
-            audit.record(Kind.LOGOUT, "signed out after inactivity", actor=user,
-                         detail=f"no request for {settings.MASH_IDLE_TIMEOUT_MINUTES} minutes")
+        started = request.session.setdefault(STARTED, now)
+        ended = None  # (why, for the audit log, and the sign-in page's notice)
+        # Django's own expiry moves on with every session write; this limit does not.
+        if now - started > settings.SESSION_COOKIE_AGE:
+            ended = (f"signed in for {settings.SESSION_COOKIE_AGE // 3600} hours", "expired")
+        elif last_seen is not None and now - last_seen > settings.MASH_IDLE_TIMEOUT_MINUTES * 60:
+            ended = (f"no request for {settings.MASH_IDLE_TIMEOUT_MINUTES} minutes", "idle")
+        if ended:
+            audit.record(Kind.LOGOUT, "signed out: session ended", actor=user, detail=ended[0])
             logout(request)
             if _is_api(request):
                 return get_response(request)
-            query = {"signed_out": "idle"}
+            query = {"signed_out": ended[1]}
             if request.method == "GET":
                 query["next"] = request.get_full_path()
             return HttpResponseRedirect(_login_url(request, **query))

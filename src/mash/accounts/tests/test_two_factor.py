@@ -12,7 +12,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mash.accounts import services
-from mash.accounts.middleware import LAST_SEEN
+from mash.accounts.middleware import LAST_SEEN, STARTED
 from mash.accounts.models import Role
 from mash.audit.models import AuditEvent, Kind
 from mash.conftest import PASSWORD
@@ -205,8 +205,23 @@ def test_idle_sessions_are_signed_out(client, make_user, settings):
     assert response["Location"] == "/login/?signed_out=idle&next=%2Fenquiries%2F"
     assert b"You were signed out because" in client.get(response["Location"]).content
     assert client.get("/enquiries/")["Location"].startswith("/login/")
-    assert AuditEvent.objects.filter(kind=Kind.LOGOUT, action="signed out after inactivity",
-                                     actor=user.username).exists()
+    event = AuditEvent.objects.get(kind=Kind.LOGOUT, action="signed out: session ended", actor=user.username)
+    assert event.detail == f"no request for {settings.MASH_IDLE_TIMEOUT_MINUTES} minutes"
+
+
+def test_a_busy_session_still_ends_after_a_working_day(client, make_user, settings):
+    settings.MASH_TWO_FACTOR_REQUIRED = False
+    user = make_user(Role.MASH_MANAGER)
+    client.force_login(user)
+    client.get("/")
+    session = client.session
+    session[STARTED] = time.time() - settings.SESSION_COOKIE_AGE - 5
+    session[LAST_SEEN] = time.time() - 10  # active a moment ago
+    session.save()
+    response = client.get("/enquiries/")
+    assert response["Location"] == "/login/?signed_out=expired&next=%2Fenquiries%2F"
+    assert b"signed in for a working day" in client.get(response["Location"]).content
+    assert AuditEvent.objects.get(action="signed out: session ended", actor=user.username).detail == "signed in for 10 hours"
 
 
 def test_activity_keeps_the_session(client, make_user, settings):
