@@ -39,6 +39,7 @@ $(DEMO_PASSWORD_FILE):
 	chmod 600 $@
 
 run: install assets $(DEMO_PASSWORD_FILE)
+	$(BIN)/mash keys init
 	$(BIN)/mash migrate --noinput -v 0
 	MASH_DEMO_PASSWORD="$$(cat $(DEMO_PASSWORD_FILE))" $(BIN)/mash demo
 	@echo

@@ -40,10 +40,14 @@ def audit_signing_key(tmp_path_factory):
 
 @pytest.fixture(autouse=True, scope="session")
 def master_keyring(tmp_path_factory):
-    """Tests encrypt under a master keyring of their own, made on first use, never var/'s."""
+    """Tests encrypt under a master keyring of their own, never var/'s, made here explicitly (as
+    `mash keys init` would): nothing makes a keyring on first use."""
+    from mash.keys import keyring
+
     folder = tmp_path_factory.mktemp("keys")
     settings.MASH_KEY_FILE = str(folder / "master-keys.json")
     settings.MASH_SHRED_REGISTER = str(folder / "shredded-keys")
+    keyring.create()
     return folder
 
 

@@ -264,7 +264,8 @@ MASH_AUDIT_SEAL_INLINE = os.environ.get("MASH_AUDIT_SEAL_INLINE", "1") == "1"
 MASH_AUDIT_SEAL_GRACE_SECONDS = int(os.environ.get("MASH_AUDIT_SEAL_GRACE_SECONDS", "300"))
 # Behind a reverse proxy that sets it, the client's address comes from X-Forwarded-For.
 # Encryption at rest (docs/encryption.md): the master keyring from MASH_MASTER_KEYS (its JSON text) or
-# the file MASH_KEY_FILE, made on first use; the register of destroyed data keys beside it.
+# the file MASH_KEY_FILE, made by `mash keys init` or the first migrate (never on first use); the register
+# of destroyed data keys beside it.
 MASH_KEY_FILE = os.environ.get("MASH_KEY_FILE", str(VAR_DIR / "master-keys.json"))
 MASH_SHRED_REGISTER = os.environ.get("MASH_SHRED_REGISTER", "")
 

@@ -27,12 +27,14 @@ refresher of issue 6 registers one with `register_gate`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Callable
 
 from django.db.models import (BigIntegerField, Case, CharField, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value,
                               When)
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from mash.accounts.models import Role
@@ -231,7 +233,7 @@ def refuse_at_the_door(user, declared: str, path: str) -> GateRefusal | None:
     refused = _gate_refusal(user)
     if refused:
         audit.record(AuditKind.DENIAL, declared.partition(":")[2] or declared, actor=user,
-                     result=AuditResult.REFUSED, object_type="url", object_ref=path[:300],
+                     result=AuditResult.REFUSED, object_type="url", object_ref=loggable_path(path)[:300],
                      detail=refused.reason)
     return refused
 
@@ -395,11 +397,37 @@ def decide(user, action: str, obj=None, field_name: str | None = None) -> Access
 
 # --- Denials -----------------------------------------------------------------------------------
 
+# What the log keeps of an object asked for: an id, or a reference shaped as the application makes them
+# (MASH-2026-000001, SAR-2026-0001/12). Anything else was typed (a name in a reference box or a URL) and
+# is not kept: the audit log is append-only and outlives retention (docs/audit.md).
+_LOGGABLE_REF = re.compile(r"(?:[A-Za-z]{1,10}-\d{4}-\d{1,10}|\d{1,9})(?:/\d{1,19})?|[*]|search|open|all|")
+NOT_KEPT = "(typed text, not kept)"
+
+
+def loggable_ref(ref) -> str:
+    if isinstance(ref, int):
+        return str(ref)
+    text = str(ref or "")
+    return text if _LOGGABLE_REF.fullmatch(text) else NOT_KEPT
+
+
+def loggable_path(path: str) -> str:
+    """A URL for the log, with whatever was typed where a reference goes left out."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return f"(no such page: {NOT_KEPT})"
+    for value in match.kwargs.values():
+        if loggable_ref(value) == NOT_KEPT:
+            path = path.replace(str(value), NOT_KEPT)
+    return path
+
+
 def record_denial(user, action: str, object_type: str, ref, exists: bool, reason: str) -> None:
     """Into the audit log: the user saw "not found" or "forbidden"; the log says why, and whether it exists."""
     signed_in = bool(user and user.is_authenticated)
     audit.record(AuditKind.DENIAL, action, actor=user if signed_in else None, result=AuditResult.REFUSED,
-                 object_type=object_type, object_ref=str(ref)[:60],
+                 object_type=object_type, object_ref=loggable_ref(ref)[:60],
                  detail=f"{reason} ({'exists' if exists else 'no such object'})")
 
 
@@ -1141,8 +1169,10 @@ def sar_people(user, text: str):
     if not text:
         return []
     q = Q(nhs_number=text.replace(" ", ""))
+    searched = "NHS number" if text.replace(" ", "").isdecimal() else "name"
     try:
         q |= Q(date_of_birth=dt.date.fromisoformat(text))
+        searched = "date of birth"
     except ValueError:
         pass
     name_q = Q()
@@ -1150,5 +1180,7 @@ def sar_people(user, text: str):
         name_q &= Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(other_names__icontains=word)
     found = list(Person.objects.filter(q | name_q).order_by("last_name", "first_name", "id")[:50])
     if found:
-        audit.note_read("person search", text[:60], [p.pk for p in found], ("name", "date of birth"))
+        # Recorded by whom it found, never by what was typed: the log is append-only and outlives
+        # retention, and the text names the people looked for (docs/audit.md).
+        audit.note_read("person search", f"search by {searched}", [p.pk for p in found], ("name", "date of birth"))
     return found

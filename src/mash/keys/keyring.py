@@ -1,7 +1,9 @@
 """The master keyring and the shred register, both kept outside the database.
 
 The keyring comes from MASH_MASTER_KEYS (its JSON text, for a secrets manager) or else the file
-MASH_KEY_FILE (var/master-keys.json by default, made on first use, mode 0600):
+MASH_KEY_FILE (var/master-keys.json by default, mode 0600). It is made only by an explicit step
+(`mash keys init`, the first `mash migrate` of an empty database, `make run` on a fresh clone), never
+by a request: a new keyring beside data keys wrapped by another would fork the data (mash.keys.checks):
 
     {"current": "mk-20261125-1a2b", "keys": {"mk-20261125-1a2b": "<32 bytes, base64>", ...}}
 
@@ -34,6 +36,18 @@ KEY_BYTES = 32
 
 class KeyringError(ImproperlyConfigured):
     """The keyring is missing, unreadable, or lacks a key something was wrapped with."""
+
+
+class KeyringMissing(KeyringError):
+    """No keyring is configured: no MASH_MASTER_KEYS and no file at MASH_KEY_FILE."""
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -98,10 +112,9 @@ def load() -> Keyring:
             ring = Keyring(current, keys, None)
         else:
             path = _key_file()
-            if not path.exists():
-                _create(path)
-                stat = path.stat()
-                cache_key = (str(path), stat.st_mtime_ns, stat.st_size)
+            if cache_key is None:
+                raise KeyringMissing(f"there is no master keyring ({where_it_looks()}); "
+                                     "`mash keys init` makes one for a new installation")
             current, keys = _parse(path.read_text(), str(path))
             ring = Keyring(current, keys, path)
         _loaded.clear()
@@ -109,15 +122,34 @@ def load() -> Keyring:
         return ring
 
 
-def _create(path: Path) -> None:
+def where_it_looks() -> str:
+    """Where the keyring is looked for, in words for an error message."""
+    if os.environ.get("MASH_MASTER_KEYS"):
+        return "read from the environment variable MASH_MASTER_KEYS"
+    return f"looked for the file {_key_file()}, named by MASH_KEY_FILE; MASH_MASTER_KEYS is not set"
+
+
+def exists() -> bool:
+    return bool(os.environ.get("MASH_MASTER_KEYS")) or _key_file().exists()
+
+
+def create() -> Keyring:
+    """Make a new keyring file (MASH_KEY_FILE) with one master key. Refuses to replace one that exists. Only
+    the explicit steps call this (`mash keys init`, the first migrate of an empty database): mash.keys.checks."""
+    path = _key_file()
     key_id = new_key_id()
-    write(path, key_id, {key_id: secrets.token_bytes(KEY_BYTES)})
+    _write(path, key_id, {key_id: secrets.token_bytes(KEY_BYTES)}, exclusive=True)
     log.warning("keys: made a new master keyring at %s; keep a copy of it apart from the database's "
                 "backups (without it nothing encrypted can be read)", path)
+    return load()
 
 
 def write(path: Path, current: str, keys: dict[str, bytes]) -> None:
     """Replace the keyring file in one step (write a new file, then rename), readable by its owner only."""
+    _write(path, current, keys, exclusive=False)
+
+
+def _write(path: Path, current: str, keys: dict[str, bytes], *, exclusive: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"current": current, "keys": {k: base64.b64encode(v).decode() for k, v in keys.items()}},
                       indent=2)
@@ -127,7 +159,17 @@ def write(path: Path, current: str, keys: dict[str, bytes]) -> None:
         fh.write(text + "\n")
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    if exclusive:
+        try:
+            os.link(tmp, path)  # fails if a keyring appeared meanwhile: never replace one
+        except FileExistsError:
+            raise KeyringError(f"there is already a master keyring at {path}; it was not replaced") from None
+        finally:
+            tmp.unlink()
+        _fsync_dir(path.parent)
+    else:
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
     with _lock:
         _loaded.clear()
 

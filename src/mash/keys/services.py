@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import keyring
+from . import checks, keyring
 from .models import PersonKey
 
 PREFIX = "enc1:"
@@ -103,6 +103,8 @@ def _data_key(person_id: int, *, create: bool) -> AESGCM:
 
 def _create_key(person_id: int) -> PersonKey:
     ring = keyring.load()
+    # Never wrap a new key under a keyring that cannot open what the database already holds (a fork).
+    checks.require()
     key_id = uuid.uuid4()
     row = PersonKey(person_id=person_id, key_id=key_id, master_key_id=ring.current,
                     wrapped=_wrap(AESGCM.generate_key(256), ring.key(ring.current), key_id, person_id))
@@ -176,6 +178,7 @@ def apply_register() -> int:
 def rotate(batch: int = 500) -> dict:
     """Make a new master key current and re-wrap every data key with it. The data stays as it is."""
     ring = keyring.load()
+    checks.require()
     if ring.path is None:
         raise keyring.KeyringError(
             "the keyring comes from MASH_MASTER_KEYS, which this command cannot change: add a new key to "
@@ -240,6 +243,8 @@ def status() -> dict:
 # Backups and attachments: whole files under a file key wrapped by the master key --------------
 
 def seal_file_key(file_key: bytes, purpose: str) -> dict:
+    # No database check here: `mash backup` is checked by mash.cli, and an attachment's name is encrypted
+    # under its child's data key first, which does not open under a keyring that does not match.
     ring = keyring.load()
     nonce = os.urandom(NONCE)
     wrapped = AESGCM(ring.key(ring.current)).encrypt(nonce, file_key, f"mash-file-key|v1|{purpose}".encode())

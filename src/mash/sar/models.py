@@ -3,6 +3,12 @@ what was compiled for it, the reviewer's decision on each item, and the response
 
 Nothing is deleted: a request that is withdrawn is closed with its reason; the pack, once issued,
 is kept exactly as it went.
+
+Free text is encrypted (docs/encryption.md): what was compiled about a subject, and the reviewer's
+words on it, under that subject's data key; the request's own text (the requester, what was asked,
+the identity checks, the extension's reason, pauses' notes, why it closed) under its first subject's
+key, because a requester (a parent, a solicitor) need not be a person the MASH holds a key for.
+Retention keeps every SAR subject, and so their key, while the request exists.
 """
 
 from django.conf import settings
@@ -29,28 +35,35 @@ class PauseReason(models.TextChoices):
     CLARIFICATION = "clarification", "Awaiting clarification of the request"
 
 
+REQUEST_KEY = "key_person_id"  # the request's text is under its first subject's data key
+
+
 class SubjectAccessRequest(models.Model):
+    """The request. Its subjects must exist before its text is set: services.log_request makes the row,
+    then the subjects, then sets the text (encrypted under the first subject's key)."""
+
     reference = models.CharField(max_length=20, unique=True)
-    requester_name = models.CharField(max_length=200)
+    requester_name = EncryptedTextField(person=REQUEST_KEY)
     requester_relationship = models.CharField(max_length=20, choices=RequesterRelationship.choices)
-    requester_contact = models.TextField(help_text="where the response goes: address or email")
+    requester_contact = EncryptedTextField(person=REQUEST_KEY, help_text="where the response goes: address or email")
     received_on = models.DateField(help_text="the day the request reached the council")
-    description = models.TextField(blank=True, help_text="what was asked for, in the requester's words")
+    description = EncryptedTextField(person=REQUEST_KEY, blank=True,
+                                     help_text="what was asked for, in the requester's words")
     status = models.CharField(max_length=12, choices=SarStatus.choices, default=SarStatus.OPEN)
     # Identity checks: how the requester's identity (and authority, for a representative) was confirmed.
     identity_verified_on = models.DateField(null=True, blank=True)
-    identity_method = models.TextField(blank=True)
+    identity_method = EncryptedTextField(person=REQUEST_KEY, blank=True)
     identity_checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                             related_name="+")
     # An extension of up to two further months for a complex request.
     extension_months = models.PositiveSmallIntegerField(default=0)
-    extension_reason = models.TextField(blank=True)
+    extension_reason = EncryptedTextField(person=REQUEST_KEY, blank=True)
     extended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     extended_at = models.DateTimeField(null=True, blank=True)
     compiled_at = models.DateTimeField(null=True, blank=True)
     responded_on = models.DateField(null=True, blank=True)
-    closed_reason = models.TextField(blank=True)
+    closed_reason = EncryptedTextField(person=REQUEST_KEY, blank=True)
     logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     logged_at = models.DateTimeField(default=timezone.now)
 
@@ -59,6 +72,22 @@ class SubjectAccessRequest(models.Model):
 
     def __str__(self):
         return self.reference
+
+    @property
+    def key_person_id(self) -> int | None:
+        """Whose data key encrypts the request's own text: its first subject (the earliest SarSubject
+        row; subjects are never removed, so it never changes). None before the subjects exist."""
+        found = self.__dict__.get("_key_person_id")
+        if found is None and self.pk is not None:
+            prefetched = getattr(self, "_prefetched_objects_cache", {}).get("subjects")
+            if prefetched is not None:
+                first = min(prefetched, key=lambda s: s.pk, default=None)
+                found = first.person_id if first else None
+            else:
+                found = self.subjects.order_by("id").values_list("person_id", flat=True).first()
+            if found is not None:
+                self.__dict__["_key_person_id"] = found
+        return found
 
 
 class SarSubject(models.Model):
@@ -76,7 +105,7 @@ class SarPause(models.Model):
 
     sar = models.ForeignKey(SubjectAccessRequest, on_delete=models.PROTECT, related_name="pauses")
     reason = models.CharField(max_length=16, choices=PauseReason.choices)
-    note = models.TextField(blank=True)
+    note = EncryptedTextField(person=f"sar.{REQUEST_KEY}", blank=True)
     started_on = models.DateField()
     ended_on = models.DateField(null=True, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -138,7 +167,7 @@ class SarItem(models.Model):
     redactions = EncryptedJSONField(person="person_id", default=list, help_text="the words the reviewer confirmed for redaction")
     serious_harm_opinion = EncryptedTextField(person="person_id", blank=True, help_text="for social work data: who was consulted and "
                                                                   "their view on serious harm")
-    reason = models.TextField(blank=True)
+    reason = EncryptedTextField(person="person_id", blank=True, help_text="why it is held back, in the reviewer's words")
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
@@ -158,6 +187,6 @@ class SarPack(models.Model):
     issued_at = models.DateTimeField(default=timezone.now)
 
     @property
-    def key_person_id(self) -> int:
+    def key_person_id(self) -> int | None:
         """The pack is encrypted under the data key of the request's first subject."""
-        return self.sar.subjects.order_by("id").values_list("person_id", flat=True)[0]
+        return self.sar.key_person_id

@@ -88,6 +88,8 @@ def log_request(*, by, requester_name: str, requester_relationship: str, request
     errors: dict[str, list[str]] = {}
     if not _text(requester_name):
         errors["requester_name"] = ["Enter the requester's name"]
+    elif len(_text(requester_name)) > 200:
+        errors["requester_name"] = ["The requester's name must be 200 characters or fewer"]
     if requester_relationship not in RequesterRelationship.values:
         errors["requester_relationship"] = ["Choose who is asking"]
     if not _text(requester_contact):
@@ -109,13 +111,15 @@ def log_request(*, by, requester_name: str, requester_relationship: str, request
         raise ValidationFailed(errors)
     with transaction.atomic():
         sar = SubjectAccessRequest.objects.create(
-            reference=_next_reference(day.year), requester_name=_text(requester_name),
-            requester_relationship=requester_relationship, requester_contact=_text(requester_contact),
-            received_on=day, description=_text(description), logged_by=by,
-            identity_verified_on=day if identity_verified else None,
-            identity_method=_text(identity_method) if identity_verified else "",
+            reference=_next_reference(day.year), requester_relationship=requester_relationship,
+            received_on=day, logged_by=by, identity_verified_on=day if identity_verified else None,
             identity_checked_by=by if identity_verified else None)
         SarSubject.objects.bulk_create([SarSubject(sar=sar, person=p) for p in people])
+        # The text is encrypted under the first subject's key, so it is set once the subjects exist.
+        sar.requester_name, sar.requester_contact = _text(requester_name), _text(requester_contact)
+        sar.description = _text(description)
+        sar.identity_method = _text(identity_method) if identity_verified else ""
+        sar.save(update_fields=["requester_name", "requester_contact", "description", "identity_method"])
         if awaiting_identity:
             SarPause.objects.create(sar=sar, reason=PauseReason.IDENTITY, started_on=day, started_by=by,
                                     note="Proof of identity requested")

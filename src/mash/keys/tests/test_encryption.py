@@ -141,7 +141,7 @@ def test_rotation_rewraps_data_keys_and_everything_still_reads(hub, tmp_path, se
     keyring._loaded.clear()
     # Data under a keyring of this test's own (the session's keyring wrapped the hub's keys).
     rows = list(PersonKey.objects.all())
-    ring = keyring.load()
+    ring = keyring.create()
     PersonKey.objects.all().delete()
     from mash.cases import services as cases
 
@@ -165,7 +165,7 @@ def test_rotation_rewraps_data_keys_and_everything_still_reads(hub, tmp_path, se
 def test_a_master_key_still_in_use_cannot_be_retired(hub, tmp_path, settings):
     settings.MASH_KEY_FILE = str(tmp_path / "ring.json")
     keyring._loaded.clear()
-    first = keyring.load().current
+    first = keyring.create().current
     PersonKey.objects.all().delete()
     from mash.cases import services as cases
 
@@ -218,10 +218,14 @@ def test_consent_records_are_encrypted_under_the_person_they_concern(hub):
 def test_a_new_keyring_file_is_private(tmp_path, settings):
     settings.MASH_KEY_FILE = str(tmp_path / "new" / "ring.json")
     keyring._loaded.clear()
-    ring = keyring.load()
+    with pytest.raises(keyring.KeyringMissing, match="no master keyring.*new/ring.json"):
+        keyring.load()  # never made on first use
+    ring = keyring.create()
     assert (tmp_path / "new" / "ring.json").stat().st_mode & 0o077 == 0
     assert len(ring.key(ring.current)) == 32
-    assert settings.MASH_KEY_FILE != ""
+    with pytest.raises(keyring.KeyringError, match="already a master keyring"):
+        keyring.create()
+    assert keyring.load() == ring
 
 
 def test_a_keyring_from_the_environment(monkeypatch):

@@ -1,17 +1,23 @@
-"""`mash keys status|rotate|retire ID`: the master keyring that wraps every person's data key."""
+"""`mash keys init|status|rotate|retire ID`: the master keyring that wraps every person's data key."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from mash.audit import services as audit
 from mash.audit.models import Kind
-from mash.keys import keyring, services
+from mash.keys import checks, keyring, services
 
 
 class Command(BaseCommand):
-    help = "Encryption keys: show the keyring, rotate the master key, retire an old master key."
+    help = ("Encryption keys: make the keyring of a new installation, show the keyring, rotate the master key, "
+            "retire an old master key.")
+    # `init` and `status` must work when the keyring does not match the database (to say so); the others
+    # check it themselves (mash.cli, and services.rotate).
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("init", help="make the master keyring of a new installation; does nothing (and says so) "
+                                    "when one exists and opens every data key in the database")
         sub.add_parser("status", help="the current master key and how many data keys each wraps")
         sub.add_parser("rotate", help="make a new master key current and re-wrap every data key with it "
                                       "(the data is not re-encrypted)")
@@ -21,7 +27,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, action=None, **options):
         try:
-            if action == "rotate":
+            if action == "init":
+                self._init()
+            elif action == "rotate":
                 result = services.rotate()
                 audit.record(Kind.ADMIN, "rotate master key", username="mash keys", object_type="master key",
                              object_ref=result["current"], detail=f"re-wrapped {result['rewrapped']} data keys")
@@ -44,3 +52,17 @@ class Command(BaseCommand):
                 self.stdout.write(f"Destroyed data keys: {s['shredded']} (register: {s['register']})")
         except keyring.KeyringError as exc:
             raise CommandError(str(exc)) from None
+
+    def _init(self):
+        if keyring.exists():
+            checks.require()  # a keyring that does not match the database: say which key, where
+            ring = keyring.load()
+            self.stdout.write(f"A master keyring exists ({keyring.where_it_looks()}), current key {ring.current}, "
+                              "and it opens every data key in the database: nothing to do.")
+            return
+        masters = checks.data_key_masters()
+        if masters:
+            checks.require()  # raises: data keys under a keyring that is not there
+        ring = keyring.create()
+        self.stdout.write(f"Made a new master keyring at {ring.path} (key {ring.current}). Keep a copy of it apart "
+                          "from the database's backups: without it nothing encrypted can be read.")
