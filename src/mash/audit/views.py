@@ -18,7 +18,7 @@ from mash.access import policy
 from mash.access.declare import policy as declare
 from mash.core.web import csv_cell, translate_errors
 
-from . import services
+from . import services, shown
 from .models import Kind
 
 COLUMNS = ["Event", "When (UTC)", "Who", "Role", "Organisation", "From", "What", "Action", "Result", "Object",
@@ -55,7 +55,11 @@ def _activity(request, user_id: int):
 
 
 def _page(request, qs):
-    return Paginator(qs, 100).get_page(request.GET.get("page"))
+    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for e in page.object_list:
+        e.shown_ref = shown.object_ref(e)
+    return page
 
 
 def _csv(events, filename: str) -> HttpResponse:
@@ -69,7 +73,7 @@ def _csv(events, filename: str) -> HttpResponse:
     for e in events.iterator(chunk_size=1000):
         writer.writerow([csv_cell(str(v)) for v in (
             e.id, f"{e.at.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M:%S}", e.actor, e.role, e.organisation, e.ip,
-            kinds.get(e.kind, e.kind), e.action, e.result, e.object_type, e.object_ref, " ".join(e.fields or []),
+            kinds.get(e.kind, e.kind), e.action, e.result, e.object_type, shown.object_ref(e), " ".join(e.fields or []),
             e.purpose, e.detail)])
     return response
 

@@ -177,3 +177,34 @@ def test_a_name_typed_where_a_reference_goes_is_not_kept(client, dpo, manager, m
     assert client.get("/sar/SAR-2026-9999/").status_code == 404
     assert AuditEvent.objects.filter(object_ref="SAR-2026-9999").exists()
     assert "Exampleton" not in _log_text()
+
+
+@pytest.mark.django_db
+def test_search_text_recorded_before_the_fix_is_not_shown(client, dpo, make_user, new_enquiry):
+    """Events cannot change (append-only, hash-chained): the pages and CSV leave out their search text."""
+    from mash.audit import services as audit
+
+    child = new_enquiry.child
+    # As events were recorded before: the person search's text, a refusal of a typed name.
+    audit.record("read", "read person search+subject access request", actor=dpo,
+                 object_type="person search+subject access request",
+                 object_ref="person search: Rowan Exampleton; subject access request: SAR-2026-0001",
+                 people=[child.pk], fields=["name"], detail="1 person search, 1 subject access request")
+    audit.record("denial", "view_person_trail", actor=dpo, result="refused", object_type="enquiry",
+                 object_ref="Morgan Exampleton", detail="no such enquiry (no such object)")
+    services.log_request(by=dpo, requester_name="A parent", requester_relationship="parent",
+                         requester_contact="By email", received_on=TODAY(), person_ids=[child.pk])
+    client.force_login(dpo)
+    assert client.get("/sar/new/", {"q": "Rowan"}).status_code == 200  # a search as recorded now
+    auditor = make_user(Role.AUDITOR)
+    client.force_login(auditor)
+    for url in (f"/audit/users/{dpo.pk}/", f"/audit/users/{dpo.pk}/export.csv"):
+        body = client.get(url).content.decode()
+        assert "Exampleton" not in body, url
+        assert "person search: search text not shown; subject access request: SAR-2026-0001" in body, url
+        assert "person search: search by name" in body, url
+        assert "(typed text, not kept)" in body, url
+    client.force_login(dpo)  # who has seen the child's record: the page names the child, not the search
+    for url in (f"/audit/people/{child.pk}/", f"/audit/people/{child.pk}/export.csv"):
+        body = client.get(url).content.decode()
+        assert "search text not shown" in body and "Rowan Exampleton;" not in body, url
