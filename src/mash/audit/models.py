@@ -119,6 +119,12 @@ class Checkpoint(models.Model):
 
 
 class SealCursor(models.Model):
-    """The sealer's bookmark (not evidence): every event with id <= `below` is sealed."""
+    """The sealer's bookmark: every event numbered up to `below` is sealed, or was reported late.
+
+    One row, which only moves forward: the database refuses to delete it, add a second, or lower
+    `below` or `latest` (migration 0003; `mash audit grant` gives the application no DELETE or
+    TRUNCATE on it). `latest` is the latest event time sealed so far: an event dated more than
+    the grace period before it is not sealed but reported (docs/audit.md, "Late and backdated events")."""
 
     below = models.BigIntegerField(default=0)
+    latest = models.DateTimeField(null=True, blank=True)

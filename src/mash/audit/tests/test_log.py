@@ -149,6 +149,23 @@ def test_an_insertion_with_the_chain_recomputed_is_caught_by_the_signed_checkpoi
     with tampering() as cur:
         _shift_and_insert(cur, 25, forged, recompute=True)
     report = services.verify()
+    # The chain holds, but it no longer follows the events' numbers: the forged event is named.
+    assert not report.ok and report.first_bad_event == forged.pk and report.first_bad_position == 25
+    assert "out of order" in report.problems[0]
+
+
+def test_an_alteration_with_the_leaf_and_chain_recomputed_is_caught_by_the_signed_checkpoint(log):
+    target = log[24]
+    with tampering() as cur:
+        sql(cur, "UPDATE audit_auditevent SET detail = ? WHERE id = ?", ["nothing to see", target.pk])
+        target.refresh_from_db()
+        leaf = chain.leaf_hash(chain.canonical(target.canonical_values()))
+        sql(cur, "UPDATE audit_seal SET leaf = ? WHERE event_id = ?", [leaf.hex(), target.pk])
+        head = chain.GENESIS
+        for position, leaf_hex in Seal.objects.order_by("position").values_list("position", "leaf"):
+            head = chain.chain_hash(head, position, bytes.fromhex(leaf_hex))
+            sql(cur, "UPDATE audit_seal SET chain = ? WHERE position = ?", [head.hex(), position])
+    report = services.verify()
     # The stretch since the last good checkpoint (positions 21-30) is named, starting where it begins.
     assert not report.ok and report.first_bad_event == log[20].pk and report.first_bad_position == 21
     assert "checkpoint" in report.problems[0]

@@ -1,7 +1,8 @@
 """`mash audit verify|seal|checkpoint|export-checkpoints|public-key|grant`.
 
     mash audit verify [--checkpoints FILE] [--public-key KEY]   exit 1 and name the first bad event
-    mash audit seal [--sweep]          hash pending events into the chain (a timer can run it)
+    mash audit seal [--sweep]          hash pending events into the chain (a timer can run it); --sweep also
+                                       lists events behind the sealer (late or backdated) and exits 1 if any
     mash audit checkpoint              seal, then sign a checkpoint now
     mash audit export-checkpoints FILE every checkpoint and the public key, for keeping elsewhere
     mash audit public-key              the key that checks the checkpoints (base64 Ed25519)
@@ -16,6 +17,7 @@ from django.db import connection, transaction
 from mash.audit import chain, services
 
 AUDIT_TABLES = ["audit_auditevent", "audit_eventperson", "audit_seal", "audit_checkpoint"]
+CURSOR_TABLE = "audit_sealcursor"  # the sealer's bookmark: the application may move it forward (its trigger), never remove it
 
 
 class Command(BaseCommand):
@@ -30,7 +32,8 @@ class Command(BaseCommand):
         verify.add_argument("--public-key", help="the public key (base64) to check signatures with; by default "
                             "the one in the checkpoints file, else the one of the signing key")
         seal = sub.add_parser("seal", help="hash events not yet sealed into the chain")
-        seal.add_argument("--sweep", action="store_true", help="look behind the sealer's cursor as well")
+        seal.add_argument("--sweep", action="store_true", help="also list the events behind the sealer (committed "
+                          "late or backdated), which are never sealed; exit 1 if there are any")
         sub.add_parser("checkpoint", help="seal, then sign a checkpoint of the log as it is")
         export = sub.add_parser("export-checkpoints", help="write every checkpoint and the public key to FILE")
         export.add_argument("file", type=Path)
@@ -69,7 +72,18 @@ class Command(BaseCommand):
         raise SystemExit(1)
 
     def _seal(self, sweep=False, **options):
-        self.stdout.write(f"sealed {services.seal(sweep=sweep)} events")
+        self.stdout.write(f"sealed {services.seal()} events")
+        if not sweep:
+            return
+        late = services.late_events()
+        if not late:
+            self.stdout.write("no events behind the sealer")
+            return
+        for finding in late:
+            self.stderr.write(f"FINDING: {finding.reason}")
+        self.stderr.write(f"{len(late)} event(s) behind the sealer, not sealed: "
+                          + ", ".join(f"#{f.event_id}" for f in late))
+        raise SystemExit(1)
 
     def _checkpoint(self, **options):
         cp = services.checkpoint_now()
@@ -99,4 +113,6 @@ class Command(BaseCommand):
             cur.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r}")
             cur.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {r}")
             cur.execute(f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {tables} FROM {r}")
-        self.stdout.write(f"{role}: may read and write the application's tables; on {tables} only SELECT and INSERT")
+            cur.execute(f"REVOKE DELETE, TRUNCATE, REFERENCES, TRIGGER ON {CURSOR_TABLE} FROM {r}")
+        self.stdout.write(f"{role}: may read and write the application's tables; on {tables} only SELECT and INSERT; "
+                          f"on {CURSOR_TABLE} no DELETE or TRUNCATE (and its trigger lets it only move forward)")
