@@ -268,6 +268,9 @@ MASH_AUDIT_SEAL_GRACE_SECONDS = int(os.environ.get("MASH_AUDIT_SEAL_GRACE_SECOND
 # of destroyed data keys beside it.
 MASH_KEY_FILE = os.environ.get("MASH_KEY_FILE", str(VAR_DIR / "master-keys.json"))
 MASH_SHRED_REGISTER = os.environ.get("MASH_SHRED_REGISTER", "")
+# The register of enquiries and people retention disposed of (ids only), which `mash restore` re-applies;
+# beside the shred register when unset (docs/retention.md).
+MASH_DISPOSAL_REGISTER = os.environ.get("MASH_DISPOSAL_REGISTER", "")
 
 MASH_TRUST_X_FORWARDED_FOR = os.environ.get("MASH_TRUST_X_FORWARDED_FOR", "") == "1"
 

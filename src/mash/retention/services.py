@@ -12,6 +12,9 @@ has run from the manager's decision, the enquiry is deleted or anonymised as the
   anonymised enquiry still points at it.
 - Each disposal is one transaction and leaves a tombstone (`Disposal`) and an audit event naming the
   enquiry reference, the ISA clause and what was removed; never any content.
+- Each disposal is also listed, ids only, in the disposal register outside the database
+  (`register.py`), synced before the transaction commits; `mash restore` calls `reapply()` so that a
+  backup made before the run cannot bring the enquiry or its people back (decision 0005).
 """
 
 import datetime as dt
@@ -27,6 +30,7 @@ from mash.audit.models import Kind
 from mash.cases.models import Contact, Decision, Enquiry, EnquiryAssignment, EnquiryEvent, RagRatingRecord
 from mash.consent.models import ConsentOverride, ConsentRecord
 from mash.core.dates import add_months
+from mash.core.faults import fault_point
 from mash.core.errors import NotFound, ValidationFailed
 from mash.disclosure.models import DisclosurePackage, DisposalPermit
 from mash.keys import services as keys
@@ -36,6 +40,7 @@ from mash.people.models import Person, Relationship
 from mash.sar.models import SarItem, SarSubject
 from mash.sharing.models import Contribution, ContributionItem, InformationRequest
 
+from . import register
 from .models import Disposal, DisposalAction, LegalHold
 
 
@@ -85,17 +90,22 @@ def schedule(*, today: dt.date | None = None, horizon_days: int = 0) -> list[Due
         holds.setdefault(("enquiry", hold.enquiry_id) if hold.enquiry_id else ("person", hold.person_id), []).append(hold)
     found = []
     for decision in decisions:
-        rule = isa.agreement_for(decision.isa_version).retention(decision.outcome)
-        decided_on = timezone.localtime(decision.decided_at).date()
-        due_on = add_months(decided_on, rule.retain_for_months)
-        if due_on > limit:
+        due = _due(decision)
+        if due.due_on > limit:
             continue
         enquiry = decision.enquiry
-        found.append(Due(enquiry=enquiry, decision=decision, isa_version=decision.isa_version.version,
-                         clause=rule.clause, retain_for_months=rule.retain_for_months, action=rule.then,
-                         decided_on=decided_on, due_on=due_on,
-                         holds=holds.get(("enquiry", enquiry.pk), []) + holds.get(("person", enquiry.child_id), [])))
+        due.holds = holds.get(("enquiry", enquiry.pk), []) + holds.get(("person", enquiry.child_id), [])
+        found.append(due)
     return found
+
+
+def _due(decision: Decision) -> Due:
+    """The rule a decision relied on, and when its enquiry falls due."""
+    rule = isa.agreement_for(decision.isa_version).retention(decision.outcome)
+    decided_on = timezone.localtime(decision.decided_at).date()
+    return Due(enquiry=decision.enquiry, decision=decision, isa_version=decision.isa_version.version,
+               clause=rule.clause, retain_for_months=rule.retain_for_months, action=rule.then,
+               decided_on=decided_on, due_on=add_months(decided_on, rule.retain_for_months))
 
 
 def run(*, today: dt.date | None = None, dry_run: bool = False) -> Run:
@@ -154,6 +164,20 @@ def _enquiry_rows(enquiry: Enquiry) -> list[tuple[str, object]]:
     return rows
 
 
+def _dispose_rows(enquiry: Enquiry, action: str) -> dict[str, int]:
+    """Delete or anonymise every row of one enquiry; rows per table."""
+    package_ids = list(DisclosurePackage.objects.filter(enquiry=enquiry).values_list("pk", flat=True))
+    DisposalPermit.objects.bulk_create(DisposalPermit(package_id=p) for p in package_ids)
+    counts = {}
+    for name, qs in _enquiry_rows(enquiry):
+        if action == DisposalAction.DELETE or name in ("attachments", "legal_holds"):
+            counts[name] = _delete(qs)
+        elif name not in ("enquiry", "assignments"):
+            counts[name] = _empty_free_text(qs)
+    DisposalPermit.objects.filter(package_id__in=package_ids).delete()
+    return {k: v for k, v in counts.items() if v}
+
+
 def dispose(item: Due) -> Disposal:
     enquiry = item.enquiry
     with transaction.atomic():
@@ -161,21 +185,13 @@ def dispose(item: Due) -> Disposal:
         if LegalHold.objects.filter(Q(enquiry=enquiry) | Q(person_id=enquiry.child_id), lifted_at__isnull=True).exists():
             raise ValidationFailed({"enquiry": [f"{enquiry.reference} is under a legal hold"]})
         people = _people_of(enquiry)
-        package_ids = list(DisclosurePackage.objects.filter(enquiry=enquiry).values_list("pk", flat=True))
-        DisposalPermit.objects.bulk_create(DisposalPermit(package_id=p) for p in package_ids)
-        counts = {}
-        for name, qs in _enquiry_rows(enquiry):
-            if item.action == DisposalAction.DELETE or name in ("attachments", "legal_holds"):
-                counts[name] = _delete(qs)
-            elif name not in ("enquiry", "assignments"):
-                counts[name] = _empty_free_text(qs)
-        DisposalPermit.objects.filter(package_id__in=package_ids).delete()
+        counts = _dispose_rows(enquiry, item.action)
         tombstone = Disposal.objects.create(
             enquiry_id=enquiry.pk, enquiry_reference=enquiry.reference or f"enquiry {enquiry.pk}",
             outcome=item.decision.outcome, isa_version=item.isa_version, isa_clause=item.clause,
             retain_for_months=item.retain_for_months, decided_on=item.decided_on, due_on=item.due_on,
-            action=item.action, rows={k: v for k, v in counts.items() if v})
-        destroyed = _let_go_of(people, delete=item.action == DisposalAction.DELETE)
+            action=item.action, rows=counts)
+        destroyed = _let_go_of(enquiry.pk, item.action, people)
         tombstone.keys_destroyed = destroyed
         tombstone.save(update_fields=["keys_destroyed"])
         audit.record(Kind.ADMIN, f"retention {item.action}", username="mash retention", object_type="enquiry",
@@ -209,28 +225,92 @@ def _still_held(person_id: int) -> bool:
             or LegalHold.objects.filter(person_id=person_id, lifted_at__isnull=True).exists())
 
 
-def _let_go_of(people: set[int], *, delete: bool) -> int:
-    """Destroy the data key of each person nothing is left about; then delete or anonymise them."""
-    gone = sorted(p for p in people if not _still_held(p))
-    # A child with no live enquiry keeps no family links.
+def _drop_family_links(people) -> None:
+    """A child with no live enquiry keeps no family links."""
     for child_id in people:
         if not _live_enquiries().filter(child_id=child_id).exists():
             _delete(Relationship.objects.filter(child_id=child_id))
+
+
+def _referenced(person_id: int) -> bool:
+    return (Contact.objects.filter(child_id=person_id).exists()
+            or Enquiry.objects.filter(child_id=person_id).exists()
+            or Relationship.objects.filter(Q(child_id=person_id) | Q(person_id=person_id)).exists()
+            or ConsentRecord.objects.filter(person_id=person_id).exists())
+
+
+def _let_go_of(enquiry_id: int, action: str, people: set[int]) -> int:
+    """Destroy the data key of each person nothing is left about; then delete or anonymise them.
+    The disposal register gets the enquiry and these people first, synced, inside the transaction."""
+    gone = sorted(p for p in people if not _still_held(p))
+    _drop_family_links(people)
+    fates = {p: DisposalAction.DELETE.value if action == DisposalAction.DELETE and not _referenced(p)
+             else DisposalAction.ANONYMISE.value for p in gone}
+    register.append(enquiry_id, action, fates)
+    fault_point("retention.after_register")
     destroyed = len(keys.shred(gone))
+    fault_point("retention.after_shred")
+    _apply_fates(fates)
+    return destroyed
+
+
+def _apply_fates(fates: dict[int, str]) -> int:
+    """Delete or anonymise these people's records as the register says; a record something still
+    points at is anonymised instead. How many records changed."""
     now = timezone.now()
-    for person_id in gone:
-        referenced = (Contact.objects.filter(child_id=person_id).exists()
-                      or Enquiry.objects.filter(child_id=person_id).exists()
-                      or Relationship.objects.filter(Q(child_id=person_id) | Q(person_id=person_id)).exists()
-                      or ConsentRecord.objects.filter(person_id=person_id).exists())
-        if delete and not referenced:
+    changed = 0
+    for person_id, fate in sorted(fates.items()):
+        if fate == DisposalAction.DELETE and not _referenced(person_id):
             _delete(LegalHold.objects.filter(person_id=person_id))
-            _delete(Person.objects.filter(pk=person_id))
+            changed += _delete(Person.objects.filter(pk=person_id))
         else:
-            Person.objects.filter(pk=person_id).update(
+            changed += Person.objects.filter(pk=person_id, anonymised_at__isnull=True).update(
                 first_name="", last_name="Anonymised", other_names="", date_of_birth=None, nhs_number="", upn="",
                 address_line_1="", address_line_2="", town="", postcode="", anonymised_at=now)
-    return destroyed
+    return changed
+
+
+# After a restore ------------------------------------------------------------------------------
+
+def reapply(entries: list[register.Entry]) -> dict[str, int]:
+    """Dispose again, in a database restored from a backup, of everything the disposal register lists
+    that the backup still holds, exactly as the run did (delete or anonymise, the same people). The
+    data keys go with the shred register, applied first. The caller owns the transaction: `mash
+    restore` runs this inside the restore's own, so the restore is whole, or nothing."""
+    done = {"enquiries": 0, "people": 0}
+    for entry in entries:
+        people = set(entry.people)
+        enquiry = Enquiry.objects.filter(pk=entry.enquiry_id).first()
+        if enquiry is not None and not Disposal.objects.filter(enquiry_id=enquiry.pk).exists():
+            people |= _people_of(enquiry)
+            decision = (Decision.objects.filter(enquiry_id=entry.enquiry_id, superseded_by__isnull=True)
+                        .select_related("isa_version").first())
+            rule = _due(decision) if decision is not None else None
+            counts = _dispose_rows(enquiry, entry.action)
+            _reapplied_tombstone(enquiry, entry, rule, counts)
+            done["enquiries"] += 1
+        _drop_family_links(people)
+        done["people"] += _apply_fates(entry.people)
+    return done
+
+
+def _reapplied_tombstone(enquiry: Enquiry, entry: register.Entry, rule: Due | None, counts: dict) -> None:
+    """The tombstone of a disposal re-applied after a restore: the rule of the restored decision, or,
+    when the backup was made before the decision, only what the register says (dated today)."""
+    when = timezone.localdate()
+    with_rule = {"outcome": "", "isa_version": "", "isa_clause": "", "retain_for_months": 0,
+                 "decided_on": when, "due_on": when}
+    if rule is not None:
+        with_rule = {"outcome": rule.decision.outcome, "isa_version": rule.isa_version, "isa_clause": rule.clause,
+                     "retain_for_months": rule.retain_for_months, "decided_on": rule.decided_on,
+                     "due_on": rule.due_on}
+    tombstone = Disposal.objects.create(
+        enquiry_id=enquiry.pk, enquiry_reference=enquiry.reference or f"enquiry {enquiry.pk}",
+        action=entry.action, rows=counts, keys_destroyed=len(entry.people), **with_rule)
+    audit.record(Kind.ADMIN, f"retention {entry.action} re-applied", username="mash restore", object_type="enquiry",
+                 object_ref=tombstone.enquiry_reference, people=sorted(set(entry.people) | {enquiry.child_id}),
+                 detail=(f"restored from a backup made before the disposal of {entry.at or 'an earlier run'}; "
+                         + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))))
 
 
 # Legal holds ----------------------------------------------------------------------------------
