@@ -12,23 +12,36 @@ Each backup has its own random 32-byte file key, wrapped by the current master k
 line, the chunk's index and whether it is the last, so a header, chunk or ending that was altered,
 reordered, dropped, cut short or added to fails to decrypt, and restore writes nothing.
 
-Plaintext only ever exists in a private temporary directory (mode 0700), removed even on error.
+No plaintext copy of the database ever reaches the disk (decision 0005):
+- backing up, SQLite's online backup API copies into a database in memory, and pg_dump writes to a
+  pipe; either is encrypted chunk by chunk on its way to `PATH.partial`;
+- restoring, SQLite's database is rebuilt in memory and PostgreSQL's is fed to pg_restore through a
+  pipe, whose SQL is executed in one transaction of our own.
 
-Restoring re-applies the shred register (`mash.keys`): every data key destroyed since the backup
-was made is destroyed again before the restored database is put in place (SQLite) or straight after
-`pg_restore` (PostgreSQL), so crypto-shredded data stays unreadable.
+Restoring re-applies the shred register (`mash.keys`) and the disposal register
+(`mash.retention.register`) with the application's own code, inside the restore: for PostgreSQL in
+the same transaction as the data, for SQLite in memory before the file is renamed into place. An
+interrupted restore therefore leaves the target untouched, or whole with both registers applied.
+pg_dump and pg_restore die with this process (PR_SET_PDEATHSIG); what an interrupted run leaves
+(`PATH.partial`, `TARGET.restoring`, the temporary folders of earlier versions) is removed by the
+next run.
 """
 
 import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
+import signal
 import sqlite3
 import struct
 import subprocess
+import sys
 import tempfile
+import threading
 import urllib.parse
 import uuid
 from pathlib import Path
@@ -36,8 +49,10 @@ from pathlib import Path
 import dj_database_url
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.db import connections
+from django.db import connections, transaction
+from django.db.utils import load_backend
 
+from mash.core.faults import fault_point
 from mash.keys import keyring
 from mash.keys import services as keys
 
@@ -50,6 +65,9 @@ TAG = 16
 MAX_HEADER = 64 * 1024
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
+PARTIAL = ".partial"
+RESTORING = ".restoring"
+LEGACY_TMP_PREFIX = "mash-backup-"  # plaintext folders made by versions before decision 0005
 
 
 class BackupError(Exception):
@@ -78,38 +96,119 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def encrypt_file(source: Path, dest: Path, fields: dict) -> dict:
-    """Encrypt `source` into `dest` (written as dest.partial, then renamed). Returns the header."""
+def _read_full(stream, size: int) -> bytes:
+    """Up to `size` bytes, fewer only at the end (a pipe returns what it has)."""
+    parts, wanted = [], size
+    while wanted:
+        part = stream.read(wanted)
+        if not part:
+            break
+        parts.append(part)
+        wanted -= len(part)
+    return b"".join(parts)
+
+
+def _is_backup_header(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            line = fh.readline(MAX_HEADER + 1)
+        return json.loads(line).get("magic") == MAGIC
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _remove_stale_partials(folder: Path) -> list[str]:
+    """`*.partial` backups in `folder` that no running backup holds (it keeps a lock on its own)."""
+    removed = []
+    for partial in sorted(folder.glob("*" + PARTIAL)):
+        try:
+            fd = os.open(partial, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue  # a backup is writing it
+        try:
+            # Still the file we locked (not one a new backup has just made under the same name).
+            if os.fstat(fd).st_ino == partial.stat().st_ino and _is_backup_header(partial):
+                partial.unlink()
+                removed.append(str(partial))
+        except FileNotFoundError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _remove_legacy_tmp() -> list[str]:
+    """Plaintext snapshot folders that versions before decision 0005 left in $TMPDIR when killed."""
+    removed = []
+    tmp = Path(tempfile.gettempdir())
+    for folder in sorted(tmp.glob(LEGACY_TMP_PREFIX + "*")):
+        try:
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_uid == os.getuid():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(str(folder))
+        except OSError:
+            continue
+    return removed
+
+
+def encrypt_stream(read, dest: Path, fields: dict) -> dict:
+    """Encrypt what `read(n)` returns, until it returns b"", into `dest` (written as dest.partial,
+    locked while written, then renamed). Returns the header."""
     file_key = AESGCM.generate_key(256)
     header = {"magic": MAGIC, "version": VERSION, **fields, "cipher": "AES-256-GCM", "chunk_size": CHUNK,
               "file_key": keys.seal_file_key(file_key, PURPOSE)}
     line = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
     digest = hashlib.sha256(line).digest()
     aes = AESGCM(file_key)
-    partial = dest.with_name(dest.name + ".partial")
+    partial = dest.with_name(dest.name + PARTIAL)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT, 0o600)
     try:
-        with open(source, "rb") as src, _open_private(partial) as out:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise BackupError(f"another backup is being written to {dest}") from None
+    try:
+        os.ftruncate(fd, 0)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb", closefd=False) as out:
             out.write(line + b"\n")
             index = 0
-            chunk = src.read(CHUNK)
+            chunk = read(CHUNK)
             while True:
-                following = src.read(CHUNK)
+                following = read(CHUNK)
                 final = not following
                 nonce = os.urandom(NONCE)
                 sealed = aes.encrypt(nonce, chunk, _chunk_aad(digest, index, final))
                 out.write(struct.pack(">I", len(sealed)) + nonce + sealed)
+                if index == 0:
+                    out.flush()
+                    fault_point("backup.after_first_chunk")
                 if final:
                     break
                 chunk, index = following, index + 1
             out.flush()
             os.fsync(out.fileno())
+        fault_point("backup.before_rename")
         os.replace(partial, dest)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
         raise
+    finally:
+        os.close(fd)
     _fsync_dir(dest.parent)
     return header
+
+
+def encrypt_file(source: Path, dest: Path, fields: dict) -> dict:
+    """Encrypt the file `source` into `dest` (see encrypt_stream). Returns the header."""
+    with open(source, "rb") as src:
+        return encrypt_stream(lambda n: _read_full(src, n), dest, fields)
 
 
 def read_header(path: Path) -> tuple[dict, bytes]:
@@ -138,11 +237,10 @@ def read_header(path: Path) -> tuple[dict, bytes]:
     return header, line.rstrip(b"\n")
 
 
-def decrypt_file(path: Path, dest: Path) -> dict:
-    """Decrypt the backup at `path` into `dest`, verifying every chunk and its ending.
-
-    Raises BackupError (altered, truncated, wrong keyring); `dest` may then hold part of the payload,
-    so callers write it somewhere private and throw it away."""
+def decrypt_chunks(path: Path):
+    """The backup's payload, chunk by chunk, each verified before it is yielded; BackupError (altered,
+    truncated, wrong keyring) as soon as one does not verify, or if the last chunk is missing. A
+    consumer must not act on what it was given until the generator is exhausted."""
     header, line = read_header(path)
     digest = hashlib.sha256(line).digest()
     try:
@@ -155,7 +253,7 @@ def decrypt_file(path: Path, dest: Path) -> dict:
                           f"{header['file_key'].get('master_key_id')!r}: the backup was altered") from None
     aes = AESGCM(file_key)
     index = 0
-    with open(path, "rb") as fh, _open_private(dest) as out:
+    with open(path, "rb") as fh:
         fh.seek(len(line) + 1)
         while True:
             length = fh.read(4)
@@ -173,13 +271,28 @@ def decrypt_file(path: Path, dest: Path) -> dict:
                 plain = aes.decrypt(nonce, sealed, _chunk_aad(digest, index, final))
             except InvalidTag:
                 raise BackupError(_why_not(aes, path, nonce, sealed, digest, index, final)) from None
-            out.write(plain)
+            yield plain
             if final:
-                break
+                return
             index += 1
+
+
+def verify(path: Path) -> dict:
+    """Decrypt the whole backup, keeping nothing: every chunk and its ending checked. Returns the header."""
+    for _ in decrypt_chunks(path):
+        pass
+    return read_header(path)[0]
+
+
+def decrypt_file(path: Path, dest: Path) -> dict:
+    """Decrypt the backup at `path` into the file `dest`, for tests and tools (`mash restore` never
+    writes the payload to a file). Raises BackupError; `dest` may then hold part of the payload."""
+    with _open_private(dest) as out:
+        for plain in decrypt_chunks(path):
+            out.write(plain)
         out.flush()
         os.fsync(out.fileno())
-    return header
+    return read_header(path)[0]
 
 
 def _why_not(aes: AESGCM, path, nonce, sealed, digest, index, final) -> str:
@@ -215,15 +328,112 @@ def _describe(cfg: dict) -> str:
     return f"postgresql://{user}{host}{port}/{cfg.get('NAME') or ''}"
 
 
-@contextlib.contextmanager
-def _private_tmp():
-    with tempfile.TemporaryDirectory(prefix="mash-backup-") as name:
-        os.chmod(name, 0o700)
-        yield Path(name)
-
-
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+@contextlib.contextmanager
+def _orm_on(cfg: dict, *, name: str | None = None):
+    """Django's default connection pointed at the target database for the block (for SQLite, `name`
+    ":memory:"), so that the application's own code, not a copy of it, applies the registers there."""
+    settings_dict = dict(cfg)
+    if name:
+        settings_dict["NAME"] = name
+    settings_dict = connections.configure_settings({"default": settings_dict})["default"]
+    wrapper = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, "default")
+    previous = connections["default"]
+    connections["default"] = wrapper
+    try:
+        yield wrapper
+    finally:
+        try:
+            raw = wrapper.connection
+            wrapper.close()
+            if raw is not None:
+                raw.close()  # Django keeps an in-memory SQLite database open; this one is done with
+        finally:
+            connections["default"] = previous
+            keys.forget_cached_keys()
+
+
+def _reshred(key_ids: list[uuid.UUID]) -> int:
+    """The shred register applied through the ORM to whatever database it points at."""
+    from django.utils import timezone
+
+    from mash.keys.models import PersonKey
+
+    now = timezone.now()
+    done = 0
+    for start in range(0, len(key_ids), 500):
+        done += (PersonKey.objects.filter(key_id__in=key_ids[start:start + 500], shredded_at__isnull=True)
+                 .update(wrapped=b"", shredded_at=now))
+    return done
+
+
+def _apply_registers(key_ids: list[uuid.UUID], entries: list) -> tuple[int, dict]:
+    """Both registers, in the restore's transaction: keys first, then the disposals (retention's code)."""
+    from mash.retention import services as retention
+
+    destroyed = _reshred(key_ids)
+    fault_point("restore.after_shred_register")
+    return destroyed, retention.reapply(entries)
+
+
+# Child processes --------------------------------------------------------------------------------
+
+try:  # Linux: a child asks to be killed when this process dies (kill -9 included)
+    import ctypes
+
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # pragma: no cover - not Linux
+    _prctl = None
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    if _prctl is None or not sys.platform.startswith("linux"):
+        return None
+    parent = os.getpid()
+
+    def preexec():
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+
+    return preexec
+
+
+class _Tool:
+    """pg_dump or pg_restore as a child that dies with this process; its standard error collected."""
+
+    def __init__(self, tool: str, cli: list[str], env: dict, *, stdin, stdout):
+        try:
+            self.proc = subprocess.Popen(cli, env=env, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
+                                         preexec_fn=_die_with_parent())
+        except FileNotFoundError:
+            raise BackupError(f"{tool} was not found: install the PostgreSQL client tools of the server's major "
+                              "version (for example postgresql-client-15)") from None
+        self.tool = tool
+        self._stderr = b""
+        self._reader = threading.Thread(target=self._collect, daemon=True)
+        self._reader.start()
+
+    def _collect(self):
+        self._stderr = self.proc.stderr.read()
+
+    def finish(self) -> None:
+        """Wait for it; BackupError with its message if it failed."""
+        code = self.proc.wait()
+        self._reader.join()
+        if code != 0:
+            stderr = self._stderr.decode(errors="replace").strip()[-4000:] or f"exit status {code}"
+            raise BackupError(f"{self.tool} failed: {stderr}")
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        self.proc.wait()
+        self._reader.join()
 
 
 # SQLite -----------------------------------------------------------------------------------------
@@ -237,43 +447,56 @@ def _quote(name: str) -> str:
     return name.replace('"', '""')
 
 
-def _sqlite_counts(path: Path) -> tuple[int, int, dict]:
+def _sqlite_counts(con: sqlite3.Connection) -> tuple[int, int, dict]:
+    tables = _sqlite_tables(con)
+    rows = sum(con.execute(f'SELECT count(*) FROM "{_quote(t)}"').fetchone()[0] for t in tables)
+    migrations = {}
+    if "django_migrations" in tables:
+        migrations = dict(con.execute("SELECT app, max(name) FROM django_migrations GROUP BY app ORDER BY app"))
+    return len(tables), rows, migrations
+
+
+def _sqlite_file_counts(path: Path) -> tuple[int, int, dict]:
     con = sqlite3.connect(path)
     try:
-        tables = _sqlite_tables(con)
-        rows = sum(con.execute(f'SELECT count(*) FROM "{_quote(t)}"').fetchone()[0] for t in tables)
-        migrations = {}
-        if "django_migrations" in tables:
-            migrations = dict(con.execute("SELECT app, max(name) FROM django_migrations GROUP BY app ORDER BY app"))
-        return len(tables), rows, migrations
+        return _sqlite_counts(con)
     finally:
         con.close()
 
 
-def _sqlite_snapshot(dest: Path) -> None:
-    """A consistent copy of the default SQLite database, by SQLite's online backup API."""
+def _rollback_journal(image: bytearray) -> bytearray:
+    """A database image that opens with a rollback journal, not a write-ahead log (file format bytes
+    18 and 19): self-contained, and loadable into memory."""
+    if len(image) >= 20:
+        image[18] = image[19] = 1
+    return image
+
+
+def _sqlite_snapshot() -> tuple[bytearray, int, int, dict]:
+    """A consistent copy of the default SQLite database, by SQLite's online backup API, into memory."""
     conn = connections["default"]
     name = conn.settings_dict["NAME"]
-    _open_private(dest).close()
-    target = sqlite3.connect(dest)
+    memory = sqlite3.connect(":memory:")
     try:
         if conn.is_in_memory_db():  # tests: only Django's connection sees the database
             conn.ensure_connection()
             if conn.in_atomic_block or conn.connection.in_transaction:
                 raise BackupError("cannot back up an in-memory database from inside a transaction")
-            conn.connection.backup(target)
+            conn.connection.backup(memory)
         else:
             if not Path(name).is_file():
                 raise BackupError(f"the database {name} does not exist")
-            source = sqlite3.connect(name, timeout=30)
+            source = sqlite3.connect(f"file:{urllib.parse.quote(str(Path(name).absolute()))}?mode=ro", uri=True,
+                                     timeout=30)
             try:
-                source.backup(target)
+                source.backup(memory)
             finally:
                 source.close()
-        # One self-contained file: no write-ahead log beside it when restored.
-        target.execute("PRAGMA journal_mode=DELETE")
+        fault_point("backup.after_snapshot")
+        tables, rows, migrations = _sqlite_counts(memory)
+        return _rollback_journal(bytearray(memory.serialize())), tables, rows, migrations
     finally:
-        target.close()
+        memory.close()
 
 
 def _sqlite_has_tables(path: Path) -> bool:
@@ -291,60 +514,76 @@ def _sqlite_has_tables(path: Path) -> bool:
         return True  # not a database we can read: treat it as something not to overwrite
 
 
-def _reshred_sqlite(path: Path, key_ids: list[uuid.UUID]) -> int:
-    """The shred register applied to a SQLite database file (UUIDs are stored as 32 hex digits)."""
-    con = sqlite3.connect(path)
-    try:
-        if not con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'keys_personkey'").fetchone():
-            return 0
-        # Django's SQLite DateTimeField: naive UTC text.
-        now = str(_utc_now().replace(tzinfo=None))
-        done = 0
-        with con:
-            for start in range(0, len(key_ids), 500):
-                batch = [k.hex for k in key_ids[start:start + 500]]
-                done += con.execute(
-                    "UPDATE keys_personkey SET wrapped = ?, shredded_at = ? WHERE shredded_at IS NULL "
-                    f"AND key_id IN ({','.join('?' * len(batch))})", [b"", now, *batch]).rowcount
-        return done
-    finally:
-        con.close()
+def _remove_restoring(target: Path) -> list[str]:
+    """What a killed SQLite restore left beside its target."""
+    removed = []
+    restoring = target.with_name(target.name + RESTORING)
+    for leftover in (restoring, *(restoring.with_name(restoring.name + s) for s in ("-journal", "-wal", "-shm"))):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+            removed.append(str(leftover))
+    return removed
 
 
-def _restore_sqlite(plain: Path, cfg: dict, *, force: bool, key_ids: list[uuid.UUID], is_default: bool) -> int:
-    target = Path(cfg["NAME"])
-    with open(plain, "rb") as fh:
-        if fh.read(16) != b"SQLite format 3\x00":
-            raise BackupError("the backup's payload is not a SQLite database")
-    if not force and _sqlite_has_tables(target):
-        raise BackupError(f"the target {target} is not empty: restore into a new database, or give --force "
-                          "to replace it")
-    restoring = target.with_name(target.name + ".restoring")
-    try:
-        with open(plain, "rb") as src, _open_private(restoring) as out:
-            shutil.copyfileobj(src, out, CHUNK)
-            out.flush()
-            os.fsync(out.fileno())
-        con = sqlite3.connect(restoring)
-        try:
-            con.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            con.close()
-        # Destroy the keys again before the restored database is in place, so nothing can read them.
-        destroyed = _reshred_sqlite(restoring, key_ids)
-        if is_default:
-            connections["default"].close()
+def _settle_sqlite_target(target: Path) -> None:
+    """A target about to be replaced, made one self-contained file first: its write-ahead log
+    checkpointed and removed, so that none is left to be replayed onto the restored database."""
+    if not target.exists():
         for suffix in ("-wal", "-shm", "-journal"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(target.with_name(target.name + suffix))
+        return
+    try:
+        con = sqlite3.connect(target, timeout=30)
+        try:
+            con.execute("PRAGMA journal_mode=DELETE").fetchone()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"cannot replace {target}: {exc} (stop the application while restoring)") from None
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(target.with_name(target.name + "-shm"))
+
+
+def _restore_sqlite(source: Path, cfg: dict, *, force: bool, key_ids, entries, is_default: bool):
+    target = Path(cfg["NAME"])
+    # Decrypted into memory only, every chunk verified before any of it is used.
+    image = _rollback_journal(bytearray(b"".join(decrypt_chunks(source))))
+    if image[:16] != b"SQLite format 3\x00":
+        raise BackupError("the backup's payload is not a SQLite database")
+    fault_point("restore.after_verify")
+    if not force and _sqlite_has_tables(target):
+        raise BackupError(f"the target {target} is not empty: restore into a new database, or give --force "
+                          "to replace it")
+    # The restored database is rebuilt in memory, both registers applied to it by the application's
+    # own code; only then is it written beside the target and renamed over it in one step.
+    with _orm_on(cfg, name=":memory:") as db:
+        db.ensure_connection()
+        db.connection.deserialize(bytes(image))
+        del image
+        with transaction.atomic():
+            fault_point("restore.after_load")
+            destroyed, done = _apply_registers(key_ids, entries)
+            fault_point("restore.before_commit")
+        restored = _rollback_journal(bytearray(db.connection.serialize()))
+    restoring = target.with_name(target.name + RESTORING)
+    try:
+        with _open_private(restoring) as out:
+            out.write(restored)
+            out.flush()
+            os.fsync(out.fileno())
+        del restored
+        fault_point("restore.before_rename")
+        if is_default:
+            connections["default"].close()
+        _settle_sqlite_target(target)
         os.replace(restoring, target)
     except BaseException:
-        for leftover in (restoring, restoring.with_name(restoring.name + "-journal")):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(leftover)
+        _remove_restoring(target)
         raise
     _fsync_dir(target.parent)
-    return destroyed
+    fault_point("restore.after_commit")
+    return destroyed, done
 
 
 # PostgreSQL -------------------------------------------------------------------------------------
@@ -372,8 +611,8 @@ def _pg_connect(cfg: dict, **kwargs):
         raise BackupError(f"cannot connect to {_describe(cfg)}: {str(exc).strip()}") from None
 
 
-def _pg_tool(tool: str, cfg: dict, args: list[str]) -> None:
-    """Run pg_dump or pg_restore against the database of `cfg`; never prompts for a password."""
+def _pg_cli(tool: str, cfg: dict) -> tuple[list[str], dict]:
+    """The command line and environment of pg_dump against the database of `cfg`; never prompts."""
     params = _pg_params(cfg)
     env = dict(os.environ)
     cli = [tool, "--no-password"]
@@ -385,15 +624,7 @@ def _pg_tool(tool: str, cfg: dict, args: list[str]) -> None:
     for key, var in _LIBPQ_OPTIONS.items():
         if key in params:
             env[var] = params[key]
-    cli += ["--dbname", params.get("dbname", "")] + args
-    try:
-        done = subprocess.run(cli, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    except FileNotFoundError:
-        raise BackupError(f"{tool} was not found: install the PostgreSQL client tools of the server's major "
-                          "version (for example postgresql-client-15)") from None
-    if done.returncode != 0:
-        stderr = done.stderr.strip()[-4000:] or f"exit status {done.returncode}"
-        raise BackupError(f"{tool} failed: {stderr}")
+    return cli + ["--dbname", params.get("dbname", "")], env
 
 
 def _pg_relations_sql(kinds: str) -> str:
@@ -411,8 +642,9 @@ def _pg_counts(con) -> tuple[int, int]:
     return len(tables), rows
 
 
-def _pg_snapshot(dest: Path) -> tuple[int, int, dict]:
-    """`pg_dump --format=custom` of the default database, from one snapshot also used to count rows."""
+def _pg_backup(dest: Path, fields: dict) -> tuple[dict, int, int, int]:
+    """`pg_dump --format=custom` of the default database, from one snapshot also used to count rows,
+    streamed through the encryptor: the archive exists only in the pipe."""
     from psycopg import IsolationLevel
 
     cfg = connections["default"].settings_dict
@@ -425,51 +657,127 @@ def _pg_snapshot(dest: Path) -> tuple[int, int, dict]:
         migrations = {}
         if con.execute("SELECT to_regclass('public.django_migrations')").fetchone()[0]:
             migrations = dict(con.execute("SELECT app, max(name) FROM public.django_migrations GROUP BY app ORDER BY app"))
-        _open_private(dest).close()
+        cli, env = _pg_cli("pg_dump", cfg)
         # Custom format keeps the schema with its functions and triggers (the audit log's and the
         # disclosure packages'), the data, and the sequences' positions.
-        _pg_tool("pg_dump", cfg, ["--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
-                                  "--file", str(dest)])
+        dump = _Tool("pg_dump", cli + ["--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}"],
+                     env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        size = 0
+
+        def read(n: int) -> bytes:
+            nonlocal size
+            data = _read_full(dump.proc.stdout, n)
+            size += len(data)
+            if not data:
+                dump.finish()  # a pg_dump that failed part way must not become a backup
+            return data
+
+        try:
+            header = encrypt_stream(read, dest, {**fields, "migrations": migrations})
+        except BaseException:
+            dump.kill()
+            raise
+        dump.finish()
         con.rollback()
     finally:
         con.close()
-    return tables, rows, migrations
+    return header, tables, rows, size
 
 
-def _pg_has_tables(cfg: dict) -> bool:
-    with _pg_connect(cfg, autocommit=True) as con:
-        return bool(con.execute(_pg_relations_sql("'r', 'p', 'v', 'm', 'f', 'S'")).fetchall())
+_COPY = re.compile(rb"COPY .+ FROM stdin;\n")
 
 
-def _reshred_pg(cfg: dict, key_ids: list[uuid.UUID]) -> int:
-    with _pg_connect(cfg) as con:
-        if not con.execute("SELECT to_regclass('public.keys_personkey')").fetchone()[0]:
-            return 0
-        done = con.execute("UPDATE public.keys_personkey SET wrapped = ''::bytea, shredded_at = now() "
-                           "WHERE shredded_at IS NULL AND key_id = ANY(%s)", [key_ids]).rowcount
-        con.commit()
-        return done
+def _run_restore_script(stream, cursor) -> None:
+    """Execute pg_restore's SQL script (`pg_restore --file=-`) on `cursor`, in the caller's transaction:
+    the statements of consecutive archive entries together, each table's data by COPY."""
+    pending: list[bytes] = []
+    size = 0
+    table_data = False
+
+    def flush():
+        nonlocal size
+        if pending:
+            cursor.execute(b"".join(pending).decode())
+            pending.clear()
+            size = 0
+
+    for line in stream:
+        if line.startswith((b"-- Name: ", b"-- Data for Name: ")):
+            table_data = b"; Type: TABLE DATA;" in line
+            if size > 4 * 1024 * 1024:  # an entry's header: what came before is whole statements
+                flush()
+        if table_data and _COPY.fullmatch(line):
+            flush()
+            with cursor.copy(line[:-2].decode()) as copy:
+                for row in stream:
+                    if row == b"\\.\n":
+                        break
+                    copy.write(row)
+                else:
+                    raise BackupError("pg_restore's output ended inside a table's data")
+            table_data = False
+            continue
+        if line.startswith(b"\\"):
+            if line.startswith((b"\\restrict ", b"\\unrestrict ")):
+                continue  # psql's guard against meta-commands in the data; nothing runs them here
+            raise BackupError(f"pg_restore's output holds a psql command this restore does not run: {line[:40]!r}")
+        pending.append(line)
+        size += len(line)
+    flush()
 
 
-def _restore_pg(plain: Path, cfg: dict, *, force: bool, key_ids: list[uuid.UUID], is_default: bool) -> int:
-    with open(plain, "rb") as fh:
-        if fh.read(5) != b"PGDMP":
-            raise BackupError("the backup's payload is not a pg_dump archive")
+def _restore_pg(source: Path, cfg: dict, *, force: bool, key_ids, entries, is_default: bool):
     if is_default:
         connections["default"].close()
-    if _pg_has_tables(cfg):
-        if not force:
-            raise BackupError(f"the target {_describe(cfg)} is not empty (it has tables in schema public): restore "
-                              "into a new database, or give --force to drop schema public and replace it")
-        with _pg_connect(cfg) as con:
-            con.execute("DROP SCHEMA public CASCADE")
-            con.execute("CREATE SCHEMA public")
-            con.execute("GRANT USAGE ON SCHEMA public TO PUBLIC")
-            con.commit()
-    # One transaction: a restore that fails part way leaves the target as empty as it was.
-    _pg_tool("pg_restore", cfg, ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-                                 str(plain)])
-    return _reshred_pg(cfg, key_ids)
+    with _orm_on(cfg) as db, transaction.atomic():
+        # One transaction of our own: replacing the schema (--force), the restored schema and data,
+        # and both registers. Killed anywhere before the commit, the server rolls it all back.
+        cursor = db.connection.cursor()
+        cursor.execute(_pg_relations_sql("'r', 'p', 'v', 'm', 'f', 'S'"))
+        if cursor.fetchall():
+            if not force:
+                raise BackupError(f"the target {_describe(cfg)} is not empty (it has tables in schema public): "
+                                  "restore into a new database, or give --force to drop schema public and replace it")
+            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public; GRANT USAGE ON SCHEMA public TO PUBLIC")
+        # pg_restore turns the archive, fed to it through a pipe as each chunk is verified, into SQL;
+        # it never connects to the database.
+        restore = _Tool("pg_restore", ["pg_restore", "--no-owner", "--no-privileges", "--file=-"], dict(os.environ),
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        failed: list[BaseException] = []
+
+        def feed():
+            try:
+                for plain in decrypt_chunks(source):
+                    restore.proc.stdin.write(plain)
+            except BrokenPipeError:
+                pass  # pg_restore stopped: its own error says why
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                failed.append(exc)
+            finally:
+                with contextlib.suppress(OSError):
+                    restore.proc.stdin.close()
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        try:
+            with open(restore.proc.stdout.fileno(), "rb", closefd=False) as script:
+                _run_restore_script(script, cursor)
+            feeder.join()
+            if failed:
+                raise failed[0]
+            restore.finish()
+        except BaseException:
+            restore.kill()
+            feeder.join()
+            if failed and isinstance(failed[0], BackupError):
+                raise failed[0] from None
+            raise
+        cursor.execute("RESET search_path")  # the script empties it for its session
+        fault_point("restore.after_load")
+        destroyed, done = _apply_registers(key_ids, entries)
+        fault_point("restore.before_commit")
+    fault_point("restore.after_commit")
+    return destroyed, done
 
 
 # Backup and restore -----------------------------------------------------------------------------
@@ -481,25 +789,35 @@ def backup(path) -> dict:
         raise BackupError(f"{dest} is a directory: give the backup file's name")
     if not dest.parent.is_dir():
         raise BackupError(f"the folder {dest.parent} does not exist")
+    leftovers = _remove_stale_partials(dest.parent) + _remove_legacy_tmp()
     cfg = connections["default"].settings_dict
     engine = _engine(cfg)
     created = _utc_now()
-    with _private_tmp() as tmp:
-        plain = tmp / "snapshot"
+    fields = {"engine": engine, "created_at": created.isoformat(timespec="seconds")}
+    try:
         if engine == SQLITE:
-            _sqlite_snapshot(plain)
-            tables, rows, migrations = _sqlite_counts(plain)
+            image, tables, rows, migrations = _sqlite_snapshot()
+            size = len(image)
+            view, at = memoryview(image), 0
+
+            def read(n: int) -> bytes:
+                nonlocal at
+                piece = bytes(view[at:at + n])
+                at += len(piece)
+                return piece
+
+            try:
+                header = encrypt_stream(read, dest, {**fields, "migrations": migrations})
+            finally:
+                view.release()
+                del image
         else:
-            tables, rows, migrations = _pg_snapshot(plain)
-        size = plain.stat().st_size
-        try:
-            header = encrypt_file(plain, dest, {"engine": engine, "created_at": created.isoformat(timespec="seconds"),
-                                                "migrations": migrations})
-        except keyring.KeyringError as exc:
-            raise BackupError(f"cannot encrypt the backup: {exc}") from None
+            header, tables, rows, size = _pg_backup(dest, fields)
+    except keyring.KeyringError as exc:
+        raise BackupError(f"cannot encrypt the backup: {exc}") from None
     return {"engine": engine, "path": str(dest), "bytes": dest.stat().st_size, "database_bytes": size,
             "tables": tables, "rows": rows, "master_key_id": header["file_key"]["master_key_id"],
-            "created_at": header["created_at"], "database": _describe(cfg)}
+            "created_at": header["created_at"], "database": _describe(cfg), "leftovers": leftovers}
 
 
 def _register_ids() -> list[uuid.UUID]:
@@ -513,9 +831,19 @@ def _register_ids() -> list[uuid.UUID]:
     return ids
 
 
+def _disposal_entries() -> list:
+    from mash.retention import register
+
+    try:
+        return register.entries()
+    except register.RegisterError as exc:
+        raise BackupError(str(exc)) from None
+
+
 def restore(path, *, database_url: str | None = None, force: bool = False) -> dict:
-    """Restore the backup at `path` into an empty database (the default one, or `database_url`), then
-    destroy again every data key in the shred register. Returns a summary."""
+    """Restore the backup at `path` into an empty database (the default one, or `database_url`); inside
+    the restore, destroy again every data key in the shred register and dispose again of everything
+    in the disposal register. Returns a summary."""
     source = Path(path)
     header, _ = read_header(source)
     is_default = not database_url
@@ -535,25 +863,35 @@ def restore(path, *, database_url: str | None = None, force: bool = False) -> di
                           f"{_describe(cfg)} is {engine}: restore it into a {header['engine']} database")
     if engine == SQLITE and not Path(cfg["NAME"]).parent.is_dir():
         raise BackupError(f"the folder {Path(cfg['NAME']).parent} does not exist")
-    key_ids = _register_ids()
-    # Refuse early, before decrypting anything (checked again just before writing).
-    if not force and (_sqlite_has_tables(Path(cfg["NAME"])) if engine == SQLITE else _pg_has_tables(cfg)):
-        raise BackupError(f"the target {_describe(cfg)} is not empty: restore into a new database, or give "
-                          "--force to replace it")
-    with _private_tmp() as tmp:
-        plain = tmp / "payload"
-        decrypt_file(source, plain)  # every chunk verified before anything reaches the target
-        restore_into = _restore_sqlite if engine == SQLITE else _restore_pg
-        destroyed = restore_into(plain, cfg, force=force, key_ids=key_ids, is_default=is_default)
-    if is_default:
-        # Belt and braces: the same register, through the application's own code.
-        destroyed += keys.apply_register()
-        keys.forget_cached_keys()
+    leftovers = _remove_legacy_tmp()
     if engine == SQLITE:
-        tables, rows, _ = _sqlite_counts(Path(cfg["NAME"]))
+        leftovers += _remove_restoring(Path(cfg["NAME"]))
+    key_ids = _register_ids()
+    entries = _disposal_entries()
+    # Refuse early, before decrypting anything (checked again just before writing).
+    if not force:
+        if engine == SQLITE:
+            not_empty = _sqlite_has_tables(Path(cfg["NAME"]))
+        else:
+            with _pg_connect(cfg, autocommit=True) as con:
+                not_empty = bool(con.execute(_pg_relations_sql("'r', 'p', 'v', 'm', 'f', 'S'")).fetchall())
+        if not_empty:
+            raise BackupError(f"the target {_describe(cfg)} is not empty: restore into a new database, or give "
+                              "--force to replace it")
+    if engine == SQLITE:
+        destroyed, done = _restore_sqlite(source, cfg, force=force, key_ids=key_ids, entries=entries,
+                                          is_default=is_default)
+        tables, rows, _ = _sqlite_file_counts(Path(cfg["NAME"]))
     else:
+        verify(source)  # every chunk, before the target is touched
+        fault_point("restore.after_verify")
+        destroyed, done = _restore_pg(source, cfg, force=force, key_ids=key_ids, entries=entries,
+                                      is_default=is_default)
         with _pg_connect(cfg, autocommit=True) as con:
             tables, rows = _pg_counts(con)
+    keys.forget_cached_keys()
     return {"engine": engine, "path": str(source), "target": _describe(cfg), "created_at": header.get("created_at"),
             "master_key_id": header["file_key"].get("master_key_id"), "tables": tables, "rows": rows,
-            "reshredded": destroyed, "register": len(key_ids), "migrations": header.get("migrations") or {}}
+            "reshredded": destroyed, "register": len(key_ids), "redisposed": done["enquiries"],
+            "people_redisposed": done["people"], "disposal_register": len(entries),
+            "migrations": header.get("migrations") or {}, "leftovers": leftovers}

@@ -29,3 +29,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Backed up the {summary['engine']} database ({summary['tables']} tables, {summary['rows']} rows): "
             f"{size(summary['bytes'])} encrypted under master key {summary['master_key_id']} to {summary['path']}")
+        for leftover in summary["leftovers"]:
+            self.stdout.write(f"Removed {leftover}, left by an interrupted run.")

@@ -1,7 +1,8 @@
 """`mash restore PATH [--database-url URL] [--force]`: a backup into an empty database (docs/backups.md).
 
-It asks nothing. Afterwards every data key in the shred register is destroyed again, so data
-crypto-shredded since the backup was made stays unreadable.
+It asks nothing. Inside the restore, every data key in the shred register is destroyed again and
+everything in the disposal register is disposed of again, so nothing crypto-shredded or disposed of
+since the backup was made comes back.
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -11,7 +12,8 @@ from mash.backups import services
 
 class Command(BaseCommand):
     help = ("Restore a backup made by `mash backup` into an empty database (the configured one, or "
-            "--database-url), then destroy again every data key listed in the shred register.")
+            "--database-url), destroying again every data key in the shred register and disposing again of "
+            "everything in the disposal register.")
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="the backup file")
@@ -29,4 +31,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Restored the {summary['engine']} backup made {summary['created_at']} into {summary['target']}: "
             f"{summary['tables']} tables, {summary['rows']} rows. Shred register re-applied: "
-            f"{summary['reshredded']} data keys destroyed again ({summary['register']} in the register).")
+            f"{summary['reshredded']} data keys destroyed again ({summary['register']} in the register). "
+            f"Disposal register re-applied: {summary['redisposed']} enquiries and {summary['people_redisposed']} "
+            f"people disposed of again ({summary['disposal_register']} in the register).")
+        for leftover in summary["leftovers"]:
+            self.stdout.write(f"Removed {leftover}, left by an interrupted run.")

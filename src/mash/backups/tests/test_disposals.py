@@ -1,0 +1,128 @@
+"""A restore never brings back a disposed person (docs/backups.md, docs/retention.md, decision 0005).
+
+A backup made before a retention run still holds the disposed child's name, date of birth, NHS
+number, address, reference and categories. Restoring it re-applies the disposal register with
+retention's own code, inside the restore, so the child is deleted or anonymised again exactly as
+the run did, before the restore reports success.
+"""
+
+import io
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from mash.backups import services
+from mash.backups.tests import scratch
+from mash.backups.tests.scratch import (ANONYMISED, ANONYMISED_BORN, ANONYMISED_NHS, CONCERN, DELETED, DELETED_BORN,
+                                        DELETED_NHS, DELETED_STREET, KEPT)
+from mash.retention import register
+
+APPS_BUT_AUDIT = [app for app in settings.INSTALLED_APPS if app != "mash.audit"]
+committed = pytest.mark.django_db(transaction=True, available_apps=APPS_BUT_AUDIT)
+
+
+@pytest.fixture
+def databases(tmp_path):
+    made = scratch.Databases(tmp_path)
+    yield made
+    made.drop_all()
+
+
+@pytest.fixture
+def live(databases, tmp_path):
+    """A database of its own with three enquiries (see scratch.py), the ORM pointed at it."""
+    schema = tmp_path / "schema.backup"
+    services.backup(schema)  # the test database: the schema, no rows of ours
+    db = databases.new("live")
+    services.restore(schema, database_url=db.url)
+    with services._orm_on(db.cfg):
+        yield db, scratch.three_enquiries()
+
+
+def backup(path) -> str:
+    out = io.StringIO()
+    call_command("backup", str(path), stdout=out)
+    return out.getvalue()
+
+
+def restore(path, target, *extra) -> str:
+    out = io.StringIO()
+    call_command("restore", str(path), "--database-url", target.url, *extra, stdout=out)
+    return out.getvalue()
+
+
+@committed
+def test_restoring_a_backup_from_before_a_retention_run_disposes_of_the_same_again(live, databases, tmp_path):
+    from mash.retention import services as retention
+
+    db, world = live
+    before = tmp_path / "before-retention.backup"
+    backup(before)
+    assert DELETED in db.text() and DELETED_NHS in db.text()
+
+    run = retention.run(today=world.due)
+    assert sorted(d.action for d in run.disposed) == ["anonymise", "delete"]
+    entries = register.entries()
+    assert [(e.enquiry_id, e.action) for e in entries] == sorted(
+        [(world.deleted.pk, "delete"), (world.anonymised.pk, "anonymise")], key=lambda e: e[0])
+    after_run = db.text()
+    for gone in (DELETED, DELETED_NHS, DELETED_STREET, DELETED_BORN, ANONYMISED, ANONYMISED_NHS, ANONYMISED_BORN):
+        assert gone not in after_run, gone
+    # The register holds ids and actions only.
+    text = open(register.path()).read()
+    for gone in (DELETED, ANONYMISED, DELETED_NHS, world.deleted.reference, "Exampleton"):
+        assert gone not in text
+
+    target = databases.new("restored")
+    printed = restore(before, target)
+    assert "Disposal register re-applied: 2 enquiries" in printed, printed
+    restored = target.text()
+    for gone in (DELETED, DELETED_NHS, DELETED_STREET, DELETED_BORN, ANONYMISED, ANONYMISED_NHS, ANONYMISED_BORN):
+        assert gone not in restored, gone
+    assert KEPT in restored  # the enquiry nobody disposed of is back
+
+    # Disposed exactly as the run did: the deleted enquiry is gone, the anonymised one kept its counts.
+    assert target.query("SELECT count(*) FROM cases_enquiry WHERE id = %s", [world.deleted.pk]) == [(0,)]
+    assert target.query("SELECT rag FROM cases_enquiry WHERE id = %s", [world.anonymised.pk]) == [("amber",)]
+    assert sorted(target.query("SELECT enquiry_id, action FROM retention_disposal")) == sorted(
+        [(world.deleted.pk, "delete"), (world.anonymised.pk, "anonymise")])
+    assert target.query("SELECT last_name FROM people_person WHERE id = %s", [world.anonymised.child_id]) == [
+        ("Anonymised",)]
+    assert target.query("SELECT count(*) FROM people_person WHERE id = %s", [world.deleted.child_id]) == [(0,)]
+    actions = {a for (a,) in target.query("SELECT action FROM audit_auditevent")}
+    assert {"retention delete re-applied", "retention anonymise re-applied"} <= actions
+    # The keys went with the shred register.
+    shredded = target.query("SELECT person_id FROM keys_personkey WHERE shredded_at IS NOT NULL")
+    assert {world.deleted.child_id, world.anonymised.child_id} <= {p for (p,) in shredded}
+
+    # Restoring a backup made after the run changes nothing more.
+    after = tmp_path / "after-retention.backup"
+    backup(after)
+    again = databases.new("again")
+    assert "Disposal register re-applied: 0 enquiries and 0 people" in restore(after, again)
+    assert CONCERN not in again.text()
+
+
+@committed
+def test_a_disposal_register_that_is_not_one_stops_the_restore(live, databases, tmp_path, own_disposal_register):
+    db, world = live
+    path = tmp_path / "b.backup"
+    backup(path)
+    register.append(world.deleted.pk, "delete", {world.deleted.child_id: "delete"})
+    with open(own_disposal_register, "a") as fh:
+        fh.write("Gone with the wind\n")
+    target = databases.new("refused")
+    with pytest.raises(CommandError, match="disposal register .* has a line that is not a disposal"):
+        restore(path, target)
+    assert target.tables() == 0
+
+
+def test_a_torn_last_line_is_cut_before_the_next_entry(own_disposal_register):
+    register.append(1, "delete", {2: "delete"})
+    with open(own_disposal_register, "a") as fh:
+        fh.write('{"v":1,"enquiry":3,"act')  # killed while writing: its transaction never committed
+    assert [e.enquiry_id for e in register.entries()] == [1]
+    register.append(4, "anonymise", {5: "anonymise", 6: "delete"})
+    assert [(e.enquiry_id, e.people) for e in register.entries()] == [(1, {2: "delete"}),
+                                                                      (4, {5: "anonymise", 6: "delete"})]
