@@ -208,3 +208,13 @@ def test_search_text_recorded_before_the_fix_is_not_shown(client, dpo, make_user
     for url in (f"/audit/people/{child.pk}/", f"/audit/people/{child.pk}/export.csv"):
         body = client.get(url).content.decode()
         assert "search text not shown" in body and "Rowan Exampleton;" not in body, url
+
+
+@pytest.mark.django_db
+def test_a_sign_in_with_no_such_username_does_not_keep_what_was_typed(client, manager):
+    """A password typed into the username box, or someone's name, is not kept; a real username is."""
+    client.post("/login/", {"username": "Rowan Exampleton hunter2", "password": "whatever-it-is"})
+    client.post("/login/", {"username": manager.username, "password": "not-the-password"})
+    failed = list(AuditEvent.objects.filter(kind="login_failed").order_by("id").values_list("actor", flat=True))
+    assert failed == ["(no such user: not kept)", manager.username]
+    assert "hunter2" not in _log_text() and "Exampleton" not in json.dumps(list(AuditEvent.objects.values("actor")))
