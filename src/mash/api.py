@@ -20,7 +20,13 @@ from mash.training.api import router as training_router
 api = MashAPI(
     title="MASH Hub API",
     version="1",
-    description="Multi-Agency Safeguarding Hub: contacts, enquiries, and information shared under the ISA.",
+    description=(
+        "Multi-Agency Safeguarding Hub: contacts, enquiries, and information shared under the ISA.\n\n"
+        "Errors are JSON, `{\"detail\": \"...\"}`, 500 included. A stored value that fails its integrity "
+        "check is answered as `null`; an object body then lists each such value in `integrity_errors` "
+        "(`[{\"field\": \"contact.concern\", \"detail\": \"This item cannot be shown: ...\"}]`), and the "
+        "`X-Integrity-Errors` header counts them."
+    ),
     urls_namespace="api",
     auth=[ApiTokenAuth(), session_auth],
 )

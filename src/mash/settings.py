@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "mash.accounts.middleware.session_security_middleware",
     "mash.keys.services.key_cache_middleware",
     "mash.audit.middleware.audit_middleware",
+    # Inside the audit middleware: a value that failed its integrity check is not counted as read.
+    "mash.keys.integrity.withheld_middleware",
     "mash.access.middleware.gate_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -21,3 +21,6 @@ urlpatterns = [
     path("training/", include("mash.training.urls")),
     path("sar/", include("mash.sar.urls")),
 ]
+
+# An error no view handled: JSON under /api/, the 500 page elsewhere.
+handler500 = "mash.core.views.server_error"

@@ -8,6 +8,7 @@ declares no policy stops the URLs from loading.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -27,6 +28,8 @@ from mash.access.declare import declared_policy, policy_of
 from mash.accounts.services import token_for
 from mash.core import errors
 from mash.partners.services import NoAgreementLoaded
+
+log = logging.getLogger(__name__)
 
 POLICY_KEY = "x-access-policy"
 PUBLIC = "public"
@@ -155,6 +158,9 @@ class UnprocessableOut(Schema):
     field: str | None = None
 
 
+SERVER_ERROR = ("Something went wrong on our side and it has been logged. Try again; if it keeps happening, "
+                "tell your system administrator.")
+
 ERROR_SCHEMAS = {
     400: ValidationErrorOut,
     401: ErrorOut,
@@ -215,11 +221,31 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(NoAgreementLoaded, no_agreement)
     api.add_exception_handler(errors.DomainError, domain_error)
 
+    def server_error(request, exc: Exception):
+        # Anything else is our fault: logged with its traceback, answered in JSON (never an HTML page).
+        log.exception("API: %s %s failed", request.method, request.path)
+        return respond(request, 500, {"detail": SERVER_ERROR})
+
+    api.add_exception_handler(Exception, server_error)
+
 
 # --- The API --------------------------------------------------------------------------------
 
 class MashAPI(NinjaAPI):
-    """NinjaAPI that insists every operation declares its access policy and marks each URL's view."""
+    """NinjaAPI that insists every operation declares its access policy and marks each URL's view.
+
+    A value that failed its integrity check (mash.keys.integrity) is answered as null, and a JSON object
+    body lists each in `integrity_errors` ([{"field": "contact.concern", "detail": "..."}]); the header
+    X-Integrity-Errors counts them (for list bodies too)."""
+
+    def create_response(self, request, data, *, status=None, temporal_response=None):
+        from mash.keys.integrity import redact_for_api
+
+        data, damaged = redact_for_api(data)
+        response = super().create_response(request, data, status=status, temporal_response=temporal_response)
+        if damaged:
+            response["X-Integrity-Errors"] = str(len(damaged))
+        return response
 
     def _operation_policy(self, operation) -> str:
         name = (operation.openapi_extra or {}).get(POLICY_KEY) or policy_of(operation.view_func)

@@ -52,3 +52,15 @@ def home(request):
     else:
         context["coming"] = COMING.get(user.role, "")
     return render(request, "home.html", context)
+
+
+def server_error(request):
+    """Django's 500 handler: the JSON API answers JSON (never an HTML page), the web the 500 page."""
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    from mash.core.api import SERVER_ERROR
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": SERVER_ERROR}, status=500)
+    return defaults.server_error(request)

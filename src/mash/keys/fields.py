@@ -21,7 +21,9 @@ from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_save
 
-from . import services
+from mash.core.errors import DomainError
+
+from . import integrity, services
 
 
 class Ciphertext(str):
@@ -36,6 +38,17 @@ class EncryptedDataError(ValueError):
     pass
 
 
+class DamagedData(DomainError):
+    """Something would copy a value that failed its integrity check (shown as "cannot be shown")."""
+
+    status = 409
+
+    def __init__(self, where: str = ""):
+        super().__init__("This cannot be done: part of it failed an integrity check and has been reported. "
+                         "Ask your system administrator.")
+        self.where = where
+
+
 class _Decrypting(DeferredAttribute):
     """Decrypts on first read; a data descriptor, so it sees every read and write."""
 
@@ -48,7 +61,13 @@ class _Decrypting(DeferredAttribute):
             super().__get__(instance, cls)  # a deferred column: load it
         value = data[attname]
         if isinstance(value, Ciphertext):
-            plain = self.field.open(instance, value)
+            try:
+                plain = self.field.open(instance, value)
+            except services.DataShredded:
+                raise
+            except services.CannotDecrypt as exc:
+                # Damaged: shown as "cannot be shown", reported; the rest of the record still reads.
+                plain = integrity.report(instance, self.field, exc)
             instance.__dict__.setdefault("_mash_opened", {})[attname] = (value, self.field.fingerprint(plain))
             data[attname] = plain
             return plain
@@ -100,6 +119,9 @@ class _Encrypted:
         return self.decode(services.decrypt(token, **self._where(instance)))
 
     def seal(self, instance, value) -> Sealed:
+        if integrity.holds_unreadable(value):
+            # A value that failed its integrity check is never written anywhere under a new ciphertext.
+            raise DamagedData(f"{instance._meta.label}.{self.name}")
         return Sealed(services.encrypt(self.encode(value), **self._where(instance)))
 
     def is_empty(self, value) -> bool:

@@ -1,0 +1,120 @@
+"""Damaged data is contained, reported and never a blank 500: one ciphertext that does not decrypt is
+shown as "cannot be shown" while the rest of the case renders (web and API), an integrity event goes to
+the audit log, the administrators are emailed, and the read event records what was actually shown."""
+
+import pytest
+from django.core import mail
+from django.test import RequestFactory
+from django.urls import reverse
+
+from mash.accounts.models import Role
+from mash.audit.models import AuditEvent, Result
+from mash.cases.models import Contact
+from mash.disclosure.tests.test_packages import ATTENDANCE, INCIDENT, hub  # noqa: F401 (fixture)
+from mash.keys.fields import DamagedData
+from mash.keys.integrity import MESSAGE, Unreadable
+from mash.keys.tests.test_encryption import raw, write_raw
+from mash.sharing.models import ContributionItem
+
+
+def damage(model, pk: int, column: str) -> None:
+    """Alter one character of a stored ciphertext, as a fault or a tamperer in the database would."""
+    token = raw(model, pk, column)
+    flipped = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
+    write_raw(model, pk, column, flipped)
+
+
+@pytest.fixture
+def sysadmin(make_user):
+    return make_user(Role.SYSADMIN, username="sysadmin", email="sysadmin@example.invalid")
+
+
+def integrity_events():
+    return list(AuditEvent.objects.filter(action="integrity check failed").order_by("id"))
+
+
+@pytest.mark.django_db
+def test_a_damaged_item_is_shown_as_such_and_the_rest_of_the_case_renders(hub, client, sysadmin, settings):
+    settings.ADMINS = [("Ops", "ops@example.invalid")]
+    damaged = hub.items["police_incidents"]
+    damage(ContributionItem, damaged.pk, "content")
+    client.force_login(hub.manager)
+    page = client.get(reverse("cases:detail", args=[hub.enquiry.reference]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert MESSAGE in body and INCIDENT not in body
+    assert ATTENDANCE in body and "Injuries seen by school staff" in body  # the rest of the case
+    # An integrity event, naming the place and never the content.
+    [event] = integrity_events()
+    assert event.result == Result.FAILED and event.actor == hub.manager.username
+    assert event.object_ref == f"sharing_contributionitem.content#{damaged.pk}"
+    assert event.people == [hub.enquiry.child_id]
+    # The administrators are alerted (settings.ADMINS and the system administrators), once.
+    [alert] = mail.outbox
+    assert set(alert.to) == {"ops@example.invalid", "sysadmin@example.invalid"}
+    assert f"row {damaged.pk}" in alert.body and "sharing_contributionitem" in alert.body
+    assert INCIDENT not in alert.body
+    # The read event records what was shown: the contributions, except the damaged value.
+    read = AuditEvent.objects.filter(kind="read", result=Result.OK, object_ref__contains=hub.enquiry.reference).latest("id")
+    assert "contributions" not in read.fields
+    assert (f"contributions, except what failed an integrity check (sharing_contributionitem.content#{damaged.pk})"
+            in read.fields)
+    # Read again: another event (every read is recorded), but no second email within the hour.
+    assert client.get(reverse("cases:detail", args=[hub.enquiry.reference])).status_code == 200
+    assert len(integrity_events()) == 2 and len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_the_api_answers_null_with_integrity_errors_for_the_damaged_value(hub, client, sysadmin):
+    contact = Contact.objects.get(pk=hub.enquiry.contact_id)
+    damage(Contact, contact.pk, "concern")
+    client.force_login(hub.manager)
+    response = client.get(f"/api/v1/enquiries/{hub.enquiry.reference}")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+    data = response.json()
+    assert data["contact"]["concern"] is None
+    assert data["integrity_errors"] == [{"field": "contact.concern", "detail": MESSAGE}]
+    assert response["X-Integrity-Errors"] == "1"
+    assert data["child"]["first_name"] == "Rowan" and data["contributions"]  # the rest is there
+    assert [e.object_ref for e in integrity_events()] == [f"cases_contact.concern#{contact.pk}"]
+    assert len(mail.outbox) == 1
+    read = AuditEvent.objects.filter(kind="read", result=Result.OK, object_ref__contains=hub.enquiry.reference).latest("id")
+    assert "concern" not in read.fields and any(f.startswith("concern, except") for f in read.fields)
+
+
+@pytest.mark.django_db
+def test_a_damaged_value_is_never_written_back_or_copied(hub):
+    damaged = hub.items["police_incidents"]
+    damage(ContributionItem, damaged.pk, "content")
+    stored = raw(ContributionItem, damaged.pk, "content")
+    item = ContributionItem.objects.get(pk=damaged.pk)
+    assert isinstance(item.content, Unreadable)
+    item.relevance_note = "A note changed beside the damaged value"
+    item.save()
+    assert raw(ContributionItem, damaged.pk, "content") == stored  # kept as it was, for investigation
+    other = ContributionItem.objects.get(pk=hub.items["school_attendance"].pk)
+    other.content = item.content
+    with pytest.raises(DamagedData, match="failed an integrity check"):
+        other.save()
+
+
+@pytest.mark.django_db
+def test_the_api_answers_json_for_an_unexpected_error(hub, client, monkeypatch):
+    from mash.cases import api as cases_api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("an internal detail that must not leak")
+
+    monkeypatch.setattr(cases_api, "enquiry_detail", broken)
+    client.force_login(hub.manager)
+    response = client.get(f"/api/v1/enquiries/{hub.enquiry.reference}")
+    assert response.status_code == 500 and response["Content-Type"].startswith("application/json")
+    assert "logged" in response.json()["detail"] and "internal detail" not in response.content.decode()
+
+
+def test_django_s_500_handler_answers_json_under_the_api():
+    from mash.core.views import server_error
+
+    response = server_error(RequestFactory().get("/api/v1/enquiries"))
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert b"logged" in response.content
