@@ -759,6 +759,49 @@ class CaseRecord:
         return part in self.readable
 
 
+class RedactedRow:
+    """A row as one user may read it. Each column is read through its rule (a part of the enquiry,
+    `rules`: column -> part); a column whose part the user may not read reads as empty (its
+    `get_..._display` too). Methods are reached only where `derived` names the part they read;
+    anything else is an AttributeError, so nothing undeclared can reach a page or a response."""
+
+    def __init__(self, row, rules: dict[str, str], readable: frozenset[str], derived: dict[str, str] | None = None):
+        self._row, self._rules, self._readable, self._derived = row, rules, readable, derived or {}
+        self._fields = {}
+        for f in row._meta.concrete_fields:
+            self._fields[f.name] = self._fields[f.attname] = f
+
+    def may_read(self, column: str) -> bool:
+        field = self._fields.get(column)
+        rule = self._rules.get(field.name if field is not None else column)
+        return rule is not None and rule in self._readable
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        column = name[4:-8] if name.startswith("get_") and name.endswith("_display") else name
+        field = self._fields.get(column)
+        if field is None and name in self._derived:
+            if self._derived[name] in self._readable:
+                return getattr(self._row, name)
+            return lambda *args, **kwargs: []
+        if field is None:
+            if name == "pk":
+                return self._row.pk
+            raise AttributeError(f"{type(self._row).__name__}.{name} has no rule in mash.access.columns")
+        if self.may_read(field.name):
+            return getattr(self._row, name)
+        if column != name:
+            return lambda: ""
+        from django.db import models
+
+        if isinstance(field, models.JSONField):
+            return []
+        if isinstance(field, (models.CharField, models.TextField)) and not field.is_relation:
+            return ""
+        return None
+
+
 def case_record(user, enquiry_obj: Enquiry, agreement=None) -> CaseRecord:
     """The enquiry, with each part the user may not read left out."""
     require(user, VIEW_ENQUIRY, enquiry_obj)
@@ -771,7 +814,10 @@ def case_record(user, enquiry_obj: Enquiry, agreement=None) -> CaseRecord:
     if HOUSEHOLD in readable:
         record.relationships = list(enquiry_obj.child.relationships.select_related("person"))
     if CONCERN in readable:
-        record.contact = enquiry_obj.contact
+        from mash.access.columns import CONTACT, CONTACT_DERIVED
+
+        # Column by column (columns.CONTACT): the reporter for the team, consent at intake for the team.
+        record.contact = RedactedRow(enquiry_obj.contact, CONTACT, readable, CONTACT_DERIVED)
         record.reporter_visible = REPORTER in readable
     decisions = list(enquiry_obj.decisions.select_related("decided_by", "receiving_professional", "isa_version")
                      .order_by("-version"))
@@ -849,6 +895,9 @@ class ContributionView:
     confidential_reason_label: str = ""
     decision_reason: str | None = None
     lawful_basis: str | None = None
+    # Why this version was made (an amendment, or lifting a seal), where the user may read it
+    # (amendment_readers); empty otherwise, and for a first version.
+    amendment_reason: str = ""
     items: list[ItemView] = field(default_factory=list)
     withheld_items: int = 0
     withheld_restricted: int = 0
@@ -860,6 +909,31 @@ class ContributionView:
             f"Confidential information held by {self.partner_name}, recorded "
             f"{timezone.localtime(self.contributed_at):%-d %B %Y}, category: {self.confidential_reason_label.lower()}"
         )
+
+
+def amendment_readers(levels: set[str]) -> frozenset[Link]:
+    """Who reads why a version of an answer was made: its own agency, and those of the MASH team who
+    read every item the reason might speak of: the version's own items and, for an amendment (not an
+    unsealing, whose earlier items are now at the level the agency chose), the earlier version's too.
+    "Confidential information held" counts as sealed."""
+    readers = frozenset({HUB, ASSIGNED, OWN})
+    for level in levels:
+        readers &= ITEM_READERS[level]
+    return readers
+
+
+def _amendment_levels(enquiry_obj: Enquiry) -> dict[int, set[str]]:
+    """For each contribution on the enquiry, the levels `amendment_readers` weighs: no content is loaded."""
+    rows = list(Contribution.objects.filter(enquiry=enquiry_obj).values_list("id", "kind", "supersedes_id", "unsealed"))
+    own: dict[int, set[str]] = {cid: set() for cid, *_ in rows}
+    for cid, level in (ContributionItem.objects.filter(contribution__enquiry=enquiry_obj)
+                       .values_list("contribution_id", "confidentiality").distinct()):
+        own[cid].add(level)
+    for cid, kind, _, _ in rows:
+        if kind == ContributionKind.CONFIDENTIAL_HELD:
+            own[cid].add(Confidentiality.SEALED)
+    return {cid: own[cid] | (own.get(earlier, set()) if earlier and not unsealed else set())
+            for cid, kind, earlier, unsealed in rows}
 
 
 def _levels_readable(links: frozenset[Link]) -> list[str]:
@@ -916,6 +990,7 @@ def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_super
         .order_by("partner__name", "version")
     )
     views = []
+    levels = _amendment_levels(enquiry_obj)
     for c in qs:
         is_own = reads_own and c.partner_id == subject.partner_id
         hidden = c.kind == ContributionKind.CONFIDENTIAL_HELD and not is_own
@@ -941,6 +1016,8 @@ def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_super
             continue
         view.decision_reason = c.decision_reason
         view.lawful_basis = c.shown_basis
+        if agency_links(subject, facts, c.partner_id) & amendment_readers(levels.get(c.pk, set())):
+            view.amendment_reason = c.amendment_reason
         shown_restricted = sum(1 for i in c.readable_items if i.confidentiality == Confidentiality.RESTRICTED)
         view.withheld_restricted = c.restricted_count - shown_restricted
         view.withheld_items = c.item_count - len(c.readable_items) - view.withheld_restricted

@@ -136,14 +136,14 @@ class ReporterOut(Schema):
 
 class ContactOut(Schema):
     received_at: dt.datetime
-    reporter_type: str
+    reporter_type: str = Field(description="who reported the concern: for the MASH team only (empty for others)")
     reporter_type_label: str
     reporter: ReporterOut | None = Field(description="who reported the concern: for the MASH team only")
     concern: str
     concern_categories: list[str]
     concern_category_labels: list[str]
-    consent_at_intake: str
-    consent_notes: str
+    consent_at_intake: str = Field(description="consent at intake: for the MASH team only (empty for others)")
+    consent_notes: str = Field(description="for the MASH team only (empty for others)")
 
 
 class RatingOut(Schema):

@@ -51,7 +51,7 @@ class PackageOut(PackageSummaryOut):
 
 
 def summary_out(p: DisclosurePackage) -> dict:
-    return {"id": p.pk, "enquiry_reference": p.enquiry.reference, "child_name": p.enquiry.child.full_name,
+    return {"id": p.pk, "enquiry_reference": p.enquiry_reference_as_sent, "child_name": p.child_name_as_sent,
             "status": p.status, "state_label": p.state_label, "recipient_type": p.recipient_type,
             "addressed_to": p.addressed_to, "sent_at": p.sent_at, "expires_at": p.expires_at}
 

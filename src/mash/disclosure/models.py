@@ -99,6 +99,20 @@ class DisclosurePackage(models.Model):
     def addressed_to(self) -> str:
         return self.recipient.display_name if self.recipient_id else f"{self.recipient_team} (team)"
 
+    # What a package names its enquiry and child by: as sent (its fixed content), which is all its
+    # addressee may read of the enquiry; a draft (the MASH team's only) by the enquiry as it is now.
+    @property
+    def enquiry_reference_as_sent(self) -> str:
+        if self.content is not None:
+            return self.content.get("enquiry_reference", "")
+        return self.enquiry.reference or ""
+
+    @property
+    def child_name_as_sent(self) -> str:
+        if self.content is not None:
+            return (self.content.get("child") or {}).get("full_name", "")
+        return self.enquiry.child.full_name
+
 
 class DisposalPermit(models.Model):
     """Lets retention (and only retention) delete or anonymise a sent package past the triggers that

@@ -62,6 +62,9 @@ class ContributionOut(Schema):
     confidential_reason_label: str
     decision_reason: str
     lawful_basis: str
+    unsealed: bool = Field(description="this version was made by the agency lifting its own seal")
+    amendment_reason: str = Field(description="why this version was made (an amendment, or lifting a seal); empty "
+                                              "for a first version and for whoever may not read it (docs/access.md)")
     items: list[ItemOut]
     withheld_items: int = Field(description="items sealed to the contributing agency, not shown")
 
@@ -106,6 +109,8 @@ def contribution_out(view: policy.ContributionView) -> dict:
         "confidential_reason_label": view.confidential_reason_label,
         "decision_reason": view.decision_reason or "",
         "lawful_basis": view.lawful_basis or "",
+        "unsealed": view.unsealed,
+        "amendment_reason": view.amendment_reason,
         "items": [
             {
                 "id": i.id,

@@ -106,10 +106,14 @@ def request_detail(request, pk):
 def _render_request(request, info_request, current, status=200, *, can_answer, amending, form, items, agreement,
                     unseal_form=None):
     user, enquiry = request.user, info_request.enquiry
+    # The answer's earlier versions, newest first, redacted as ever (each with why it was replaced).
+    earlier = [v for v in policy.contribution_views(user, enquiry, agreement, include_superseded=True)
+               if v.partner_slug == info_request.partner.slug and current and v.id != current.id][::-1]
     return render(request, "sharing/request.html", {
         "info_request": info_request,
         "enquiry": enquiry,
         "current": current,
+        "earlier": earlier,
         "can_answer": can_answer,
         "amending": amending,
         "form": form,

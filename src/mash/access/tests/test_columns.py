@@ -1,0 +1,419 @@
+"""Every column that holds free text or an identifier reaches exactly the users its rule allows.
+
+`mash.access.columns.RULES` maps every such column of every MASH model to the gate's rule that
+governs it. Here one hub is built with every kind of row (a contact with its reporter and consent at
+intake, the people around the child, ratings, requests, answers at every confidentiality, an amended
+and an unsealed answer, a file, consent, sharing without consent, decisions, packages live and
+withdrawn, a subject access request, an API token); then every declared column of every row is
+overwritten with a marker of its own. Each user logs in and reads every page, API response, CSV and
+PDF the URL patterns offer (every route, every object), and for each marker the test checks:
+
+- it reaches no user outside its rule's audience (`allowed`),
+- it reaches every user its rule says must read it (`must`), where some page shows that column,
+- the column is shown somewhere, unless `SHOWN_NOWHERE` says why not.
+
+A column without a rule fails `test_every_text_column_has_a_rule`, naming it.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.apps import apps
+from django.utils import timezone
+
+from mash.access import columns
+from mash.access import policy
+from mash.access.tests.test_url_walk import all_patterns
+from mash.accounts.models import Role
+
+# Columns no marker is written into, and why.
+UNMARKED = {
+    "disclosure.DisclosurePackage.selection": "a structure of field names the package is built from",
+    "disclosure.DisclosurePackage.content": "fixed when sent (database triggers); a copy of marked columns",
+    "disclosure.DisclosurePackage.recipient_team": "a sent package never changes; the package is addressed to a person",
+    "disclosure.DisclosurePackage.lawful_basis": "a sent package never changes (database triggers)",
+    "disclosure.DisclosurePackage.isa_clause": "a sent package never changes (database triggers)",
+    "disclosure.DisclosurePackage.lawful_basis_clause": "a sent package never changes (database triggers)",
+    "sar.SarPack.content": "a copy of the compiled items, fixed when issued",
+    "attachments.Attachment.data": "the file's bytes: the marker is written into the file when it is attached",
+    "attachments.Attachment.filename": "named with a marker when it is attached",
+    "attachments.Attachment.content_type": "the type judged from the bytes, not text",
+}
+# Marked columns that no page, API response, CSV or PDF shows, and why that is right.
+SHOWN_NOWHERE = {
+    "accounts.ApiToken.revoked_by": "kept for the record; the account page says when a token was revoked",
+    "core.Revision.previous": "kept for the record of an amendment to a person; shown on no page yet",
+    "core.Revision.changed_fields": "kept for the record of an amendment to a person; shown on no page yet",
+    "core.Revision.reason": "kept for the record of an amendment to a person; shown on no page yet",
+}
+
+USERS = ["manager", "assigned", "police", "education", "nelft", "unasked", "recipient", "dpo", "sysadmin",
+         "auditor", "untrained"]
+TEAM = {"manager", "assigned"}
+AGENCY_USER = {"essex-police": "police", "education": "education", "nelft": "nelft"}
+
+
+def test_every_text_column_has_a_rule():
+    missing = columns.undeclared()
+    assert missing == [], f"columns with no rule in mash.access.columns.RULES: {missing}"
+    for label, rule in columns.RULES.items():
+        known = set(policy.FIELDS) | {columns.REQUEST, columns.CONTRIBUTION, columns.ITEM, columns.AMENDMENT,
+                                      columns.PACKAGE, columns.DPO, columns.AUDIT, columns.SELF, columns.ENQUIRY,
+                                      columns.PERSON}
+        assert rule in known or rule.startswith((columns.NOT_CASE_DATA + ": ", columns.NEVER_SHOWN + ": ")), \
+            (label, rule)
+    assert set(columns.CONTACT) == {f.name for f in apps.get_model("cases", "Contact")._meta.concrete_fields}
+
+
+# --- The hub ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def hub(make_user, manager):
+    from mash.accounts.services import create_token
+    from mash.attachments import services as attachments
+    from mash.cases import services as cases
+    from mash.conftest import contact_data
+    from mash.consent import services as consent
+    from mash.disclosure import services as disclosure
+    from mash.people import services as people
+    from mash.sar import services as sars
+    from mash.sharing import services as sharing
+
+    u = {
+        "manager": manager,
+        "assigned": make_user(Role.MASH_WORKER, "thurrock-council", username="council-worker"),
+        "police": make_user(Role.MASH_WORKER, "essex-police", username="police-worker"),
+        "education": make_user(Role.MASH_WORKER, "education", username="education-worker"),
+        "nelft": make_user(Role.MASH_WORKER, "nelft", username="nelft-worker"),
+        "unasked": make_user(Role.MASH_WORKER, "g4s-sarc", username="sarc-worker"),
+        "recipient": make_user(Role.RECEIVING_PROFESSIONAL, username="social-worker", team="Assessment team"),
+        "dpo": make_user(Role.DPO, username="dpo"),
+        "sysadmin": make_user(Role.SYSADMIN, username="admin"),
+        "auditor": make_user(Role.AUDITOR, username="auditor"),
+        "untrained": make_user(Role.MASH_WORKER, "essex-police", username="untrained-worker", trained=False),
+    }
+    e = cases.record_contact(by=manager, **contact_data(
+        reporter_phone="01375 000000", reporter_email="pat@example.org", reporter_partner="education",
+        consent_at_intake="given", consent_notes="Would prejudice a police investigation",
+        child={**contact_data()["child"], "other_names": "Ro"}))
+    cases.rate(e, by=manager, rating="amber", rationale="Injuries seen")
+    sharing.request_information(e, by=manager, partners=["essex-police", "education", "nelft"], question="Held?")
+    cases.assign(e, by=manager, member="council-worker")
+    req = {slug: e.information_requests.get(partner__slug=slug) for slug in AGENCY_USER}
+    sharing.contribute(req["essex-police"], by=u["police"], kind="share", lawful_basis="crime-and-disorder-act-1998-s115",
+                       decision_reason="Relevant", items=[
+                           {"category": "police_incidents", "content": f"Incident {level}", "relevance_note": "Note",
+                            "confidentiality": level} for level in ("normal", "restricted", "sealed")])
+    edu_item = dict(category="school_attendance", content="Attendance 81%", relevance_note="Falling")
+    sharing.contribute(req["education"], by=u["education"], kind="share", lawful_basis="uk-gdpr-6-1-e",
+                       decision_reason="Relevant", items=[edu_item])
+    sharing.amend_contribution(req["education"], by=u["education"], reason="Rechecked", kind="share",
+                               lawful_basis="uk-gdpr-6-1-e", decision_reason="Relevant", items=[edu_item])
+    sharing.contribute(req["nelft"], by=u["nelft"], kind="confidential_held", decision_reason="Held back",
+                       lawful_basis="uk-gdpr-9-2-g-dpa-sch1-para18", confidential_reason="ongoing_investigation",
+                       items=[{"category": "health_visiting", "content": "Visit", "relevance_note": "Note"}])
+    sharing.unseal(req["nelft"], by=u["nelft"], reason="Investigation over", level="restricted")
+    markers = Markers()
+    edu_current = req["education"].contributions.get(superseded_by__isnull=True).items.get()
+    file_marker = markers.new("attachments.Attachment.data", "education")
+    attachments.add_attachment(edu_current, by=u["education"], filename=f"{file_marker}.txt",
+                               content_type="text/plain", data=f"File {file_marker} end\n".encode())
+    child = e.child
+    mother = child.relationships.get().person
+    people.amend_person(mother, {"town": "Tilbury"}, reason="Moved", by=manager)
+    consent.record_consent(e, by=manager, status="given", given_by="The child's father", notes="Spoke by phone",
+                           purposes=["onward_disclosure"])
+    mine = consent.record_consent(e, by=manager, person_id=mother.pk, status="given", given_by="Herself",
+                                  purposes=["onward_disclosure"])
+    consent.withdraw_consent(mine, by=manager, reason="Changed her mind")
+    override = consent.propose_override(e, by=u["assigned"], lawful_basis="children-act-1989-s17",
+                                        purposes=["onward_disclosure"], justification="Risk of significant harm")
+    consent.decide_override(override, by=manager, approve=True, note="Agreed")
+    cases.decide(e, by=manager, outcome="section_17", rationale="Child in need", recipient_type="social_worker",
+                 receiving_professional="social-worker")
+    cases.amend_decision(e, by=manager, reason="Typo", outcome="section_17", rationale="Child in need",
+                         recipient_type="social_worker", receiving_professional="social-worker",
+                         receiving_team="Assessment team")
+    body = dict(recipient_type="social_worker", recipient="social-worker", lawful_basis="children-act-1989-s47",
+                selection={"child": ["date_of_birth"]})
+    live = disclosure.create_package(e, by=manager, cover_note=markers.new("disclosure.DisclosurePackage.cover_note",
+                                                                            "live"), **body)
+    disclosure.send_package(live, by=manager)
+    gone = disclosure.create_package(e, by=manager, cover_note=markers.new("disclosure.DisclosurePackage.cover_note",
+                                                                            "withdrawn"), **body)
+    disclosure.send_package(gone, by=manager)
+    disclosure.withdraw_package(gone, by=manager, reason=markers.new("disclosure.DisclosurePackage.withdrawal_reason",
+                                                                     "withdrawn"))
+    sar = sars.log_request(by=u["dpo"], requester_name="A parent", requester_relationship="parent",
+                           requester_contact="1 Sample Street", received_on=timezone.localdate(),
+                           person_ids=[child.pk], identity_verified=True, identity_method="Passport",
+                           description="Everything")
+    sars.pause(sar, by=u["dpo"], reason="clarification", note="Asked which years")
+    sars.resume(sar, by=u["dpo"])
+    sars.extend(sar, by=u["dpo"], months=1, reason="Complex")
+    for item in sars.compile_request(sar, by=u["dpo"]):
+        if not item.sealed:
+            sars.decide_item(item, by=u["dpo"], decision="disclose", serious_harm_checked=True)
+    create_token(manager, name="Laptop")
+    markers.mark_everything(u, e)
+    for obj in (e, sar, child):
+        obj.refresh_from_db()
+    return {"users": u, "enquiry": e, "requests": req, "packages": [live, gone], "sar": sar, "markers": markers,
+            "child": child}
+
+
+@dataclass
+class Marker:
+    text: str
+    column: str
+    row: str
+    allowed: frozenset[str]
+    must: frozenset[str]
+
+
+class Markers:
+    """Marker strings, each with the column and row it was written into and who may read it."""
+
+    def __init__(self):
+        self.counter = itertools.count(1)
+        self.all: list[Marker] = []
+        self.pending: dict[str, str] = {}
+
+    def new(self, column: str, row: str) -> str:
+        text = f"MK{next(self.counter):04d}Q"  # fits every column (postcode: 8)
+        self.pending[text] = column
+        self.all.append(Marker(text, column, row, frozenset(), frozenset()))
+        return text
+
+    def mark_everything(self, users, enquiry):
+        """Overwrite every declared column of every row of the hub with a marker, and work out who
+        may read each from the declared rule and the row's place in the hub."""
+        premarked = {m.column for m in self.all}
+        for label, field in columns.text_columns():
+            rule = columns.RULES[label]
+            if label in UNMARKED or rule.startswith((columns.NOT_CASE_DATA, columns.NEVER_SHOWN)) \
+                    or rule == columns.AUDIT or label in premarked:
+                continue
+            model = field.model
+            for obj in model.objects.all().order_by("pk"):
+                text = self.new(label, f"{model._meta.model_name} {obj.pk}")
+                setattr(obj, field.attname, _marked(getattr(obj, field.attname), text, field))
+                obj.save(update_fields=[field.name])
+        for m in self.all:
+            m.allowed, m.must = audience(m, users, enquiry)
+
+
+def _marked(value, text, field):
+    from django.db import models
+
+    if isinstance(field, models.JSONField):
+        if isinstance(value, dict):
+            return {**value, "Marked": text}
+        return [*(value or []), text]
+    return text
+
+
+def _row(marker: Marker):
+    """The object a marker was written into."""
+    from mash.attachments.models import Attachment
+    from mash.disclosure.models import DisclosurePackage
+
+    if marker.column.startswith("disclosure.DisclosurePackage."):
+        return DisclosurePackage.objects.order_by("pk")[0 if marker.row == "live" else 1]
+    if marker.column.startswith("attachments."):
+        return Attachment.objects.get()
+    model_name, pk = marker.row.split()
+    model = apps.get_model(marker.column.split(".")[0], model_name)
+    return model.objects.get(pk=int(pk))
+
+
+def audience(marker: Marker, users, enquiry) -> tuple[frozenset[str], frozenset[str]]:
+    """(who may read it, who must), from the rule as docs/access.md states it: written here
+    independently of mash.access.policy."""
+    from mash.sharing.models import Contribution
+
+    rule = columns.RULES[marker.column]
+    obj = _row(marker)
+    viewers = TEAM | set(AGENCY_USER.values())
+    may_also = set()
+    if rule in (columns.PERSON, columns.ENQUIRY) or rule in policy.FIELDS:
+        may_also = {"dpo"}  # what a subject access request compiles about the child is read by the DPO
+    if rule == columns.ENQUIRY:
+        # The audit log names what was read by its reference (never its content): auditors read it.
+        may_also = {"dpo", "auditor"}
+    if rule in (columns.PERSON, columns.ENQUIRY, policy.CHILD, policy.HOUSEHOLD, policy.CONCERN, policy.RAG,
+                policy.OUTCOME):
+        must = viewers
+    elif rule in policy.FIELDS:
+        must = set(TEAM)
+    elif rule == columns.REQUEST:
+        must = TEAM | {AGENCY_USER[obj.partner.slug]}
+        may_also = {"dpo"}
+    elif rule in (columns.CONTRIBUTION, columns.ITEM, columns.AMENDMENT):
+        item = None
+        if marker.column.startswith("sharing.ContributionItem"):
+            item, contribution = obj, obj.contribution
+        elif marker.column.startswith("attachments."):
+            item, contribution = obj.item, obj.item.contribution
+        else:
+            contribution = obj
+        own = {AGENCY_USER[contribution.partner.slug]}
+        if contribution.kind == "confidential_held":
+            must = own
+        elif rule == columns.CONTRIBUTION:
+            must = TEAM | own
+        elif rule == columns.AMENDMENT:
+            levels = set(contribution.items.values_list("confidentiality", flat=True))
+            if not contribution.unsealed and contribution.supersedes_id:
+                earlier = Contribution.objects.get(pk=contribution.supersedes_id)
+                levels |= set(earlier.items.values_list("confidentiality", flat=True))
+                if earlier.kind == "confidential_held":
+                    levels.add("sealed")
+            must = own | ({"manager"} if "sealed" not in levels else set()) \
+                | ({"assigned"} if not levels & {"sealed", "restricted"} else set())
+        else:
+            must = own | {"normal": TEAM, "restricted": {"manager"}, "sealed": set()}[item.confidentiality]
+        may_also = {"dpo"} if must - own else set()
+    elif rule == columns.PACKAGE or rule == policy.PACKAGES:
+        must = set(TEAM)
+        if obj.is_live and rule == columns.PACKAGE:
+            must.add("recipient")
+    elif rule == columns.DPO:
+        must = {"dpo"}
+    elif rule == columns.SELF:
+        must = {next(k for k, v in users.items() if v.pk == obj.user_id)}
+    else:
+        raise AssertionError(f"no audience for {marker.column}: {rule}")
+    return frozenset(must | may_also), frozenset(must)
+
+
+# --- Reading everything ------------------------------------------------------------------------------
+
+def _values(hub) -> dict[str, list[str]]:
+    from mash.attachments.models import Attachment
+
+    e = hub["enquiry"]
+    sar = hub["sar"]
+    return {
+        "reference": [e.reference],
+        "pk": [str(r.pk) for r in hub["requests"].values()],
+        "request_id": [str(r.pk) for r in hub["requests"].values()],
+        "package_id": [str(p.pk) for p in hub["packages"]],
+        "attachment_id": [str(a.pk) for a in Attachment.objects.all()],
+        "item_id": [str(a.item_id) for a in Attachment.objects.all()],
+        "person_id": [str(hub["child"].pk)],
+        "user_id": [str(hub["users"][k].pk) for k in ("police", "manager")],
+        "sar": [sar.reference],
+        "sar_item": [str(i.pk) for i in sar.items.all()],
+    }
+
+
+def read_urls(hub) -> list[str]:
+    values = _values(hub)
+    urls = set()
+    for route, ns, p in all_patterns():
+        policy_name = p.callback and getattr(p.callback, "access_policy", None)
+        if ns == "admin" or route in ("logout/", "api/v1/"):
+            continue
+        if isinstance(policy_name, dict) and "GET" not in policy_name:
+            continue
+        names = re.findall(r"<(?:\w+:)?(\w+)>", route)
+        sar_route = route.startswith(("sar/", "api/v1/sars"))
+        choices = []
+        for name in names:
+            if sar_route and name == "reference":
+                choices.append(values["sar"])
+            elif sar_route and name == "item_id":
+                choices.append(values["sar_item"])
+            else:
+                choices.append(values.get(name, ["1"]))
+        for combo in itertools.product(*choices):
+            url = route
+            for name, value in zip(names, combo):
+                url = re.sub(r"<(?:\w+:)?" + name + ">", value, url, count=1)
+            urls.add("/" + url)
+    e = hub["enquiry"]
+    urls |= {"/enquiries/?show=all", "/enquiries/export.csv?show=all", f"/enquiries/?q={e.reference}",
+             f"/api/v1/enquiries?q={e.reference}", "/api/v1/enquiries?state=decided", "/packages/?show=all",
+             f"/audit/people/?reference={e.reference}"}
+    return sorted(urls)
+
+
+def text_of(response) -> str:
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if response.get("Content-Type", "").startswith("application/pdf"):
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(body)).pages)
+    return body.decode("utf-8", errors="replace")
+
+
+@pytest.mark.django_db
+def test_every_marker_reaches_exactly_the_users_its_rule_allows(client, hub):
+    markers = hub["markers"].all
+    urls = read_urls(hub)
+    assert len(urls) > 60
+    seen: dict[str, dict[str, set[str]]] = {m.text: {} for m in markers}
+    pattern = re.compile(r"MK\d{4}Q")
+    problems = []
+    client.raise_request_exception = False
+    for key in USERS:
+        client.force_login(hub["users"][key])
+        for url in urls:
+            response = client.get(url)
+            if response.status_code >= 500:
+                problems.append(f"ERROR {url} as {key}: {response.status_code}")
+            if response.status_code != 200:
+                continue
+            for text in set(pattern.findall(text_of(response))) - set(pattern.findall(url)):
+                if text in seen:  # (a search page repeats what was searched for)
+                    seen[text].setdefault(key, set()).add(url)
+    shown_columns = {m.column for m in markers if seen[m.text]}
+    for m in markers:
+        for key, where in seen[m.text].items():
+            if key not in m.allowed:
+                problems.append(f"LEAK {m.column} ({m.row}) reached {key} at {sorted(where)[:3]}")
+        if m.column in SHOWN_NOWHERE:
+            continue
+        if m.column not in shown_columns:
+            problems.append(f"NOWHERE {m.column}: shown to no one; declare it in SHOWN_NOWHERE with why")
+            continue
+        for key in sorted(m.must - set(seen[m.text])):
+            problems.append(f"MISSING {m.column} ({m.row}) not shown to {key}")
+    assert not problems, f"{len(problems)} problems in {len(markers)} markers:\n" + "\n".join(sorted(set(problems)))
+
+
+# --- The leaks and rules it found, pinned one by one ------------------------------------------------
+
+@pytest.mark.django_db
+def test_consent_at_intake_reaches_the_team_not_asked_agencies(client, manager, police_worker, asked_enquiry):
+    """The contact's consent at intake and its notes are the MASH team's (FIELDS[CONSENT]), on the
+    enquiry page and in the API, as on the consent page."""
+    from mash.cases.models import Contact
+
+    contact = Contact.objects.get(enquiry=asked_enquiry)
+    contact.consent_notes = "Would prejudice a police investigation"
+    contact.save(update_fields=["consent_notes"])
+    ref = asked_enquiry.reference
+    for user, team in ((manager, True), (police_worker, False)):
+        client.force_login(user)
+        page = client.get(f"/enquiries/{ref}/").content.decode()
+        api = client.get(f"/api/v1/enquiries/{ref}").json()["contact"]
+        assert ("Would prejudice a police investigation" in page) is team, user
+        assert ("Consent at intake" in page) is team, user
+        assert (api["consent_notes"], api["consent_at_intake"]) == (
+            ("Would prejudice a police investigation", "given") if team else ("", "")), user
+        assert (api["reporter_type"] == "school") is team and (api["reporter"] is not None) is team, user
+
+
+def test_amendment_readers_follow_the_strictest_level_the_reason_may_speak_of():
+    H, A, O = policy.HUB, policy.ASSIGNED, policy.OWN
+    assert policy.amendment_readers(set()) == {H, A, O}
+    assert policy.amendment_readers({"normal"}) == {H, A, O}
+    assert policy.amendment_readers({"normal", "restricted"}) == {H, O}
+    assert policy.amendment_readers({"restricted", "sealed"}) == {O}
