@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from mash.core.faults import fault_point
+
 from . import checks, keyring
 from .models import PersonKey
 
@@ -190,6 +192,7 @@ def rotate(batch: int = 500) -> dict:
     keys[new_id] = secrets.token_bytes(keyring.KEY_BYTES)
     # The file first: if re-wrapping stops half way, both keys are there and every data key still opens.
     keyring.write(ring.path, new_id, keys)
+    fault_point("keys.rotate.after_keyring")
     ring = keyring.load()
     master = ring.key(new_id)
     done = 0
@@ -205,8 +208,10 @@ def rotate(batch: int = 500) -> dict:
                 row.wrapped = _wrap(_unwrap(row, ring), master, row.key_id, row.person_id)
                 row.master_key_id, row.rewrapped_at = new_id, now
             PersonKey.objects.bulk_update(rows, ["wrapped", "master_key_id", "rewrapped_at"])
+            fault_point("keys.rotate.in_batch")  # before the batch commits
             done += len(rows)
             last = rows[-1].pk
+        fault_point("keys.rotate.after_batch")  # a batch committed, others still to do
     forget_cached_keys()
     return {"current": new_id, "rewrapped": done, "previous": sorted(k for k in keys if k != new_id)}
 

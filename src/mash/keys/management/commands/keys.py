@@ -19,8 +19,9 @@ class Command(BaseCommand):
         sub.add_parser("init", help="make the master keyring of a new installation; does nothing (and says so) "
                                     "when one exists and opens every data key in the database")
         sub.add_parser("status", help="the current master key and how many data keys each wraps")
-        sub.add_parser("rotate", help="make a new master key current and re-wrap every data key with it "
-                                      "(the data is not re-encrypted)")
+        rotate = sub.add_parser("rotate", help="make a new master key current and re-wrap every data key with it "
+                                               "(the data is not re-encrypted)")
+        rotate.add_argument("--batch", type=int, default=500, help="data keys re-wrapped per transaction (500)")
         retire = sub.add_parser("retire", help="remove an old master key no data key needs; backups made "
                                                "while it was current can no longer be read")
         retire.add_argument("key_id")
@@ -30,7 +31,9 @@ class Command(BaseCommand):
             if action == "init":
                 self._init()
             elif action == "rotate":
-                result = services.rotate()
+                if options["batch"] < 1:
+                    raise CommandError("--batch must be at least 1")
+                result = services.rotate(batch=options["batch"])
                 audit.record(Kind.ADMIN, "rotate master key", username="mash keys", object_type="master key",
                              object_ref=result["current"], detail=f"re-wrapped {result['rewrapped']} data keys")
                 self.stdout.write(f"Master key {result['current']} is now current; re-wrapped "
