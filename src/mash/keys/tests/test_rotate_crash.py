@@ -1,6 +1,7 @@
 """`mash keys rotate` killed with SIGKILL at each step (after writing the new keyring, inside a re-wrap
 batch, after a batch committed) leaves every data key opening; a second run completes, and
-`mash audit verify` passes. Each run is a real `mash` process on a SQLite database of its own."""
+`mash audit verify` passes. Each run is a real `mash` process on a database of its own: SQLite in the
+SQLite pass, a fresh PostgreSQL database (copied from a migrated template) in the PostgreSQL pass."""
 
 import json
 import os
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 SRC = Path(__file__).resolve().parents[3]
 PEOPLE = 25  # data keys; re-wrapped 10 to a batch, so a kill can land between batches
@@ -43,9 +45,30 @@ print(json.dumps({"opened": opened, "current": keyring.load().current, "keys": s
 """
 
 
+ON_POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]
+
+
+def _pg(statement: str) -> None:
+    import psycopg
+
+    db = settings.DATABASES["default"]
+    with psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"] or None,
+                         dbname="postgres", autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def _pg_url(name: str) -> str:
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{name}"
+
+
 def run(var: Path, *args, fault: str = "", stdin: str = "", check: bool = True) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MASH_") and k != "DJANGO_SETTINGS_MODULE"}
     env.update(PYTHONPATH=str(SRC), MASH_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="mash.settings")
+    database = var / "database-url"
+    if database.exists():
+        env["MASH_DATABASE_URL"] = database.read_text()
     if fault:
         env["MASH_FAULT_POINT"] = fault
     proc = subprocess.run([sys.executable, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
@@ -63,17 +86,40 @@ def django(var: Path, code: str, stdin: str = "") -> dict:
 def migrated(tmp_path_factory) -> Path:
     """A migrated database with its keyring (made by the first migrate) and data keys; copied per test."""
     var = tmp_path_factory.mktemp("rotate-template")
+    template = f"{settings.DATABASES['default']['NAME']}_rotate_{os.getpid()}"
+    if ON_POSTGRES:
+        _pg(f'DROP DATABASE IF EXISTS "{template}"')
+        _pg(f'CREATE DATABASE "{template}"')
+        (var / "database-url").write_text(_pg_url(template))
     run(var, "-m", "mash", "migrate", "--noinput", "-v", "0")
     tokens = run(var, "-c", "import django; django.setup()\n" + MAKE_DATA).stdout
     (var / "tokens.json").write_text(tokens)
     (var / "before.json").write_text(json.dumps(django(var, READ_BACK, tokens)))
-    return var
+    yield var
+    if ON_POSTGRES:
+        _pg(f'DROP DATABASE IF EXISTS "{template}"')
+
+
+@pytest.fixture
+def copy(migrated, tmp_path):
+    """The template's keyring, tokens and database, for one test."""
+    var = tmp_path / "var"
+    shutil.copytree(migrated, var)
+    if ON_POSTGRES:
+        name = f"{migrated.joinpath('database-url').read_text().rsplit('/', 1)[1]}_{tmp_path.name[-12:]}".lower()
+        name = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+        _pg(f'DROP DATABASE IF EXISTS "{name}"')
+        _pg(f'CREATE DATABASE "{name}" TEMPLATE "{migrated.joinpath("database-url").read_text().rsplit("/", 1)[1]}"')
+        (var / "database-url").write_text(_pg_url(name))
+        yield var
+        _pg(f'DROP DATABASE IF EXISTS "{name}"')
+    else:
+        yield var
 
 
 @pytest.mark.parametrize("fault", ["keys.rotate.after_keyring", "keys.rotate.in_batch", "keys.rotate.after_batch"])
-def test_a_rotation_killed_at_any_step_loses_no_data_key_and_a_rerun_completes(migrated, tmp_path, fault):
-    var = tmp_path / "var"
-    shutil.copytree(migrated, var)
+def test_a_rotation_killed_at_any_step_loses_no_data_key_and_a_rerun_completes(copy, fault):
+    var = copy
     tokens = (var / "tokens.json").read_text()
     before = json.loads((var / "before.json").read_text())
     assert len(before["opened"]) == PEOPLE and before["masters"] == [before["current"]]
