@@ -62,6 +62,8 @@ def test_a_missing_keyring_with_data_keys_present_is_refused_naming_the_key_and_
     # `keys init` will not make a new keyring beside them, and `migrate` will not either.
     with pytest.raises(CommandError, match=data_keys):
         call_command("keys", "init")
+    with pytest.raises(CommandError, match=f"{data_keys}.*no master keyring"):
+        call_command("keys", "status")
     with pytest.raises(checks.KeyringMismatch, match=data_keys):
         checks.first_migrate(sender=None)
     assert not path.exists()
@@ -88,6 +90,8 @@ def test_a_wrong_keyring_is_refused_and_nothing_is_written_under_it(data_keys, e
         call_command("keys", "init")
     with pytest.raises(CommandError, match=data_keys):
         call_command("keys", "rotate")
+    with pytest.raises(CommandError, match=f"{data_keys}.*not in the keyring"):
+        call_command("keys", "status")  # it shows the keyring, then says what does not match
     assert keyring.load().keys.keys() == {other.current}  # rotate added nothing
     # A new person's key would be wrapped under the wrong keyring: refused, and the contact is not kept.
     contacts = Contact.objects.count()

@@ -45,6 +45,9 @@ class Command(BaseCommand):
                              object_ref=options["key_id"])
                 self.stdout.write(f"Retired master key {options['key_id']}.")
             else:
+                problems = checks.problems()
+                if problems and not keyring.exists():
+                    checks.require()  # raises, naming the keys the database needs and where it looked
                 s = services.status()
                 self.stdout.write(f"Keyring: {s['source']}")
                 for key_id, n in s["master_keys"].items():
@@ -53,6 +56,8 @@ class Command(BaseCommand):
                 for key_id in s["missing"]:
                     self.stdout.write(f"  {key_id}: MISSING from the keyring; data keys wrapped with it cannot be read")
                 self.stdout.write(f"Destroyed data keys: {s['shredded']} (register: {s['register']})")
+                if problems:
+                    raise CommandError("The master keyring does not match the database: " + "; ".join(problems) + ".")
         except keyring.KeyringError as exc:
             raise CommandError(str(exc)) from None
 
