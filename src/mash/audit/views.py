@@ -55,7 +55,12 @@ def _activity(request, user_id: int):
 
 
 def _page(request, qs):
-    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    return Paginator(qs, 100).get_page(request.GET.get("page"))
+
+
+def _events_page(request, events):
+    """A page of events, each with the references the page may show (`audit.shown`)."""
+    page = _page(request, events)
     page.object_list = list(page.object_list)
     for e in page.object_list:
         e.shown_ref = shown.object_ref(e)
@@ -105,7 +110,7 @@ def person(request, person_id: int):
     """Who has seen (or changed, or shared) this person's record, newest first."""
     subject, events, errors = _trail(request, person_id)
     return render(request, "audit/person.html", {
-        "subject": subject, "page": _page(request, events), "since": request.GET.get("since", ""),
+        "subject": subject, "page": _events_page(request, events), "since": request.GET.get("since", ""),
         "until": request.GET.get("until", ""), "errors": errors, "kinds": dict(Kind.choices)})
 
 
@@ -143,7 +148,7 @@ def user(request, user_id: int):
     if kind in Kind.values:
         events = events.filter(kind=kind)
     return render(request, "audit/user.html", {
-        "actor": actor, "actor_id": user_id, "page": _page(request, events), "since": request.GET.get("since", ""),
+        "actor": actor, "actor_id": user_id, "page": _events_page(request, events), "since": request.GET.get("since", ""),
         "until": request.GET.get("until", ""), "kind": kind, "errors": errors, "kinds": Kind.choices})
 
 
