@@ -493,6 +493,8 @@ def _sqlite_snapshot() -> tuple[bytearray, int, int, dict]:
             finally:
                 source.close()
         fault_point("backup.after_snapshot")
+        # Rebuilt without free pages: what was deleted, and still lies in the file's free space, stays behind.
+        memory.execute("VACUUM")
         tables, rows, migrations = _sqlite_counts(memory)
         return _rollback_journal(bytearray(memory.serialize())), tables, rows, migrations
     finally:
@@ -561,10 +563,12 @@ def _restore_sqlite(source: Path, cfg: dict, *, force: bool, key_ids, entries, i
         db.ensure_connection()
         db.connection.deserialize(bytes(image))
         del image
+        db.connection.execute("PRAGMA secure_delete = ON")  # what the registers remove is overwritten
         with transaction.atomic():
             fault_point("restore.after_load")
             destroyed, done = _apply_registers(key_ids, entries)
             fault_point("restore.before_commit")
+        db.connection.execute("VACUUM")  # and no free page keeps any of it
         restored = _rollback_journal(bytearray(db.connection.serialize()))
     restoring = target.with_name(target.name + RESTORING)
     try:
@@ -662,6 +666,7 @@ def _pg_backup(dest: Path, fields: dict) -> tuple[dict, int, int, int]:
         # disclosure packages'), the data, and the sequences' positions.
         dump = _Tool("pg_dump", cli + ["--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}"],
                      env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        fault_point("backup.after_snapshot")  # pg_dump running, holding the snapshot
         size = 0
 
         def read(n: int) -> bytes:

@@ -21,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -123,6 +123,10 @@ def run(*, today: dt.date | None = None, dry_run: bool = False) -> Run:
                 result.disposed.append(dispose(item))
             except Exception as exc:  # noqa: BLE001 - reported per enquiry; the run goes on
                 result.failed.append((item, f"{type(exc).__name__}: {exc}"))
+    if result.disposed and connection.vendor == "sqlite":
+        # Earlier images of the pages may still be in the write-ahead log: fold it into the file now.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return result
 
 
@@ -178,8 +182,16 @@ def _dispose_rows(enquiry: Enquiry, action: str) -> dict[str, int]:
     return {k: v for k, v in counts.items() if v}
 
 
+def _overwrite_deleted() -> None:
+    """SQLite keeps deleted rows' bytes in the file's free space unless told to overwrite them."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA secure_delete = ON")
+
+
 def dispose(item: Due) -> Disposal:
     enquiry = item.enquiry
+    _overwrite_deleted()
     with transaction.atomic():
         # Re-checked inside the transaction: a hold placed since the schedule was read wins.
         if LegalHold.objects.filter(Q(enquiry=enquiry) | Q(person_id=enquiry.child_id), lifted_at__isnull=True).exists():

@@ -13,31 +13,12 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from mash.backups import services
-from mash.backups.tests import scratch
 from mash.backups.tests.scratch import (ANONYMISED, ANONYMISED_BORN, ANONYMISED_NHS, CONCERN, DELETED, DELETED_BORN,
                                         DELETED_NHS, DELETED_STREET, KEPT)
 from mash.retention import register
 
 APPS_BUT_AUDIT = [app for app in settings.INSTALLED_APPS if app != "mash.audit"]
 committed = pytest.mark.django_db(transaction=True, available_apps=APPS_BUT_AUDIT)
-
-
-@pytest.fixture
-def databases(tmp_path):
-    made = scratch.Databases(tmp_path)
-    yield made
-    made.drop_all()
-
-
-@pytest.fixture
-def live(databases, tmp_path):
-    """A database of its own with three enquiries (see scratch.py), the ORM pointed at it."""
-    schema = tmp_path / "schema.backup"
-    services.backup(schema)  # the test database: the schema, no rows of ours
-    db = databases.new("live")
-    services.restore(schema, database_url=db.url)
-    with services._orm_on(db.cfg):
-        yield db, scratch.three_enquiries()
 
 
 def backup(path) -> str:
