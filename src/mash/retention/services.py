@@ -17,11 +17,12 @@ has run from the manager's decision, the enquiry is deleted or anonymised as the
   backup made before the run cannot bring the enquiry or its people back (decision 0005).
 """
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -123,9 +124,11 @@ def run(*, today: dt.date | None = None, dry_run: bool = False) -> Run:
                 result.disposed.append(dispose(item))
             except Exception as exc:  # noqa: BLE001 - reported per enquiry; the run goes on
                 result.failed.append((item, f"{type(exc).__name__}: {exc}"))
-    if result.disposed and connection.vendor == "sqlite":
-        # Earlier images of the pages may still be in the write-ahead log: fold it into the file now.
-        with connection.cursor() as cursor:
+    if (result.disposed and connection.vendor == "sqlite" and not connection.in_atomic_block
+            and not connection.is_in_memory_db()):
+        # Earlier images of the pages may still be in the write-ahead log: fold it into the file now
+        # (best effort: a reader holding it open leaves it to SQLite's next checkpoint).
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return result
 
