@@ -10,10 +10,23 @@ replaced, which must return the same rows.
 
     .venv/bin/python bench/queue_postgres.py            # full run: 10k, 100k, 1M contributions
     .venv/bin/python bench/queue_postgres.py --quick    # 10k, 100k
+    .venv/bin/python bench/queue_postgres.py --smoke    # 2k, 3k, one run each: does it still work?
 
 The database is dropped and made again on every run: $MASH_BENCH_POSTGRES_URL, by default
 postgres://postgres@127.0.0.1:5432/mash_bench (its name must contain "bench"). Figures go to stdout
 and to bench/results/queue_postgres.json.
+
+The API is called as people call it outside demo mode: each user signs in with a password, sets up an
+authenticator app on the set-up page (a code computed from the key it shows) and so holds a session that
+has given its second factor. MASH_DEMO_MODE is switched off for the run.
+
+`--smoke` (run by `make test`) uses tiny sizes (the measured agencies asked on 5, 50 and 500 enquiries,
+2,000 then 3,000 contributions) and one run, asserts no figure, writes no JSON unless
+--output is given and drops its database at the end. Its database is $MASH_BENCH_POSTGRES_URL, else one
+named <database>_smoke_bench on the server of $MASH_DATABASE_URL; when neither is PostgreSQL it prints
+"SKIPPED: ..." and exits 0. Every run, smoke or not, exits non-zero when something is wrong: a sign-in or
+API call that fails, an API count that is not the gate's, a worker who sees nothing, visible rows that
+change as the tables grow, or the earlier form returning other rows.
 """
 
 from __future__ import annotations
@@ -21,9 +34,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import math
 import os
 import platform
+import secrets
 import statistics
 import sys
 import time
@@ -37,16 +52,20 @@ sys.path.insert(0, str(ROOT / "src"))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/mash_bench"
 FULL_STEPS = [10_000, 100_000, 1_000_000]
 QUICK_STEPS = [10_000, 100_000]
+SMOKE_STEPS = [2_000, 3_000]
 
 # The three agencies whose workers are measured, and what each is asked on (fixed for the whole run).
 MEASURED = {"small": ("g4s-sarc", 50), "medium": ("essex-probation", 500), "large": ("essex-police", 5_000)}
 N_MEASURED = max(n for _, n in MEASURED.values())
+SMOKE_DIVISOR = 10  # --smoke: the measured agencies are asked on 5, 50 and 500 enquiries
 PAGE = 50
 
 
 # --- The database ----------------------------------------------------------------------------------
 
-def recreate_database(url: str) -> None:
+def recreate_database(url: str, create: bool = True, durable: bool = True) -> None:
+    """Drop the benchmark's database, and (unless create is false) make it again, empty. Not durable
+    (--smoke, where no time is judged): commits do not wait for the disk, which makes migrating faster."""
     import psycopg
     from psycopg import sql
 
@@ -58,12 +77,36 @@ def recreate_database(url: str) -> None:
     admin_url = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if create:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if create and not durable:
+            conn.execute(sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(sql.Identifier(name)))
+
+
+def smoke_url() -> str | None:
+    """--smoke without MASH_BENCH_POSTGRES_URL: <database>_smoke_bench on MASH_DATABASE_URL's server, if that
+    is PostgreSQL (never the database itself); None when it is not."""
+    parts = urlsplit(os.environ.get("MASH_DATABASE_URL", ""))
+    if not parts.scheme.startswith("postgres"):
+        return None
+    return urlunsplit(parts._replace(path=f"/{parts.path.lstrip('/')[:40]}_smoke_bench"))
 
 
 def setup_django(url: str) -> None:
     os.environ["MASH_DATABASE_URL"] = url
+    # The bench database's keyring, audit signing key and secret key are as throwaway as it is: a folder
+    # of their own, never the checkout's var/ (unless MASH_VAR_DIR says where).
+    if "MASH_VAR_DIR" not in os.environ:
+        import atexit
+        import shutil
+        import tempfile
+
+        var = tempfile.mkdtemp(prefix="mash-bench-var-")
+        atexit.register(shutil.rmtree, var, ignore_errors=True)
+        os.environ["MASH_VAR_DIR"] = var
     os.environ["MASH_DEBUG"] = "0"
+    # As in production: a session reaches the API only once it has given its second factor.
+    os.environ["MASH_DEMO_MODE"] = "0"
     os.environ["DJANGO_SETTINGS_MODULE"] = "mash.settings"
     import django
     from django.conf import settings
@@ -72,6 +115,7 @@ def setup_django(url: str) -> None:
     if "testserver" not in settings.ALLOWED_HOSTS:
         settings.ALLOWED_HOSTS.append("testserver")
     assert not settings.DEBUG, "DEBUG must be off: Django keeps every query in memory with it on"
+    assert settings.MASH_TWO_FACTOR_REQUIRED, "two-factor sign-in must be required, as outside demo mode"
 
 
 # Every NOT NULL column without a database default of each table this script fills, as the INSERTs
@@ -441,7 +485,7 @@ def table_sizes(cursor) -> dict[str, int]:
 
 
 def measure_listing(who, what, qs, runs, sizes, visible=None, compare_with=None) -> dict:
-    rows = list(qs.all())
+    rows = in_request(lambda: list(qs.all()))()  # in a request's audit context, as time_it's runs are
     median, samples = time_it(lambda: list(qs.all()), runs)
     plan = explain(qs)
     out = {"who": who, "what": what, "visible_rows": len(rows) if visible is None else visible,
@@ -453,39 +497,101 @@ def measure_listing(who, what, qs, runs, sizes, visible=None, compare_with=None)
     return out
 
 
-def measure_step(users: dict, runs: int, window_days: int, earlier: bool) -> list[dict]:
-    from django.db import connection
-    from django.test import Client
+API_ENQUIRIES, API_REQUESTS = "/api/v1/enquiries", "/api/v1/information-requests"
+API_LIMIT = 100  # the API's default page
 
+
+def api_get(client, url: str, username: str):
+    response = client.get(url)
+    if response.status_code != 200:
+        raise SystemExit(f"{url} answered {response.status_code} for {username}: {response.content[:300]!r}"
+                         + (" (the session is not signed in, or has not given its second factor; or it sat idle "
+                            "longer than MASH_IDLE_TIMEOUT_MINUTES)" if response.status_code == 401 else ""))
+    return response
+
+
+def authenticator_code(device) -> str:
+    """The code an authenticator app shows now for this device's key."""
+    from django_otp.oath import totp
+
+    return str(totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits,
+                    drift=device.drift)).zfill(device.digits)
+
+
+def sign_in(user, password: str):
+    """A test client signed in as a person is outside demo mode: the sign-in page (password), then, at this
+    first sign-in, the set-up page (the authenticator app: a code from the key the page shows). Checks that
+    the API refuses the session until the code is given, and knows the user after."""
+    from django.test import Client
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client()
+    response = client.post("/login/", {"username": user.username, "password": password})
+    if response.status_code != 302 or response["Location"].startswith("/login/"):
+        raise SystemExit(f"signing in as {user.username} with a password failed ({response.status_code})")
+    django_request = logging.getLogger("django.request")
+    level = django_request.level
+    django_request.setLevel(logging.ERROR)  # the 401 expected here is not news
+    try:
+        refused = client.get(API_ENQUIRIES).status_code
+    finally:
+        django_request.setLevel(level)
+    if refused != 401:
+        raise SystemExit(f"the API answered {refused}, not 401, to a session that has not given its second "
+                         "factor: is two-factor sign-in off?")
+    setup = "/account/two-factor/setup/"
+    if client.get(setup).status_code != 200:
+        raise SystemExit(f"the authenticator set-up page did not open for {user.username}")
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    response = client.post(setup, {"code": authenticator_code(device)})
+    if response.status_code != 200 or b"backup code" not in response.content.lower():
+        raise SystemExit(f"setting up {user.username}'s authenticator app failed ({response.status_code})")
+    me = api_get(client, "/api/v1/me", user.username).json()
+    if me.get("username") != user.username:
+        raise SystemExit(f"signed in as {user.username}, the API says {me.get('username')!r}")
+    return client
+
+
+def measure_step(users: dict, clients: dict, runs: int, window_days: int, earlier: bool) -> list[dict]:
+    from django.db import connection
+
+    from mash.access import policy
     from mash.accounts.models import Role
+    from mash.cases.states import OPEN_STATES
 
     out = []
     with connection.cursor() as cursor:
         sizes = table_sizes(cursor)
     for who, user in users.items():
         timed_qs, full_qs = queries(user)
+        empty = [what for what, qs in timed_qs.items() if not qs.exists()]
+        if empty:
+            raise SystemExit(f"{who} ({user.username}) may see nothing in: {', '.join(empty)}. The gate refuses "
+                             "them (their training? the ISA?), and an empty listing measures nothing")
         for what, qs in timed_qs.items():
             visible = full_qs[what].count() if full_qs else None
             out.append(measure_listing(who, what, qs, runs, sizes, visible))
         # The API's lists are paged (limit, default 100; X-Total-Count says how many there are in all):
-        # time the first page, as a client would fetch it. 'visible' is X-Total-Count.
-        client = Client()
-        client.force_login(user)
-        for what, url in (("API /api/v1/enquiries (first page)", "/api/v1/enquiries"),
-                          ("API /api/v1/information-requests (first page)", "/api/v1/information-requests")):
-            response = client.get(url)
-            if response.status_code != 200:
-                raise SystemExit(f"{url} answered {response.status_code} for {user.username}: "
-                                 f"{response.content[:300]!r}")
+        # time the first page, as a client would fetch it, in the user's signed-in session. 'visible' is
+        # X-Total-Count, which must be what the gate gives the user.
+        client = clients[who]
+        expected = {API_ENQUIRIES: policy.enquiries(user).filter(state__in=OPEN_STATES).count(),
+                    API_REQUESTS: policy.information_requests(user).count()}
+        for what, url in (("API /api/v1/enquiries (first page)", API_ENQUIRIES),
+                          ("API /api/v1/information-requests (first page)", API_REQUESTS)):
+            response = api_get(client, url, user.username)
             if "X-Total-Count" not in response.headers:
                 raise SystemExit(f"{url} sent no X-Total-Count header: this script expects the paged API")
             returned, total = len(response.json()), int(response.headers["X-Total-Count"])
-            median, samples = time_it(lambda url=url: client.get(url), runs)
+            if total != expected[url] or returned != min(total, API_LIMIT):
+                raise SystemExit(f"{url} for {user.username}: X-Total-Count {total} and {returned} rows, but the "
+                                 f"gate gives {expected[url]} (a page of at most {API_LIMIT})")
+            median, samples = time_it(lambda url=url: api_get(client, url, user.username), runs)
             out.append({"who": who, "what": what, "visible_rows": total, "rows_returned": returned,
                         "median_ms": median, "runs_ms": samples, "api": True})
         if earlier and user.role != Role.MASH_MANAGER:
             for what, qs in or_exists_queries(user, window_days).items():
-                gate_rows = [r.pk for r in timed_qs[what].all()]
+                gate_rows = [r.pk for r in in_request(lambda qs=timed_qs[what]: list(qs.all()))()]
                 out.append(dict(measure_listing(who, what + EARLIER, qs, runs, sizes, compare_with=gate_rows),
                                 earlier=True))
     return out
@@ -499,13 +605,17 @@ def make_users():
     from mash.partners import services as isa
     from mash.partners.models import Partner
 
-    manager = create_user(username="bench-manager", role=Role.MASH_MANAGER, password=None, first_name="Bench",
+    # Made up for this run: each measured user signs in with it (the others never sign in, and hashing a
+    # password is slow on purpose).
+    password = secrets.token_urlsafe(18)
+    measured = {slug for slug, _ in MEASURED.values()}
+    manager = create_user(username="bench-manager", role=Role.MASH_MANAGER, password=password, first_name="Bench",
                           last_name="Manager")
     workers = {}
     for partner in isa.signatories().order_by("slug"):
         workers[partner.slug] = create_user(username=f"bench-worker-{partner.slug}", role=Role.MASH_WORKER,
-                                            password=None, first_name="Bench", last_name=f"Worker {partner.slug}",
-                                            partner=partner)
+                                            password=password if partner.slug in measured else None,
+                                            first_name="Bench", last_name=f"Worker {partner.slug}", partner=partner)
     # A current training refresher each, or the gate would refuse them everything (docs/training.md).
     from django.utils import timezone
 
@@ -515,29 +625,50 @@ def make_users():
         TrainingRecord(user=u, course="Bench refresher", completed_on=timezone.localdate(), evidence_reference="BENCH")
         for u in [manager, *workers.values()])
     partners = {p.slug: p.pk for p in Partner.objects.all()}
-    return manager, workers, partners
+    return manager, workers, partners, password
 
 
 def main(argv=None):
+    global MEASURED, N_MEASURED
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="10k and 100k contributions only")
     parser.add_argument("--steps", help="contributions at each step, comma-separated (e.g. 10000,50000)")
-    parser.add_argument("--runs", type=int, default=7, help="timed runs of each listing; the median is reported")
+    parser.add_argument("--runs", type=int, help="timed runs of each listing; the median is reported (default 7)")
     parser.add_argument("--no-earlier", action="store_true",
                         help="skip the earlier OR-of-EXISTS form of the workers' filters (measured beside the "
                              "gate's queries, for comparison)")
-    parser.add_argument("--output", default=str(RESULTS / "queue_postgres.json"))
+    parser.add_argument("--output", help="default bench/results/queue_postgres.json (none with --smoke)")
+    parser.add_argument("--smoke", action="store_true",
+                        help=f"{' and '.join(f'{n:,}' for n in SMOKE_STEPS)} contributions, the measured agencies asked "
+                             f"on a tenth as many enquiries, one run each: checks that the benchmark still runs and "
+                             "its checks hold, in seconds; no figure means anything")
     args = parser.parse_args(argv)
-    steps = ([int(s) for s in args.steps.split(",")] if args.steps else QUICK_STEPS if args.quick else FULL_STEPS)
+    steps = ([int(s) for s in args.steps.split(",")] if args.steps else SMOKE_STEPS if args.smoke
+             else QUICK_STEPS if args.quick else FULL_STEPS)
+    if args.runs is None:
+        args.runs = 1 if args.smoke else 7
+    if args.smoke:
+        MEASURED = {k: (slug, n // SMOKE_DIVISOR) for k, (slug, n) in MEASURED.items()}
+        N_MEASURED = max(n for _, n in MEASURED.values())
+    if args.output is None and not args.smoke:
+        args.output = str(RESULTS / "queue_postgres.json")
+    url = os.environ.get("MASH_BENCH_POSTGRES_URL") or (smoke_url() if args.smoke else DEFAULT_URL)
+    if url is None:
+        print("SKIPPED: needs PostgreSQL: neither MASH_BENCH_POSTGRES_URL nor MASH_DATABASE_URL names a "
+              "PostgreSQL server (it runs in the PostgreSQL pass of make test)")
+        return
     source = source_state()
     if source["policy_py_differs_from_head"]:
         print("NOTE: src/mash/access/policy.py differs from the last commit: the working tree's gate is measured.")
-    url = os.environ.get("MASH_BENCH_POSTGRES_URL", DEFAULT_URL)
     started = time.perf_counter()
 
     print(f"Database {urlsplit(url)._replace(netloc=urlsplit(url).hostname or '').geturl()}: "
           "dropping and creating it, migrating, loading the ISA...", flush=True)
-    recreate_database(url)
+    recreate_database(url, durable=not args.smoke)
+    if args.smoke:  # a smoke run leaves nothing behind, whether it passes or stops with an error
+        import atexit
+
+        atexit.register(recreate_database, url, create=False)
     setup_django(url)
 
     from django.conf import settings
@@ -558,7 +689,7 @@ def main(argv=None):
     if found is None:
         print(f"NOTE: index {MANAGER_INDEX} is not in the migrated schema: the manager's requests page is "
               "measured without it.")
-    manager, workers, partners = make_users()
+    manager, workers, partners, password = make_users()
     measured_ids = {size: partners[slug] for size, (slug, _) in MEASURED.items()}
     measured_users = {size: workers[slug] for size, (slug, _) in MEASURED.items()}
     background = sorted(pid for slug, pid in partners.items() if pid not in measured_ids.values()
@@ -584,6 +715,13 @@ def main(argv=None):
                "window_days": window_days, "runs_per_measurement": args.runs,
                "measured_agencies": {k: {"partner": slug, "asked_on": n} for k, (slug, n) in MEASURED.items()},
                "steps": []}
+    users = {f"worker ({k}: {MEASURED[k][0]})": u for k, u in measured_users.items()}
+    users["manager"] = manager
+    # Signed in once, before the tables fill: each session stays signed in while it is used.
+    clients = {who: sign_in(user, password) for who, user in users.items()}
+    print(f"Signed in with a password and an authenticator code: {', '.join(u.username for u in users.values())}",
+          flush=True)
+
     next_id = 1
     baseline_visible = None
     disagreements = []
@@ -596,8 +734,10 @@ def main(argv=None):
                 cursor.execute(MEASURED_REQUESTS_SQL, params)
                 fill_answers(cursor, 1, N_MEASURED, params)
                 small, medium, large = (measured_users[k].pk for k in ("small", "medium", "large"))
-                rows = ([(e, small, False) for e in range(4001, 4011)] + [(e, medium, False) for e in range(4011, 4016)]
-                        + [(4020, large, True)])
+                # Enquiries the small and medium agencies are not asked on (4001-4015 of 5,000).
+                a = N_MEASURED * 4 // 5
+                rows = ([(e, small, False) for e in range(a + 1, a + 11)]
+                        + [(e, medium, False) for e in range(a + 11, a + 16)] + [(a + 20, large, True)])
                 cursor.execute(ASSIGNMENTS_SQL.format(values=", ".join(f"({e}, {u}, {str(x).lower()})"
                                                                         for e, u, x in rows)), params)
                 next_id = N_MEASURED + 1
@@ -626,10 +766,8 @@ def main(argv=None):
               f"{counts['sharing_informationrequest']:,} requests, {counts['cases_enquiry']:,} enquiries "
               f"({counts['open_enquiries']:,} open); loaded in {load_s:.1f} s", flush=True)
 
-        users = {f"worker ({k}: {MEASURED[k][0]})": u for k, u in measured_users.items()}
-        users["manager"] = manager
         t0 = time.perf_counter()
-        rows = measure_step(users, args.runs, window_days, earlier=not args.no_earlier)
+        rows = measure_step(users, clients, args.runs, window_days, earlier=not args.no_earlier)
         print_step(rows)
         print(f"   (measured in {time.perf_counter() - t0:.1f} s)", flush=True)
         visible = {(r["who"], r["what"]): r["visible_rows"] for r in rows if r["who"] != "manager"}
@@ -648,11 +786,17 @@ def main(argv=None):
     verdict["earlier_form_disagreements"] = disagreements
     results["verdict"] = verdict
     results["total_seconds"] = time.perf_counter() - started
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    print(f"\nWritten to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out} "
-          f"(total {results['total_seconds']:.0f} s)")
+    results["smoke"] = args.smoke
+    text = json.dumps(results, indent=2, default=str) + "\n"
+    if args.output is None:
+        print(f"\nSMOKE: sizes too small for the figures or the verdict to mean anything; no JSON written "
+              f"(--output to write it). Total {results['total_seconds']:.1f} s")
+    else:
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        print(f"\nWritten to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out} "
+              f"(total {results['total_seconds']:.0f} s)")
     connection.close()
     if disagreements:
         raise SystemExit("the earlier OR-of-EXISTS form and the gate returned different rows:\n  "
