@@ -13,7 +13,7 @@ DEMO_PASSWORD_FILE := var/demo-password
 help:
 	@echo "make run    install, migrate, load demo data and serve on http://$(HOST):$(PORT)/"
 	@echo "make test   install and run the whole suite (SQLite, then PostgreSQL when reachable)"
-	@echo "make bench  benchmarks in bench/"
+	@echo "make bench  benchmarks in bench/ (BENCH_ARGS=--smoke: each in seconds, as make test runs them)"
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,13 +57,15 @@ test: install assets chromium
 	bash scripts/test-all
 
 BENCH_INSTALLED := $(VENV)/.installed-bench
+# Passed to every bench/*.py, e.g. --smoke (tiny sizes, seconds: what make test runs).
+BENCH_ARGS ?=
 
 $(BENCH_INSTALLED): pyproject.toml $(INSTALLED)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,bench]"
 	touch $@
 
 bench: $(BENCH_INSTALLED)
-	@if ls bench/*.py >/dev/null 2>&1; then for b in bench/*.py; do $(BIN)/python $$b || exit 1; done; \
+	@if ls bench/*.py >/dev/null 2>&1; then for b in bench/*.py; do $(BIN)/python $$b $(BENCH_ARGS) || exit 1; done; \
 	else echo "No benchmarks yet."; fi
 
 clean:
