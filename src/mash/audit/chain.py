@@ -33,7 +33,14 @@ CHECKPOINT_CONTEXT = b"mash-audit-checkpoint/v1\n"
 def utc_text(moment: dt.datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("audit times must be timezone-aware")
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.utcoffset():
+        moment = moment.astimezone(dt.timezone.utc)
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:"
+            f"{moment.second:02d}.{moment.microsecond:06d}Z")
+
+
+_PLAIN = (str, int, type(None))
+_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 def canonical(values: dict) -> bytes:
@@ -48,8 +55,10 @@ def canonical(values: dict) -> bytes:
             return [plain(v) for v in value]
         return value
 
-    return json.dumps({k: plain(v) for k, v in values.items()}, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+    out = {}
+    for k, v in values.items():  # the common types pass as they are; the rest as plain() says
+        out[k] = v if type(v) in _PLAIN or (type(v) is list and all(type(x) in _PLAIN for x in v)) else plain(v)
+    return _encode(out).encode("utf-8")
 
 
 def leaf_hash(encoding: bytes) -> bytes:

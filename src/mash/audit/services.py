@@ -108,20 +108,60 @@ def record(kind: str, action: str, *, actor=None, result: str = Result.OK, objec
     if username and not values["actor"]:
         values["actor"] = username[:150]
     people = sorted({int(p) for p in people if p is not None})
+    event = AuditEvent(
+        kind=kind, action=action[:80], result=result, ip=ctx.ip if ctx else "",
+        request_id=ctx.request_id if ctx else "", object_type=object_type[:40],
+        object_ref=_cap(object_ref, 300), people=people, fields=sorted(set(fields)),
+        purpose=(purpose or (ctx.purpose if ctx else ""))[:120], detail=_cap(detail, 500), **values)
     # No savepoint: inside a caller's transaction, a failure here fails the whole change.
     with transaction.atomic(savepoint=False):
-        event = AuditEvent.objects.create(
-            kind=kind, action=action[:80], result=result, ip=ctx.ip if ctx else "",
-            request_id=ctx.request_id if ctx else "", object_type=object_type[:40],
-            object_ref=_cap(object_ref, 300), people=people, fields=sorted(set(fields)),
-            purpose=(purpose or (ctx.purpose if ctx else ""))[:120], detail=_cap(detail, 500), **values)
-        if people:
-            EventPerson.objects.bulk_create([EventPerson(event=event, person_id=p) for p in people])
+        event.id = _insert_event(event)
+    event._state.adding, event._state.db = False, connection.alias
     if ctx is not None:
         ctx.recorded = True
     elif getattr(settings, "MASH_AUDIT_SEAL_INLINE", True):
         transaction.on_commit(_seal_quietly)
     return event
+
+
+_EVENT_COLUMNS = [name for name in HASHED_COLUMNS if name != "id"]
+_sequence: dict[str, str] = {}
+
+
+def _insert_event(event: AuditEvent) -> int:
+    """INSERT the event and its index of people in one statement (PostgreSQL) or two (SQLite); its number.
+
+    On PostgreSQL the transaction takes its transaction id *before* the event's number, so that a number
+    the sealer cannot see yet always belongs to a transaction its snapshot shows in progress
+    (`_older_transactions_finished`)."""
+    params = []
+    for name in _EVENT_COLUMNS:
+        value = getattr(event, name)
+        if name == "at":
+            value = connection.ops.adapt_datetimefield_value(value)
+        elif name in ("people", "fields"):
+            value = json.dumps(value)
+        params.append(value)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            if connection.alias not in _sequence:
+                cur.execute("SELECT pg_get_serial_sequence('audit_auditevent', 'id')")
+                _sequence[connection.alias] = cur.fetchone()[0]
+            values = ", ".join("%s::jsonb" if name in ("people", "fields") else "%s" for name in _EVENT_COLUMNS)
+            cur.execute(
+                "WITH x AS (SELECT pg_current_xact_id() AS xid), "
+                f"e AS (INSERT INTO audit_auditevent (id, {', '.join(_EVENT_COLUMNS)}) "
+                f"SELECT CASE WHEN x.xid IS NOT NULL THEN nextval(%s::regclass) END, {values} FROM x RETURNING id), "
+                "p AS (INSERT INTO audit_eventperson (event_id, person_id) SELECT e.id, unnest(%s::bigint[]) FROM e) "
+                "SELECT id FROM e", [_sequence[connection.alias], *params, list(event.people)])
+            return cur.fetchone()[0]
+        cur.execute(f"INSERT INTO audit_auditevent ({', '.join(_EVENT_COLUMNS)}) VALUES "
+                    f"({', '.join(['%s'] * len(_EVENT_COLUMNS))}) RETURNING id", params)
+        event_id = cur.fetchone()[0]
+        if event.people:
+            cur.executemany("INSERT INTO audit_eventperson (event_id, person_id) VALUES (%s, %s)",
+                            [(event_id, p) for p in event.people])
+        return event_id
 
 
 def _cap(text: str, limit: int) -> str:
@@ -261,8 +301,11 @@ def seal(limit: int = 5000, wait: bool = True) -> int:
             return total
 
 
-def _read_events(after: int, upto: int | None = None, limit: int | None = None) -> list[dict]:
-    sql = f"SELECT {eventrows.SELECT_COLUMNS} FROM audit_auditevent e WHERE e.id > %s"
+def _read_events(after: int, upto: int | None = None, limit: int | None = None) -> list[tuple]:
+    """(number, time, canonical encoding) of the events after `after`, in order. The database builds each
+    encoding (rows.canonical_sql); one holding an escape is rebuilt with chain.canonical, which is then
+    the one hashed, so that what is sealed never depends on how an engine escapes a string."""
+    sql = f"SELECT e.id, e.at, {eventrows.canonical_sql(connection.vendor, 'e')} FROM audit_auditevent e WHERE e.id > %s"
     params: list = [after]
     if upto is not None:
         sql += " AND e.id <= %s"
@@ -273,30 +316,46 @@ def _read_events(after: int, upto: int | None = None, limit: int | None = None) 
         params.append(limit)
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        return [eventrows.values_from_raw(row) for row in cur.fetchall()]
+        found = cur.fetchall()
+    events = []
+    for event_id, at, encoded in found:
+        if at.__class__ is not dt.datetime or at.tzinfo is None:
+            at = rows_at(at)
+        if encoded is None or "\\" in encoded:
+            encoded = _reference_encoding(event_id)
+        else:
+            encoded = encoded.encode()
+        events.append((event_id, at, encoded))
+    return events
 
 
-def _older_transactions_finished(read_at: dt.datetime, timeout: float) -> bool:
-    """PostgreSQL: wait until every other transaction of this database that began by `read_at` has ended.
+def _reference_encoding(event_id: int) -> bytes:
+    values = AuditEvent.objects.filter(id=event_id).values(*HASHED_COLUMNS).first()
+    return chain.canonical(canonical_values(values))
 
-    A number below a visible event but not visible itself belongs to a transaction that began before
-    that event committed: once all of those have ended, a new snapshot shows it or it never will."""
+
+def _older_transactions_finished(timeout: float) -> bool:
+    """PostgreSQL: wait until every transaction in progress now has ended (True), or `timeout` passes.
+
+    Called after reading the pending events. A number below a visible event but not visible itself was
+    taken by a transaction that had its transaction id before it took the number (`_insert_event`),
+    so before that event committed: it is in progress now, or it ended and a new snapshot shows its
+    event if it committed. Only transaction ids are polled (no lock table), so writers are not slowed."""
     with connection.cursor() as cur:
+        # Of the transactions in progress now, those of this database (the stats snapshot is fresh).
         cur.execute("SELECT pg_stat_clear_snapshot()")
-        cur.execute(
-            "SELECT l.virtualxid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'virtualxid' AND l.mode = 'ExclusiveLock' AND l.granted "
-            "AND l.pid <> pg_backend_pid() AND a.datname = current_database() "
-            "AND a.backend_type = 'client backend' AND (a.xact_start IS NULL OR a.xact_start <= %s)", [read_at])
-        waiting = [row[0] for row in cur.fetchall()]
+        cur.execute("SELECT coalesce(array_agg(x::text), '{}') FROM pg_snapshot_xip(pg_current_snapshot()) x "
+                    "WHERE x::xid IN (SELECT backend_xid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL)")
+        waiting = cur.fetchone()[0]
         deadline = time.monotonic() + timeout
         while waiting:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.002)
-            cur.execute("SELECT l.virtualxid FROM pg_locks l WHERE l.locktype = 'virtualxid' "
-                        "AND l.virtualxid = ANY(%s)", [waiting])
-            waiting = [row[0] for row in cur.fetchall()]
+            cur.execute("SELECT coalesce(array_agg(x::text), '{}') FROM unnest(%s::xid8[]) x "
+                        "WHERE pg_xact_status(x) = 'in progress'", [waiting])
+            waiting = cur.fetchone()[0]
     return True
 
 
@@ -312,41 +371,35 @@ def _seal_batch(limit: int, wait: bool) -> tuple[int, int] | None:
         position, head = (last[0], bytes.fromhex(last[1])) if last else (0, chain.GENESIS)
         pending = _read_events(cursor.below, limit=limit)
         postgres = connection.vendor == "postgresql"
-        read_at = None
-        if postgres and pending:
-            with connection.cursor() as cur:
-                cur.execute("SELECT clock_timestamp()")
-                read_at = cur.fetchone()[0]
         now, grace = timezone.now(), _grace()
         below, latest = cursor.below, cursor.latest
         settled = not postgres  # SQLite: no other writer runs while the sealer's transaction is open
         waited = False
         seals, consumed, i = [], 0, 0
         while i < len(pending):
-            values = pending[i]
-            if values["id"] != below + 1 and not settled:
+            event_id, at, encoded = pending[i]
+            if event_id != below + 1 and not settled:
                 if not waited:
                     waited = True
-                    if _older_transactions_finished(read_at, GAP_WAIT_SECONDS):
+                    if _older_transactions_finished(GAP_WAIT_SECONDS):
                         settled = True
-                        pending[i:] = _read_events(below, upto=pending[-1]["id"])  # a new snapshot
+                        pending[i:] = _read_events(below, upto=pending[-1][0])  # a new snapshot
                         continue
-                if values["at"] >= now - grace:
+                if at >= now - grace:
                     break  # the gap may still fill: wait for the next run
                 # else: the gap is older than the grace period; a transaction that commits into it now is late
-            at = values["at"]
             if latest is not None and at < latest - grace:
                 log.warning("audit: event #%s is dated %s, more than the grace period before an event already "
-                            "sealed; not sealed (see `mash audit seal --sweep`)", values["id"], at)
+                            "sealed; not sealed (see `mash audit seal --sweep`)", event_id, at)
             elif at > now + grace:
-                log.warning("audit: event #%s is dated %s, in the future; not sealed", values["id"], at)
+                log.warning("audit: event #%s is dated %s, in the future; not sealed", event_id, at)
             else:
                 position += 1
-                leaf = chain.leaf_hash(chain.canonical(values))
+                leaf = chain.leaf_hash(encoded)
                 head = chain.chain_hash(head, position, leaf)
-                seals.append((position, values["id"], leaf.hex(), head.hex()))
+                seals.append((position, event_id, leaf.hex(), head.hex()))
                 latest = at if latest is None or at > latest else latest
-            below = values["id"]
+            below = event_id
             consumed += 1
             i += 1
         fault_point("audit.seal.before_insert")
@@ -360,14 +413,18 @@ def _seal_batch(limit: int, wait: bool) -> tuple[int, int] | None:
     return consumed, len(seals)
 
 
-def _insert_seals(seals: list[tuple], now: dt.datetime, chunk: int = 1000) -> None:
+def _insert_seals(seals: list[tuple], now: dt.datetime) -> None:
+    if not seals:
+        return
     sealed_at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cur:
-        for start in range(0, len(seals), chunk):
-            part = seals[start:start + chunk]
-            params = [value for row in part for value in (*row, sealed_at)]
-            cur.execute("INSERT INTO audit_seal (position, event_id, leaf, chain, sealed_at) VALUES "
-                        + ", ".join(["(%s, %s, %s, %s, %s)"] * len(part)), params)
+        if connection.vendor == "postgresql":
+            with cur.cursor.copy("COPY audit_seal (position, event_id, leaf, chain, sealed_at) FROM STDIN") as copy:
+                for row in seals:
+                    copy.write_row((*row, sealed_at))
+            return
+        cur.executemany("INSERT INTO audit_seal (position, event_id, leaf, chain, sealed_at) VALUES (%s, %s, %s, %s, %s)",
+                        [(*row, sealed_at) for row in seals])
 
 
 def sweep() -> list[Late]:
@@ -613,78 +670,74 @@ def _verify(report: Report, public, outside_checkpoints: list[dict] | None, batc
     hi_at_position = 0
     previous_event = None
     since_checkpoint = None  # (position, event id) of the first event after the last checkpoint passed
-    canonical = eventrows.canonical_sql(connection.vendor, "e")
-    sql = (f"SELECT s.position, s.event_id, s.leaf, s.chain, e.id, e.at, {canonical} FROM audit_seal s "
-           f"LEFT JOIN audit_auditevent e ON e.id = s.event_id ORDER BY s.position")
-    cur = connection.chunked_cursor()
+    rows = _sealed_rows(batch)
     try:
-        cur.execute(sql)
-        while True:
-            block = cur.fetchmany(batch)
-            if not block:
-                break
-            for position, event_id, leaf_hex, chain_hex, present, at, encoded in block:
-                if position != expected:
-                    report.fail(f"event #{event_id}: found at position {position} where position {expected} was due; "
-                                f"events were removed before it, or rows inserted or reordered", event_id, expected)
-                    return
-                if present is None:
-                    report.fail(f"event #{event_id} (position {position}) has been deleted", event_id, position)
-                    return
-                leaf = sha256(b"\x00" + encoded.encode()).digest() if encoded is not None else b""
+        for position, event_id, leaf_hex, chain_hex, present, at, encoded in rows:
+            if position != expected:
+                report.fail(f"event #{event_id}: found at position {position} where position {expected} was due; "
+                            f"events were removed before it, or rows inserted or reordered", event_id, expected)
+                return
+            if present is None:
+                report.fail(f"event #{event_id} (position {position}) has been deleted", event_id, position)
+                return
+            leaf = sha256(b"\x00" + encoded.encode()).digest() if encoded is not None else b""
+            if leaf.hex() != leaf_hex:
+                leaf = _reference_leaf(event_id)  # the SQL shortcut may differ from chain.canonical: check
                 if leaf.hex() != leaf_hex:
-                    leaf = _reference_leaf(event_id)  # the SQL shortcut may differ from chain.canonical: check
-                    if leaf.hex() != leaf_hex:
-                        report.fail(f"event #{event_id} (position {position}) does not match its seal: it was "
-                                    f"altered, or moved here from elsewhere in the log", event_id, position)
-                        return
-                new_head = sha256(chain_prefix + head + position.to_bytes(8, "big") + leaf).digest()
-                if new_head.hex() != chain_hex:
-                    if position > 1 and chain_hex == chain.chain_hash(previous_head, position - 1, leaf).hex():
-                        report.fail(f"event #{previous_event} (position {position - 1}) was put into the chain "
-                                    f"afterwards: event #{event_id} after it was sealed directly after position "
-                                    f"{position - 2}", previous_event, position - 1)
-                    else:
-                        report.fail(f"event #{event_id} (position {position}): the chain breaks here; an event "
-                                    f"before it was removed, inserted or reordered, or its seal was rewritten",
-                                    event_id, position)
+                    report.fail(f"event #{event_id} (position {position}) does not match its seal: it was "
+                                f"altered, or moved here from elsewhere in the log", event_id, position)
                     return
-                # The chain follows the events' numbers, and no event is dated the grace period before one sealed
-                # ahead of it. Who is at fault: this event, unless it is in order once the one that set the mark
-                # is taken out (then that one was put in ahead of its place).
-                if event_id <= hi_id:
-                    culprit = hi_id_position if event_id > hi_id_before else position
-                    _out_of_order(report, culprit, position, "numbered")
+            new_head = sha256(chain_prefix + head + position.to_bytes(8, "big") + leaf).digest()
+            if new_head.hex() != chain_hex:
+                if position > 1 and chain_hex == chain.chain_hash(previous_head, position - 1, leaf).hex():
+                    report.fail(f"event #{previous_event} (position {position - 1}) was put into the chain "
+                                f"afterwards: event #{event_id} after it was sealed directly after position "
+                                f"{position - 2}", previous_event, position - 1)
+                else:
+                    report.fail(f"event #{event_id} (position {position}): the chain breaks here; an event "
+                                f"before it was removed, inserted or reordered, or its seal was rewritten",
+                                event_id, position)
+                return
+            # The chain follows the events' numbers, and no event is dated the grace period before one sealed
+            # ahead of it. Who is at fault: this event, unless it is in order once the one that set the mark
+            # is taken out (then that one was put in ahead of its place).
+            if event_id <= hi_id:
+                culprit = hi_id_position if event_id > hi_id_before else position
+                _out_of_order(report, culprit, position, "numbered")
+                return
+            hi_id_before, hi_id, hi_id_position = hi_id, event_id, position
+            # Times in one fixed form per engine (text on PostgreSQL) compare as times; parsed only out of order.
+            if hi_at is None or at >= hi_at:
+                hi_at_before, hi_at, hi_at_position = hi_at, at, position
+            elif rows_at(at) < rows_at(hi_at) - grace:
+                culprit = (hi_at_position if hi_at_before is None or rows_at(at) >= rows_at(hi_at_before) - grace
+                           else position)
+                _out_of_order(report, culprit, position, "dated")
+                return
+            if position == stop_at:
+                report.fail(f"event #{event_id}: its index of people was altered", event_id, position)
+                return
+            node, height = leaf, 0
+            while roots and roots[-1][0] == height:
+                node = sha256(b"\x01" + roots.pop()[1] + node).digest()
+                height += 1
+            roots.append((height, node))
+            since_checkpoint = since_checkpoint or (position, event_id)
+            while next_due is not None and next_due == position:
+                frontier = chain.Frontier(size=position, roots=list(roots))
+                if not _check_checkpoint(report, public, checkpoints[next_due], frontier, new_head, since_checkpoint):
                     return
-                hi_id_before, hi_id, hi_id_position = hi_id, event_id, position
-                if isinstance(at, str):
-                    at = rows_at(at)
-                if hi_at is None or at >= hi_at:
-                    hi_at_before, hi_at, hi_at_position = hi_at, at, position
-                elif at < hi_at - grace:
-                    culprit = hi_at_position if hi_at_before is None or at >= hi_at_before - grace else position
-                    _out_of_order(report, culprit, position, "dated")
-                    return
-                if position == stop_at:
-                    report.fail(f"event #{event_id}: its index of people was altered", event_id, position)
-                    return
-                node, height = leaf, 0
-                while roots and roots[-1][0] == height:
-                    node = sha256(b"\x01" + roots.pop()[1] + node).digest()
-                    height += 1
-                roots.append((height, node))
-                since_checkpoint = since_checkpoint or (position, event_id)
-                while next_due is not None and next_due == position:
-                    frontier = chain.Frontier(size=position, roots=list(roots))
-                    if not _check_checkpoint(report, public, checkpoints[next_due], frontier, new_head, since_checkpoint):
-                        return
-                    since_checkpoint = None
-                    next_due = due.pop(0) if due else None
-                previous_head, head = head, new_head
-                previous_event = event_id
-                expected, last_event = position + 1, event_id
+                since_checkpoint = None
+                next_due = due.pop(0) if due else None
+            previous_head, head = head, new_head
+            previous_event = event_id
+            expected, last_event = position + 1, event_id
+    except MalformedSeal as exc:
+        report.fail(f"the seal after position {expected - 1} is malformed (its leaf or chain was rewritten): {exc}",
+                    None, expected)
+        return
     finally:
-        cur.close()
+        rows.close()
     last_position = expected - 1
     report.sealed = last_position
     if next_due is not None:
@@ -704,8 +757,50 @@ def _verify(report: Report, public, outside_checkpoints: list[dict] | None, batc
             report.fail(late.reason, late.event_id)
 
 
-def rows_at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
+class MalformedSeal(Exception):
+    pass
+
+
+def _sealed_rows(batch: int):
+    """Every seal in position order with its event: (position, event id, leaf, chain, event present,
+    time as text, the event's canonical encoding built by the database or None).
+
+    PostgreSQL sends each range of `batch` positions as one text, so that a row costs the client a split,
+    not a fetch; SQLite, in process, streams rows."""
+    canonical = eventrows.canonical_sql(connection.vendor, "e")
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT s.position, s.event_id, s.leaf, s.chain, e.id IS NOT NULL, e.at, {canonical} "
+                        f"FROM audit_seal s LEFT JOIN audit_auditevent e ON e.id = s.event_id ORDER BY s.position")
+            while block := cur.fetchmany(batch):
+                yield from block
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT coalesce(max(position), 0) FROM audit_seal")
+        last = cur.fetchone()[0]
+        sql = ("SELECT string_agg(concat_ws(' ', s.position, s.event_id, s.leaf, s.chain, coalesce(e.id::text, '-'), "
+               "coalesce(to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '-'), "
+               f"coalesce({canonical}, '-')), E'\\x1e' ORDER BY s.position) FROM audit_seal s "
+               "LEFT JOIN audit_auditevent e ON e.id = s.event_id WHERE s.position > %s AND s.position <= %s")
+        for start in range(0, last, batch):
+            cur.execute(sql, [start, start + batch])
+            text = cur.fetchone()[0]
+            if not text:
+                continue
+            for record in text.split("\x1e"):  # JSON escapes control characters, so none is in an encoding
+                try:
+                    position, event_id, leaf_hex, chain_hex, present, at, encoded = record.split(" ", 6)
+                    position, event_id = int(position), int(event_id)
+                except ValueError:  # a seal's text was rewritten with separators in it
+                    raise MalformedSeal(record[:80]) from None
+                yield position, event_id, leaf_hex, chain_hex, present != "-", at, None if encoded == "-" else encoded
+
+
+def rows_at(value) -> dt.datetime:
+    """An event's time as the raw cursor gives it (text, or a naive datetime on SQLite): UTC, aware."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
 
 
 def _out_of_order(report: Report, culprit: int, position: int, how: str) -> None:

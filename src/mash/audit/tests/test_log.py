@@ -254,7 +254,7 @@ def test_a_write_and_its_event_commit_together(rated_enquiry, manager, monkeypat
     def broken(*args, **kwargs):
         raise DatabaseError("audit unavailable")
 
-    monkeypatch.setattr(services.AuditEvent.objects, "create", broken)
+    monkeypatch.setattr(services, "_insert_event", broken)
     rag = rated_enquiry.rag
     with pytest.raises(DatabaseError):
         cases.rate(rated_enquiry, by=manager, rating="red" if rag != "red" else "green", rationale="Re-rated")
