@@ -1,6 +1,6 @@
 """Runs one step of the audit log in its own process, for the crash tests (test_faults.py).
 
-    python -m mash.audit.tests.fault_driver record N | seal | checkpoint | check
+    python -m mash.audit.tests.fault_driver record N | seal | checkpoint | check | gap
 
 The database is $MASH_DATABASE_URL; MASH_FAULT_POINT, if set, kills the process at that point.
 `check` recovers as an operator would (record one more event, seal, sign a checkpoint) and prints,
@@ -47,8 +47,55 @@ def main(argv: list[str]) -> None:
             "late": [late.event_id for late in services.late_events()],
             "checkpoints": list(Checkpoint.objects.order_by("count").values_list("count", flat=True)),
             "file": [row["count"] for row in rows]}))
+    elif action == "gap":
+        print(json.dumps(gap()))
     else:
         raise SystemExit(f"unknown action {action}")
+
+
+def gap() -> dict:
+    """PostgreSQL: a transaction holds a number while a later one commits; the sealer must wait at the gap.
+
+    Thread A records an event in a transaction it keeps open; B records one after it and commits;
+    the sealer runs (and must seal nothing past A's number); A commits; the sealer runs again."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from mash.audit import services
+    from mash.audit.models import Kind, Seal
+
+    services.seal()
+    numbered, release, done = threading.Event(), threading.Event(), threading.Event()
+    ids = {}
+
+    def holder():
+        with transaction.atomic():
+            ids["a"] = services.record(Kind.READ, "held open").id
+            numbered.set()
+            release.wait(30)
+        connection.close()
+        done.set()
+
+    def later():
+        ids["b"] = services.record(Kind.READ, "committed first").id
+        connection.close()
+
+    a = threading.Thread(target=holder)
+    a.start()
+    numbered.wait(30)
+    b = threading.Thread(target=later)
+    b.start()
+    b.join()
+    sealed_while_open = services.seal()
+    release.set()
+    done.wait(30)
+    sealed_after = services.seal()
+    order = list(Seal.objects.order_by("-position").values_list("event_id", flat=True)[:2])[::-1]
+    report = services.verify()
+    return {"a": ids["a"], "b": ids["b"], "sealed_while_open": sealed_while_open, "sealed_after": sealed_after,
+            "order": order, "ok": report.ok, "problems": report.problems,
+            "late": [late.event_id for late in services.late_events()]}
 
 
 if __name__ == "__main__":

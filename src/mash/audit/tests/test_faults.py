@@ -119,3 +119,16 @@ def test_without_a_fault_point_nothing_is_killed(crashable):
     assert _run(crashable, "seal").returncode == 0
     state = json.loads(_run(crashable, "check").stdout.strip().splitlines()[-1])
     assert state["ok"] and state["sealed"] == EVENTS_BEFORE + 1
+
+
+@pytest.mark.postgres
+def test_the_sealer_waits_at_a_number_held_by_an_open_transaction(crashable):
+    """A transaction holds event A open while B, numbered after it, commits: B is not sealed before A."""
+    done = _run(crashable, "gap")
+    assert done.returncode == 0, done.stderr[-2000:]
+    state = json.loads(done.stdout.strip().splitlines()[-1])
+    assert state["b"] > state["a"]
+    assert state["sealed_while_open"] == 0  # B waits behind A's number
+    assert state["sealed_after"] == 2 and state["order"] == [state["a"], state["b"]]
+    assert state["ok"], state["problems"]
+    assert state["late"] == []
