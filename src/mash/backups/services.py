@@ -49,7 +49,7 @@ from pathlib import Path
 import dj_database_url
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.utils import load_backend
 
 from mash.core.faults import fault_point
@@ -370,6 +370,22 @@ def _reshred(key_ids: list[uuid.UUID]) -> int:
     return done
 
 
+def _migrate() -> int:
+    """Bring a database restored from a backup older than the code up to the code's migrations, so
+    that the registers are applied by the code that wrote them. How many migrations ran."""
+    from django.core.management import call_command
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.recorder import MigrationRecorder
+
+    connection = connections["default"]
+    on_disk = MigrationLoader(connection, load=False)
+    on_disk.load_disk()
+    missing = set(on_disk.disk_migrations) - set(MigrationRecorder(connection).applied_migrations())
+    if missing:
+        call_command("migrate", interactive=False, verbosity=0)
+    return len(missing)
+
+
 def _apply_registers(key_ids: list[uuid.UUID], entries: list) -> tuple[int, dict]:
     """Both registers, in the restore's transaction: keys first, then the disposals (retention's code)."""
     from mash.retention import services as retention
@@ -564,6 +580,7 @@ def _restore_sqlite(source: Path, cfg: dict, *, force: bool, key_ids, entries, i
         db.connection.deserialize(bytes(image))
         del image
         db.connection.execute("PRAGMA secure_delete = ON")  # what the registers remove is overwritten
+        migrated = _migrate()  # in memory: interrupted, it never reaches the target
         with transaction.atomic():
             fault_point("restore.after_load")
             destroyed, done = _apply_registers(key_ids, entries)
@@ -587,7 +604,7 @@ def _restore_sqlite(source: Path, cfg: dict, *, force: bool, key_ids, entries, i
         raise
     _fsync_dir(target.parent)
     fault_point("restore.after_commit")
-    return destroyed, done
+    return destroyed, done, migrated
 
 
 # PostgreSQL -------------------------------------------------------------------------------------
@@ -732,6 +749,8 @@ def _run_restore_script(stream, cursor) -> None:
 
 
 def _restore_pg(source: Path, cfg: dict, *, force: bool, key_ids, entries, is_default: bool):
+    import psycopg
+
     if is_default:
         connections["default"].close()
     with _orm_on(cfg) as db, transaction.atomic():
@@ -766,7 +785,11 @@ def _restore_pg(source: Path, cfg: dict, *, force: bool, key_ids, entries, is_de
         feeder.start()
         try:
             with open(restore.proc.stdout.fileno(), "rb", closefd=False) as script:
-                _run_restore_script(script, cursor)
+                try:
+                    _run_restore_script(script, cursor)
+                except psycopg.Error as exc:
+                    raise BackupError(f"the backup did not restore into {_describe(cfg)}, which was left as it "
+                                      f"was: {str(exc).strip()}") from None
             feeder.join()
             if failed:
                 raise failed[0]
@@ -779,10 +802,11 @@ def _restore_pg(source: Path, cfg: dict, *, force: bool, key_ids, entries, is_de
             raise
         cursor.execute("RESET search_path")  # the script empties it for its session
         fault_point("restore.after_load")
+        migrated = _migrate()  # in the same transaction
         destroyed, done = _apply_registers(key_ids, entries)
         fault_point("restore.before_commit")
     fault_point("restore.after_commit")
-    return destroyed, done
+    return destroyed, done, migrated
 
 
 # Backup and restore -----------------------------------------------------------------------------
@@ -883,15 +907,20 @@ def restore(path, *, database_url: str | None = None, force: bool = False) -> di
         if not_empty:
             raise BackupError(f"the target {_describe(cfg)} is not empty: restore into a new database, or give "
                               "--force to replace it")
+    try:
+        if engine == SQLITE:
+            destroyed, done, migrated = _restore_sqlite(source, cfg, force=force, key_ids=key_ids, entries=entries,
+                                                        is_default=is_default)
+        else:
+            verify(source)  # every chunk, before the target is touched
+            fault_point("restore.after_verify")
+            destroyed, done, migrated = _restore_pg(source, cfg, force=force, key_ids=key_ids, entries=entries,
+                                                    is_default=is_default)
+    except DatabaseError as exc:
+        raise BackupError(f"the restore failed and {_describe(cfg)} was left as it was: {str(exc).strip()}") from None
     if engine == SQLITE:
-        destroyed, done = _restore_sqlite(source, cfg, force=force, key_ids=key_ids, entries=entries,
-                                          is_default=is_default)
         tables, rows, _ = _sqlite_file_counts(Path(cfg["NAME"]))
     else:
-        verify(source)  # every chunk, before the target is touched
-        fault_point("restore.after_verify")
-        destroyed, done = _restore_pg(source, cfg, force=force, key_ids=key_ids, entries=entries,
-                                      is_default=is_default)
         with _pg_connect(cfg, autocommit=True) as con:
             tables, rows = _pg_counts(con)
     keys.forget_cached_keys()
@@ -899,4 +928,4 @@ def restore(path, *, database_url: str | None = None, force: bool = False) -> di
             "master_key_id": header["file_key"].get("master_key_id"), "tables": tables, "rows": rows,
             "reshredded": destroyed, "register": len(key_ids), "redisposed": done["enquiries"],
             "people_redisposed": done["people"], "disposal_register": len(entries),
-            "migrations": header.get("migrations") or {}, "leftovers": leftovers}
+            "migrations": header.get("migrations") or {}, "migrated": migrated, "leftovers": leftovers}

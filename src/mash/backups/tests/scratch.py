@@ -4,7 +4,12 @@ backed up, restored into a new database (a file under tmp_path, or a new Postgre
 Django's ORM is pointed at it for the test. Every person is synthetic."""
 
 import datetime as dt
+import os
 import secrets
+import signal
+import subprocess
+import sys
+import uuid
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,3 +190,28 @@ def three_enquiries() -> World:
     anonymised = enquiry(ANONYMISED, ANONYMISED_NHS, "section_17", date_of_birth=ANONYMISED_BORN)
     kept = enquiry(KEPT, KEPT_NHS, "")
     return World(deleted, anonymised, kept, add_months(timezone.localdate(), 300))
+
+
+FAULT_TEST = uuid.uuid4().hex  # in the environment of every child of `mash` subprocesses, to find them
+
+
+def mash(args: list[str], db, tmp_path: Path, fault: str | None = None) -> subprocess.CompletedProcess:
+    """`mash ARGS` against `db` in a subprocess (its own var/ and $TMPDIR), killed at `fault`."""
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir(exist_ok=True)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": os.pathsep.join(sys.path),
+           "DJANGO_SETTINGS_MODULE": "mash.settings", "MASH_DATABASE_URL": db.url,
+           "MASH_VAR_DIR": str(tmp_path / "var"), "TMPDIR": str(tmpdir),
+           "MASH_KEY_FILE": settings.MASH_KEY_FILE, "MASH_SHRED_REGISTER": settings.MASH_SHRED_REGISTER,
+           "MASH_DISPOSAL_REGISTER": settings.MASH_DISPOSAL_REGISTER,
+           "MASH_AUDIT_SIGNING_KEY_FILE": settings.MASH_AUDIT_SIGNING_KEY_FILE,
+           "MASH_FAULT_TEST": FAULT_TEST}
+    if fault:
+        env["MASH_FAULT_POINT"] = fault
+    cli = [sys.executable, "-c", "import sys; from mash.cli import main; main(['mash', *sys.argv[1:]])", *args]
+    done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=120)
+    if fault:
+        assert done.returncode == -signal.SIGKILL, (fault, done.returncode, done.stdout, done.stderr[-2000:])
+    else:
+        assert done.returncode == 0, (args, done.stdout, done.stderr[-2000:])
+    return done

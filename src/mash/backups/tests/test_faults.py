@@ -12,11 +12,7 @@ Each test runs one `mash` command in a subprocess with MASH_FAULT_POINT naming a
 """
 
 import os
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -25,7 +21,7 @@ from django.core.management import call_command
 
 from mash.backups import services
 from mash.backups.tests.scratch import (ANONYMISED, ANONYMISED_NHS, CONCERN, DELETED, DELETED_BORN, DELETED_NHS,
-                                        DELETED_STREET, KEPT, KEPT_NHS, ON_PG)
+                                        DELETED_STREET, FAULT_TEST, KEPT, KEPT_NHS, ON_PG, mash)
 from mash.retention import register
 
 APPS_BUT_AUDIT = [app for app in settings.INSTALLED_APPS if app != "mash.audit"]
@@ -33,31 +29,6 @@ pytestmark = pytest.mark.django_db(transaction=True, available_apps=APPS_BUT_AUD
 
 DISPOSED = [DELETED, DELETED_NHS, DELETED_STREET, DELETED_BORN, ANONYMISED, ANONYMISED_NHS]
 PLAINTEXT = [*DISPOSED, KEPT, KEPT_NHS, CONCERN, "SQLite format 3", "PGDMP"]
-
-
-def mash(args: list[str], db, tmp_path: Path, fault: str | None = None) -> subprocess.CompletedProcess:
-    """`mash ARGS` against `db` in a subprocess (its own var/ and $TMPDIR), killed at `fault`."""
-    tmpdir = tmp_path / "tmpdir"
-    tmpdir.mkdir(exist_ok=True)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": os.pathsep.join(sys.path),
-           "DJANGO_SETTINGS_MODULE": "mash.settings", "MASH_DATABASE_URL": db.url,
-           "MASH_VAR_DIR": str(tmp_path / "var"), "TMPDIR": str(tmpdir),
-           "MASH_KEY_FILE": settings.MASH_KEY_FILE, "MASH_SHRED_REGISTER": settings.MASH_SHRED_REGISTER,
-           "MASH_DISPOSAL_REGISTER": settings.MASH_DISPOSAL_REGISTER,
-           "MASH_AUDIT_SIGNING_KEY_FILE": settings.MASH_AUDIT_SIGNING_KEY_FILE,
-           "MASH_FAULT_TEST": FAULT_TEST}
-    if fault:
-        env["MASH_FAULT_POINT"] = fault
-    cli = [sys.executable, "-c", "import sys; from mash.cli import main; main(['mash', *sys.argv[1:]])", *args]
-    done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=120)
-    if fault:
-        assert done.returncode == -signal.SIGKILL, (fault, done.returncode, done.stdout, done.stderr[-2000:])
-    else:
-        assert done.returncode == 0, (args, done.stdout, done.stderr[-2000:])
-    return done
-
-
-FAULT_TEST = uuid.uuid4().hex  # in the environment of every child of these subprocesses
 
 
 def no_orphans() -> None:

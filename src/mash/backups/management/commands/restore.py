@@ -34,5 +34,8 @@ class Command(BaseCommand):
             f"{summary['reshredded']} data keys destroyed again ({summary['register']} in the register). "
             f"Disposal register re-applied: {summary['redisposed']} enquiries and {summary['people_redisposed']} "
             f"people disposed of again ({summary['disposal_register']} in the register).")
+        if summary["migrated"]:
+            self.stdout.write(f"The backup was older than this version: {summary['migrated']} migrations applied "
+                              "to it, before the registers.")
         for leftover in summary["leftovers"]:
             self.stdout.write(f"Removed {leftover}, left by an interrupted run.")
