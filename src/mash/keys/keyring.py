@@ -193,7 +193,7 @@ def shredded() -> frozenset[str]:
         cached = _register_cache.get(cache_key)
         if cached is not None:
             return cached
-        ids = frozenset(line.strip() for line in path.read_text().splitlines() if line.strip())
+        ids = frozenset(line.strip() for line in _whole_lines(path.read_text()) if line.strip())
         _register_cache.clear()
         _register_cache[cache_key] = ids
         return ids
@@ -208,8 +208,31 @@ def add_to_register(key_ids: list[str]) -> None:
         return
     path = register_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "a") as fh:
+        _lock_and_cut_torn_tail(fd)
         fh.write("".join(f"{k}\n" for k in key_ids))
         fh.flush()
         os.fsync(fh.fileno())
+
+
+# A register line cut short (decision 0005) --------------------------------------------------------
+
+def _whole_lines(text: str) -> list[str]:
+    """The register's lines without an unterminated last one: that was being written when its process
+    died, before the transaction destroying the key could commit, so the key was not destroyed."""
+    lines = text.split("\n")
+    return lines[:-1]
+
+
+def _lock_and_cut_torn_tail(fd: int) -> None:
+    """Hold the register's lock until `fd` is closed, and cut an unterminated last line, so that the
+    next id is a line of its own instead of being glued to the torn one (and lost)."""
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    size = os.fstat(fd).st_size
+    if not size or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    data = os.pread(fd, size, 0)
+    os.ftruncate(fd, data.rfind(b"\n") + 1)

@@ -141,3 +141,21 @@ def test_a_backup_older_than_the_code_is_migrated_inside_the_restore_before_the_
     [(anonymised_at,)] = target.query("SELECT anonymised_at FROM people_person WHERE id = %s",
                                       [world.anonymised.child_id])
     assert anonymised_at is not None
+
+
+def test_a_torn_line_in_the_shred_register_neither_blocks_a_restore_nor_swallows_the_next_key(settings, tmp_path):
+    """Killed while appending, `mash retention run` leaves part of a key id (its transaction never
+    committed). The next id appended must stay a line of its own, or its key would come back with
+    a restore; and the torn part must not stop restores."""
+    import uuid
+
+    from mash.keys import keyring
+
+    settings.MASH_SHRED_REGISTER = str(tmp_path / "shredded-keys")
+    first, torn, second = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    keyring.add_to_register([first])
+    with open(settings.MASH_SHRED_REGISTER, "a") as fh:
+        fh.write(torn[:13])
+    keyring.add_to_register([second])
+    assert keyring.shredded() == {first, second}
+    assert services._register_ids() == sorted([uuid.UUID(first), uuid.UUID(second)])
