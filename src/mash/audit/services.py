@@ -335,12 +335,14 @@ def _reference_encoding(event_id: int) -> bytes:
 
 
 def _older_transactions_finished(timeout: float) -> bool:
-    """PostgreSQL: wait until every transaction in progress now has ended (True), or `timeout` passes.
+    """PostgreSQL: wait until every other transaction of this database in progress now has ended (True),
+    or `timeout` passes (False).
 
     Called after reading the pending events. A number below a visible event but not visible itself was
-    taken by a transaction that had its transaction id before it took the number (`_insert_event`),
-    so before that event committed: it is in progress now, or it ended and a new snapshot shows its
-    event if it committed. Only transaction ids are polled (no lock table), so writers are not slowed."""
+    taken by a transaction that already had its transaction id (`_insert_event` takes it first), so
+    one in progress now, or one that has ended: after they have all ended a new snapshot shows its
+    event if it committed, and the number is settled if not. Only transaction ids are polled (no lock
+    table), so writers are not slowed; transactions of other databases on the server are not waited for."""
     with connection.cursor() as cur:
         # Of the transactions in progress now, those of this database (the stats snapshot is fresh).
         cur.execute("SELECT pg_stat_clear_snapshot()")
