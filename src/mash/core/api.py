@@ -263,7 +263,10 @@ class MashAPI(NinjaAPI):
         bound_routers = getattr(self, "_get_bound_routers", None)
         if bound_routers is None:  # pragma: no cover - older django-ninja
             return urls
-        by_name: dict[str, Any] = {}
+        # Each URL's view is made by its PathView (ninja's get_view, a closure over it), so the policy is
+        # found through the PathView: URL names come from function names, which two routers may share
+        # (cases' decide and sar's decide), and would give one URL the other's policy.
+        by_view: dict[int, Any] = {}
         for bound in bound_routers():
             for path_view in bound.path_operations.values():
                 names = {}
@@ -271,19 +274,14 @@ class MashAPI(NinjaAPI):
                     policy_name = self._operation_policy(operation)
                     for method in operation.methods:
                         names[method] = policy_name
-                declared = next(iter(names.values())) if len(set(names.values())) == 1 else names
-                for operation in path_view.operations:
-                    url_name = getattr(operation, "url_name", "") or self.get_operation_url_name(
-                        operation, router=bound.template)
-                    if bound.url_name_prefix and url_name:
-                        url_name = f"{bound.url_name_prefix}_{url_name}"
-                    by_name[url_name] = declared
+                by_view[id(path_view)] = next(iter(names.values())) if len(set(names.values())) == 1 else names
         for pattern in urls:
             callback = pattern.callback
             if pattern.name in ("openapi-json", "openapi-view", "api-root"):
                 declared = PUBLIC
             else:
-                declared = by_name.get(pattern.name)
+                cells = [c.cell_contents for c in (getattr(callback, "__closure__", None) or ())]
+                declared = next((by_view[id(c)] for c in cells if id(c) in by_view), None)
             if declared is not None and policy_of(callback) is None:
                 setattr(callback, "access_policy", declared)
         return urls

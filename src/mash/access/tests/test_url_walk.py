@@ -174,3 +174,21 @@ def test_ids_past_the_databases_range_are_not_found_not_errors(client, asked_enq
             assert response.status_code in (404, 405), f"{method.upper()} {url}: {response.status_code}"
         walked += 1
     assert walked >= 10
+
+
+def test_each_api_url_declares_its_own_operations_policy(client):
+    """The policy a URL of the API carries (what the door and the walks above read) is the one its own
+    operations declare in the OpenAPI document, also where two routers' functions share a name."""
+    document = client.get("/api/v1/openapi.json").json()
+    wrong = []
+    for route, ns, p in all_patterns():
+        if not route.startswith("api/v1/") or route in ("api/v1/", "api/v1/openapi.json", "api/v1/docs"):
+            continue
+        path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+        operations = document["paths"][path]
+        expected = {method.upper(): op["x-access-policy"] for method, op in operations.items()}
+        declared = policy_of(p.callback)
+        declared = declared if isinstance(declared, dict) else {m: declared for m in expected}
+        if declared != expected:
+            wrong.append(f"{route}: declares {declared}, its operations {expected}")
+    assert wrong == [], "\n".join(wrong)
