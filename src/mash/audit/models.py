@@ -128,3 +128,6 @@ class SealCursor(models.Model):
 
     below = models.BigIntegerField(default=0)
     latest = models.DateTimeField(null=True, blank=True)
+    strict_from = models.BigIntegerField(
+        default=1, help_text="the first position sealed in strict number order (earlier sealers let a late "
+                             "commit in after a higher number); set once by migration 0004, never changed")

@@ -659,6 +659,8 @@ def _verify(report: Report, public, outside_checkpoints: list[dict] | None, batc
     next_due = due.pop(0) if due else None
     grace = _grace()
     index_bad = _first_index_mismatch()
+    cursor_row = SealCursor.objects.order_by("id").first()
+    strict_from = cursor_row.strict_from if cursor_row else 1  # earlier sealers let late commits in
     stop_at = index_bad if index_bad is not None else -1
 
     sha256, genesis = hashlib.sha256, chain.GENESIS
@@ -703,11 +705,12 @@ def _verify(report: Report, public, outside_checkpoints: list[dict] | None, batc
             # The chain follows the events' numbers, and no event is dated the grace period before one sealed
             # ahead of it. Who is at fault: this event, unless it is in order once the one that set the mark
             # is taken out (then that one was put in ahead of its place).
-            if event_id <= hi_id:
+            if event_id <= hi_id and position >= strict_from:
                 culprit = hi_id_position if event_id > hi_id_before else position
                 _out_of_order(report, culprit, position, "numbered")
                 return
-            hi_id_before, hi_id, hi_id_position = hi_id, event_id, position
+            if event_id > hi_id:
+                hi_id_before, hi_id, hi_id_position = hi_id, event_id, position
             # Times in one fixed form per engine (text on PostgreSQL) compare as times; parsed only out of order.
             if hi_at is None or at >= hi_at:
                 hi_at_before, hi_at, hi_at_position = hi_at, at, position

@@ -62,6 +62,7 @@ def test_the_cursor_cannot_be_deleted_or_lowered(sealed):
     assert cursor.below >= sealed["fifth"].pk
     for statement in ("DELETE FROM audit_sealcursor",
                       "UPDATE audit_sealcursor SET below = 0",
+                      "UPDATE audit_sealcursor SET strict_from = 999999",
                       "INSERT INTO audit_sealcursor (below) VALUES (0)"):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
             cur.execute(statement)
@@ -152,3 +153,23 @@ def test_the_applications_role_cannot_delete_or_lower_the_cursor(sealed):
                 cur.execute("UPDATE audit_sealcursor SET below = 0")
         finally:
             cur.execute("RESET ROLE")
+
+
+def test_a_chain_sealed_before_the_strict_order_still_verifies(db, settings):
+    """Sealers before decision 0004 let a late commit in after a higher number: allowed before strict_from."""
+    settings.MASH_AUDIT_SEAL_GRACE_SECONDS = 300
+    events = [services.record(Kind.READ, f"old {n}") for n in range(3)]
+    head = chain.GENESIS
+    from mash.audit.tests.test_log import tampering
+
+    with tampering() as cur:
+        for position, event in enumerate([events[0], events[2], events[1]], start=1):  # 3 sealed before 2
+            leaf = chain.leaf_hash(chain.canonical(event.canonical_values()))
+            head = chain.chain_hash(head, position, leaf)
+            Seal.objects.create(position=position, event=event, leaf=leaf.hex(), chain=head.hex())
+        cur.execute("INSERT INTO audit_sealcursor (below, latest, strict_from) VALUES (%s, %s, %s)",
+                    [events[2].pk, connection.ops.adapt_datetimefield_value(events[2].at), 4])
+    assert services.verify().ok
+    after = services.record(Kind.READ, "new")
+    assert services.seal() == 1 and Seal.objects.get(event=after).position == 4
+    assert services.verify().ok
