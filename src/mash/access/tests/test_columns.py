@@ -17,6 +17,7 @@ A column without a rule fails `test_every_text_column_has_a_rule`, naming it.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 import json
@@ -57,6 +58,7 @@ SHOWN_NOWHERE = {
 USERS = ["manager", "assigned", "police", "education", "nelft", "unasked", "recipient", "dpo", "sysadmin",
          "auditor", "untrained"]
 TEAM = {"manager", "assigned"}
+WINDOW_DAYS = 28  # isa/mash-isa.yaml after_decision.asked_agency_access_days
 AGENCY_USER = {"essex-police": "police", "education": "education", "nelft": "nelft"}
 
 
@@ -162,11 +164,26 @@ def hub(make_user, manager):
         if not item.sealed:
             sars.decide_item(item, by=u["dpo"], decision="disclose", serious_harm_checked=True)
     create_token(manager, name="Laptop")
+    # Another enquiry, decided longer ago than the ISA's window: Essex Police, asked and answering,
+    # has lost it (and its own answer on it); the managers keep it.
+    from mash.cases.models import Enquiry
+
+    old = cases.record_contact(by=manager, **contact_data(
+        child={**contact_data()["child"], "first_name": "Sam", "nhs_number": ""}, related_people=[]))
+    cases.rate(old, by=manager, rating="green", rationale="Low")
+    sharing.request_information(old, by=manager, partners=["essex-police"])
+    old_request = old.information_requests.get()
+    sharing.contribute(old_request, by=u["police"], kind="share", lawful_basis="crime-and-disorder-act-1998-s115",
+                       decision_reason="Relevant", items=[
+                           {"category": "police_incidents", "content": f"Old {level}", "relevance_note": "Note",
+                            "confidentiality": level} for level in ("normal", "restricted")])
+    cases.decide(old, by=manager, outcome="no_further_action", rationale="Resolved")
+    Enquiry.objects.filter(pk=old.pk).update(decided_at=timezone.now() - dt.timedelta(days=WINDOW_DAYS + 12))
     markers.mark_everything(u, e)
-    for obj in (e, sar, child):
+    for obj in (e, old, sar, child):
         obj.refresh_from_db()
-    return {"users": u, "enquiry": e, "requests": req, "packages": [live, gone], "sar": sar, "markers": markers,
-            "child": child}
+    return {"users": u, "enquiry": e, "old": old, "requests": {**req, "old": old_request},
+            "packages": [live, gone], "sar": sar, "markers": markers, "child": child}
 
 
 @dataclass
@@ -293,7 +310,31 @@ def audience(marker: Marker, users, enquiry) -> tuple[frozenset[str], frozenset[
         must = {next(k for k, v in users.items() if v.pk == obj.user_id)}
     else:
         raise AssertionError(f"no audience for {marker.column}: {rule}")
+    if _window_closed(obj):
+        # After the ISA's window asked agencies lose the enquiry, their own answers on it included;
+        # no one is assigned to it, so the managers alone read it.
+        must = must & {"manager"}
     return frozenset(must | may_also), frozenset(must)
+
+
+def _window_closed(obj) -> bool:
+    from mash.cases.models import Enquiry
+    from mash.people.models import Person
+
+    if isinstance(obj, Enquiry):
+        enquiry = obj
+    elif isinstance(obj, Person):
+        enquiry = Enquiry.objects.filter(child=obj).first()
+    elif hasattr(obj, "enquiry_id") or hasattr(obj, "enquiry"):
+        enquiry = obj.enquiry
+    elif hasattr(obj, "contribution"):
+        enquiry = obj.contribution.enquiry
+    elif hasattr(obj, "item"):
+        enquiry = obj.item.contribution.enquiry
+    else:
+        return False
+    return bool(enquiry and enquiry.decided_at
+                and enquiry.decided_at < timezone.now() - dt.timedelta(days=WINDOW_DAYS))
 
 
 # --- Reading everything ------------------------------------------------------------------------------
@@ -304,13 +345,13 @@ def _values(hub) -> dict[str, list[str]]:
     e = hub["enquiry"]
     sar = hub["sar"]
     return {
-        "reference": [e.reference],
+        "reference": [e.reference, hub["old"].reference],
         "pk": [str(r.pk) for r in hub["requests"].values()],
         "request_id": [str(r.pk) for r in hub["requests"].values()],
         "package_id": [str(p.pk) for p in hub["packages"]],
         "attachment_id": [str(a.pk) for a in Attachment.objects.all()],
         "item_id": [str(a.item_id) for a in Attachment.objects.all()],
-        "person_id": [str(hub["child"].pk)],
+        "person_id": [str(hub["child"].pk), str(hub["old"].child_id)],
         "user_id": [str(hub["users"][k].pk) for k in ("police", "manager")],
         "sar": [sar.reference],
         "sar_item": [str(i.pk) for i in sar.items.all()],
