@@ -566,7 +566,10 @@ def _settle_sqlite_target(target: Path) -> None:
 def _restore_sqlite(source: Path, cfg: dict, *, force: bool, key_ids, entries, is_default: bool):
     target = Path(cfg["NAME"])
     # Decrypted into memory only, every chunk verified before any of it is used.
-    image = _rollback_journal(bytearray(b"".join(decrypt_chunks(source))))
+    image = bytearray()
+    for plain in decrypt_chunks(source):
+        image += plain
+    image = _rollback_journal(image)
     if image[:16] != b"SQLite format 3\x00":
         raise BackupError("the backup's payload is not a SQLite database")
     fault_point("restore.after_verify")
@@ -577,7 +580,7 @@ def _restore_sqlite(source: Path, cfg: dict, *, force: bool, key_ids, entries, i
     # own code; only then is it written beside the target and renamed over it in one step.
     with _orm_on(cfg, name=":memory:") as db:
         db.ensure_connection()
-        db.connection.deserialize(bytes(image))
+        db.connection.deserialize(image)
         del image
         db.connection.execute("PRAGMA secure_delete = ON")  # what the registers remove is overwritten
         migrated = _migrate()  # in memory: interrupted, it never reaches the target

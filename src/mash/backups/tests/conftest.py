@@ -19,17 +19,26 @@ def databases(tmp_path):
     made.drop_all()
 
 
+@pytest.fixture(scope="session")
+def schema_backup(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The test database's schema, backed up once per session (outside any test's transaction)."""
+    from mash.backups import services
+
+    path = tmp_path_factory.mktemp("schema") / "schema.backup"
+    with django_db_blocker.unblock():
+        services.backup(path)
+    return path
+
+
 @pytest.fixture
-def live(databases, tmp_path):
+def live(databases, schema_backup):
     """A database of the test's own with three enquiries (scratch.py), the ORM pointed at it: the
-    services' audit events go there, not into the test database (whose audit log cannot be emptied)."""
+    services' audit events go there, not into the test database (whose audit log cannot be emptied),
+    and the test itself need not be transactional (no flush afterwards)."""
     from mash.backups import services
     from mash.backups.tests import scratch
 
-    schema = tmp_path / "schema.backup"
-    services.backup(schema)  # the test database: the schema, no rows of ours
-    schema_db = databases.new("live")
-    services.restore(schema, database_url=schema_db.url)
-    schema.unlink()
-    with services._orm_on(schema_db.cfg):
-        yield schema_db, scratch.three_enquiries()
+    db = databases.new("live")
+    services.restore(schema_backup, database_url=db.url)
+    with services._orm_on(db.cfg):
+        yield db, scratch.three_enquiries()

@@ -9,7 +9,6 @@ the run did, before the restore reports success.
 import io
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from mash.backups import services
@@ -17,8 +16,9 @@ from mash.backups.tests.scratch import (ANONYMISED, ANONYMISED_BORN, ANONYMISED_
                                         DELETED_NHS, DELETED_STREET, KEPT, mash)
 from mash.retention import register
 
-APPS_BUT_AUDIT = [app for app in settings.INSTALLED_APPS if app != "mash.audit"]
-committed = pytest.mark.django_db(transaction=True, available_apps=APPS_BUT_AUDIT)
+# The tests work on databases of their own (`live`, `databases`): the test database's transaction is
+# only rolled back.
+on_own_databases = pytest.mark.django_db
 
 
 def backup(path) -> str:
@@ -33,7 +33,7 @@ def restore(path, target, *extra) -> str:
     return out.getvalue()
 
 
-@committed
+@on_own_databases
 def test_restoring_a_backup_from_before_a_retention_run_disposes_of_the_same_again(live, databases, tmp_path):
     from mash.retention import services as retention
 
@@ -85,7 +85,7 @@ def test_restoring_a_backup_from_before_a_retention_run_disposes_of_the_same_aga
     assert CONCERN not in again.text()
 
 
-@committed
+@on_own_databases
 def test_a_disposal_register_that_is_not_one_stops_the_restore(live, databases, tmp_path, own_disposal_register):
     db, world = live
     path = tmp_path / "b.backup"
@@ -109,7 +109,7 @@ def test_a_torn_last_line_is_cut_before_the_next_entry(own_disposal_register):
                                                                       (4, {5: "anonymise", 6: "delete"})]
 
 
-@committed
+@on_own_databases
 def test_a_backup_older_than_the_code_is_migrated_inside_the_restore_before_the_registers(live, databases,
                                                                                           tmp_path):
     """Applied by the current code, the registers need the current schema: a restore migrates first
