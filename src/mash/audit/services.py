@@ -250,7 +250,7 @@ def untracked(qs: QuerySet) -> QuerySet:
 
 def _seal_quietly() -> None:
     try:
-        seal(wait=False)
+        seal(wait=False, gap_wait=INLINE_GAP_WAIT_SECONDS)
     except Exception:  # the events are safely recorded; the next seal picks them up
         log.exception("audit: sealing failed; the events wait for the next `mash audit seal`")
 
@@ -272,6 +272,8 @@ def _grace() -> dt.timedelta:
 
 # How long one run of the sealer waits for transactions that may still commit an event into a gap.
 GAP_WAIT_SECONDS = 0.5
+# After a request's response the wait is short: a worker is not held; `mash audit seal` settles the rest.
+INLINE_GAP_WAIT_SECONDS = 0.02
 
 
 @dataclass
@@ -283,7 +285,7 @@ class Late:
     reason: str
 
 
-def seal(limit: int = 5000, wait: bool = True) -> int:
+def seal(limit: int = 5000, wait: bool = True, gap_wait: float = GAP_WAIT_SECONDS) -> int:
     """Append the events not yet sealed to the chain, in the order of their numbers. Returns how many.
 
     The chain follows the events' numbers strictly: an event is never sealed after one numbered above
@@ -292,7 +294,7 @@ def seal(limit: int = 5000, wait: bool = True) -> int:
     grace period before an event already sealed, is never sealed: `sweep` and `verify` report it."""
     total = 0
     while True:
-        done = _seal_batch(limit, wait)
+        done = _seal_batch(limit, wait, gap_wait)
         if done is None:
             return total
         consumed, sealed = done
@@ -361,7 +363,7 @@ def _older_transactions_finished(timeout: float) -> bool:
     return True
 
 
-def _seal_batch(limit: int, wait: bool) -> tuple[int, int] | None:
+def _seal_batch(limit: int, wait: bool, gap_wait: float) -> tuple[int, int] | None:
     with transaction.atomic():
         if not _take_sealer_lock(wait):
             return None
@@ -383,7 +385,7 @@ def _seal_batch(limit: int, wait: bool) -> tuple[int, int] | None:
             if event_id != below + 1 and not settled:
                 if not waited:
                     waited = True
-                    if _older_transactions_finished(GAP_WAIT_SECONDS):
+                    if _older_transactions_finished(gap_wait):
                         settled = True
                         pending[i:] = _read_events(below, upto=pending[-1][0])  # a new snapshot
                         continue
