@@ -12,6 +12,7 @@ requests never queue behind one head row. Every `MASH_AUDIT_CHECKPOINT_EVERY` ev
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import hashlib
@@ -607,8 +608,11 @@ def verify(public_key_text: str | None = None, outside_checkpoints: list[dict] |
     report = Report()
     public = chain.public_from_text(public_key_text) if public_key_text else signing_key().public_key()
     outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
+    postgres = connection.vendor == "postgresql"
+    # SQLite: no transaction, as one would take the write lock (IMMEDIATE) and stop every request's writes
+    # for the whole run; the sealer only appends above what the run has read, so its reads agree anyway.
+    with transaction.atomic() if postgres else contextlib.nullcontext():
+        if outermost and postgres:
             with connection.cursor() as cur:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         _verify(report, public, outside_checkpoints, batch)
