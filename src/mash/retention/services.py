@@ -306,7 +306,28 @@ def reapply(entries: list[register.Entry]) -> dict[str, int]:
             done["enquiries"] += 1
         _drop_family_links(people)
         done["people"] += _apply_fates(entry.people)
+    _ids_past(Enquiry, max((e.enquiry_id for e in entries), default=0))
+    _ids_past(Person, max((p for e in entries for p in e.people), default=0))
     return done
+
+
+def _ids_past(model, highest: int) -> None:
+    """A restore rewinds the id sequences to the backup's: move them past every id the register names,
+    so that no new enquiry or person takes the id of one disposed of since (the next restore would
+    dispose of it by mistake)."""
+    if not highest:
+        return
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            (sequence,) = cursor.fetchone()
+            cursor.execute("SELECT setval(%s::regclass, %s) WHERE %s > COALESCE(pg_sequence_last_value(%s::regclass), 0)",
+                           [sequence, highest, highest, sequence])
+        elif connection.vendor == "sqlite":  # AUTOINCREMENT keeps its high-water mark in sqlite_sequence
+            cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s AND seq < %s", [highest, table, highest])
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) SELECT %s, %s WHERE NOT EXISTS "
+                           "(SELECT 1 FROM sqlite_sequence WHERE name = %s)", [table, highest, table])
 
 
 def _reapplied_tombstone(enquiry: Enquiry, entry: register.Entry, rule: Due | None, counts: dict) -> None:

@@ -159,3 +159,30 @@ def test_a_torn_line_in_the_shred_register_neither_blocks_a_restore_nor_swallows
     keyring.add_to_register([second])
     assert keyring.shredded() == {first, second}
     assert services._register_ids() == sorted([uuid.UUID(first), uuid.UUID(second)])
+
+
+@on_own_databases
+def test_after_a_restore_no_new_enquiry_or_person_takes_an_id_the_register_names(live, databases, tmp_path):
+    """An enquiry made after a backup and disposed of before it is restored is not in the restored
+    database, but the restored id sequences are from before it: without care, the next enquiry would
+    take its id, and the next restore would dispose of that enquiry by mistake."""
+    from mash.accounts.models import User
+    from mash.backups.tests import scratch
+    from mash.people.models import Person
+
+    db, world = live
+    path = tmp_path / "b.backup"
+    backup(path)
+    gone_enquiry, gone_person = world.kept.pk + 40, Person.objects.order_by("-pk").first().pk + 60
+    register.append(gone_enquiry, "delete", {gone_person: "delete"})
+
+    target = databases.new("restored")
+    assert "Disposal register re-applied: 0 enquiries and 0 people" in restore(path, target)
+    with services._orm_on(target.cfg):
+        person = Person.objects.create(first_name="New", last_name="Arrival", created_by=User.objects.first())
+        assert person.pk > gone_person
+    if scratch.ON_PG:
+        [(last,)] = target.query("SELECT pg_sequence_last_value(pg_get_serial_sequence('cases_enquiry', 'id')::regclass)")
+    else:
+        [(last,)] = target.query("SELECT seq FROM sqlite_sequence WHERE name = 'cases_enquiry'")
+    assert last >= gone_enquiry  # the next enquiry's id is past it
