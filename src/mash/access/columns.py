@@ -60,9 +60,6 @@ CONTACT = {
 CONTACT_DERIVED = {"concern_category_labels": CONCERN}
 
 RULES: dict[str, str] = {
-    "core.Revision.previous": HISTORY,
-    "core.Revision.changed_fields": HISTORY,
-    "core.Revision.reason": HISTORY,
     "accounts.User.password": "never shown: a password hash",
     "accounts.User.username": _STAFF,
     "accounts.User.first_name": _STAFF,
@@ -83,6 +80,10 @@ RULES: dict[str, str] = {
     "partners.IsaVersion.source_sha256": _ISA,
     **{f"people.Person.{c}": PERSON for c in ("first_name", "last_name", "other_names", "nhs_number", "upn",
                                               "address_line_1", "address_line_2", "town", "postcode")},
+    # A person's amendment history (earlier details, the fields' names, the reason): kept for the record.
+    "people.PersonRevision.previous": HISTORY,
+    "people.PersonRevision.changed_fields": HISTORY,
+    "people.PersonRevision.reason": HISTORY,
     **{f"cases.Contact.{c}": rule for c, rule in CONTACT.items()},
     "cases.Enquiry.reference": ENQUIRY,
     "cases.EnquiryEvent.action": HISTORY,

@@ -51,13 +51,6 @@ PLAINTEXT: dict[str, str] = {
     "axes.AccessAttempt.get_data": SIGN_IN,
     "axes.AccessAttempt.post_data": SIGN_IN,
     "axes.AccessLog.session_hash": SIGN_IN,
-    # core
-    "core.Revision.previous": ("TODO(lead): a person's earlier details (names, address, NHS number) before an "
-                               "amendment; as plain as the person's current details, but retention removes "
-                               "the person and not their revisions (retention/services.py), so they outlive it"),
-    "core.Revision.changed_fields": "the names of the fields amended",
-    "core.Revision.reason": ("TODO(lead): the reason for amending a person's details, free text about them; "
-                             "should be encrypted under the person's key (core/history.py, people/services.py)"),
     # accounts
     "accounts.User.password": "a salted hash",
     "accounts.User.username": STAFF,
@@ -92,6 +85,8 @@ PLAINTEXT: dict[str, str] = {
     "people.Person.town": IDENTIFIER,
     "people.Person.postcode": IDENTIFIER,
     "people.Relationship.relationship": CODE,
+    "people.PersonRevision.changed_fields": ("the names of the fields amended; the earlier values and the reason "
+                                             "are encrypted"),
     # cases
     "cases.Contact.reporter_type": CODE,
     "cases.Contact.reporter_organisation": ("the reporting organisation's name (a school, a GP practice, a police "
@@ -179,10 +174,6 @@ PLAINTEXT: dict[str, str] = {
     "keys.PersonKey.wrapped": "a person's data key, encrypted under the master key",
     "keys.PersonKey.master_key_id": HASH,
     # retention
-    "retention.LegalHold.reason": ("TODO(lead): why a legal hold was placed, free text that may name the person "
-                                   "or the proceedings; should be encrypted under the held person's (or the "
-                                   "enquiry's child's) key"),
-    "retention.LegalHold.lift_reason": "TODO(lead): why a legal hold was lifted; as for the reason",
     "retention.Disposal.enquiry_reference": "the disposed enquiry's reference, made by the application",
     "retention.Disposal.outcome": CODE,
     "retention.Disposal.isa_version": CODE,

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from mash.keys.fields import EncryptedJSONField, EncryptedTextField
+
 from .identifiers import normalise_nhs_number, normalise_postcode, normalise_upn
 
 
@@ -96,3 +98,25 @@ class Relationship(models.Model):
 
     def __str__(self):
         return f"{self.person} ({self.get_relationship_display()}) of {self.child}"
+
+
+class PersonRevision(models.Model):
+    """A person's details before an amendment, who amended them and why (`services.amend_person`).
+
+    The earlier details and the reason are encrypted under the person's data key, so destroying the key
+    makes them unreadable, in backups too; retention deletes the revisions with the person."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(help_text="1 for the person's first amendment")
+    previous = EncryptedJSONField(person="person_id", help_text="the amended fields' values before the amendment")
+    changed_fields = models.JSONField(default=list, help_text="the names of the fields amended")
+    reason = EncryptedTextField(person="person_id")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["person", "number"]
+        constraints = [models.UniqueConstraint(fields=["person", "number"], name="person_revision_number_unique")]
+
+    def __str__(self):
+        return f"person {self.person_id} revision {self.number}"

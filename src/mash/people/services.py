@@ -1,14 +1,16 @@
-"""Recording and amending people. Amendments keep the earlier values (see core.history)."""
+"""Recording and amending people. Amendments keep the earlier values, encrypted (`PersonRevision`)."""
+
+import json
 
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from mash.audit import services as audit
 from mash.audit.models import Kind as AuditKind
 from mash.core.errors import ValidationFailed
-from mash.core.history import amend
 
-from .models import Person, Relationship
+from .models import Person, PersonRevision, Relationship
 
 PERSON_FIELDS = ("first_name", "last_name", "other_names", "date_of_birth", "gender", "nhs_number", "upn",
                  "address_line_1", "address_line_2", "town", "postcode")
@@ -44,17 +46,33 @@ def record_relationship(child: Person, person: Person, relationship: str, *, liv
     return rel
 
 
-def amend_person(person: Person, changes: dict, *, reason: str, by):
+def amend_person(person: Person, changes: dict, *, reason: str, by) -> PersonRevision | None:
+    """Apply `changes` to the person, recording the earlier values, who amended them and why (encrypted
+    under the person's key). Returns None when nothing changed."""
     unknown = set(changes) - set(PERSON_FIELDS)
     if unknown:
         raise ValidationFailed({k: ["cannot be amended"] for k in sorted(unknown)})
+    if not (reason or "").strip():
+        raise ValidationFailed("Give a reason for the amendment", field="reason")
+    changed = [name for name, value in changes.items() if getattr(person, name) != value]
+    if not changed:
+        return None
     try:
         with transaction.atomic():
-            revision = amend(person, changes, reason=reason, by=by)
-            if revision is not None:
-                audit.record(AuditKind.WRITE, "person.amend", actor=by, object_type="person",
-                             object_ref=str(person.pk), people=[person.pk], fields=revision.changed_fields,
-                             detail=f"revision {revision.number}")
+            last = person.revisions.select_for_update().order_by("-number").first()
+            revision = PersonRevision.objects.create(
+                person=person, number=(last.number + 1) if last else 1, changed_fields=changed,
+                # Through the JSON encoder, so dates are kept as text.
+                previous=json.loads(json.dumps({name: getattr(person, name) for name in changed},
+                                               cls=DjangoJSONEncoder)),
+                reason=reason.strip(), changed_by=by)
+            for name in changed:
+                setattr(person, name, changes[name])
+            person.full_clean()
+            person.save(update_fields=changed)
+            audit.record(AuditKind.WRITE, "person.amend", actor=by, object_type="person",
+                         object_ref=str(person.pk), people=[person.pk], fields=revision.changed_fields,
+                         detail=f"revision {revision.number}")
             return revision
     except ValidationError as exc:
         raise ValidationFailed(exc.message_dict) from None

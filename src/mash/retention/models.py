@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from mash.keys.fields import EncryptedTextField
+
 
 class LegalHold(models.Model):
     """Keeps an enquiry (or everything about a person) past its retention period, e.g. for litigation,
@@ -13,13 +15,15 @@ class LegalHold(models.Model):
                                 related_name="legal_holds")
     person = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="legal_holds")
-    reason = models.TextField()
+    # Why it was placed and lifted may name the person or the proceedings: encrypted under the held person's
+    # key (for a hold on an enquiry, its child's).
+    reason = EncryptedTextField(person="held_person_id")
     placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     placed_at = models.DateTimeField(default=timezone.now)
     lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+")
     lifted_at = models.DateTimeField(null=True, blank=True)
-    lift_reason = models.TextField(blank=True)
+    lift_reason = EncryptedTextField(person="held_person_id", blank=True)
 
     class Meta:
         ordering = ["placed_at", "id"]
@@ -32,6 +36,11 @@ class LegalHold(models.Model):
     @property
     def is_active(self) -> bool:
         return self.lifted_at is None
+
+    @property
+    def held_person_id(self) -> int | None:
+        """The person whose key encrypts the reasons: the held person, or the held enquiry's child."""
+        return self.person_id or (self.enquiry.child_id if self.enquiry_id else None)
 
 
 class DisposalAction(models.TextChoices):

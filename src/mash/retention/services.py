@@ -9,7 +9,8 @@ has run from the manager's decision, the enquiry is deleted or anonymised as the
 - A person with nothing left (no other live enquiry, consent record, family link to a live case, SAR
   or hold) has their data key destroyed (crypto-shredding): anything encrypted for them, in any
   backup, is unreadable from then on. Their record is then deleted, or anonymised where an
-  anonymised enquiry still points at it.
+  anonymised enquiry still points at it; their amendment history is deleted either way, and the
+  reasons of lifted holds on an anonymised person are emptied.
 - Each disposal is one transaction and leaves a tombstone (`Disposal`) and an audit event naming the
   enquiry reference, the ISA clause and what was removed; never any content.
 - Each disposal is also listed, ids only, in the disposal register outside the database
@@ -37,7 +38,7 @@ from mash.disclosure.models import DisclosurePackage, DisposalPermit
 from mash.keys import services as keys
 from mash.keys.fields import encrypted_fields
 from mash.partners import services as isa
-from mash.people.models import Person, Relationship
+from mash.people.models import Person, PersonRevision, Relationship
 from mash.sar.models import SarItem, SarSubject
 from mash.sharing.models import Contribution, ContributionItem, InformationRequest
 
@@ -275,10 +276,14 @@ def _apply_fates(fates: dict[int, str]) -> int:
     now = timezone.now()
     changed = 0
     for person_id, fate in sorted(fates.items()):
+        # Their amendment history (earlier names, address, the reasons) goes in either case.
+        _delete(PersonRevision.objects.filter(person_id=person_id))
         if fate == DisposalAction.DELETE and not _referenced(person_id):
             _delete(LegalHold.objects.filter(person_id=person_id))
             changed += _delete(Person.objects.filter(pk=person_id))
         else:
+            # Lifted holds on an anonymised person are kept (who placed and lifted them, when), not why.
+            _empty_free_text(LegalHold.objects.filter(person_id=person_id))
             changed += Person.objects.filter(pk=person_id, anonymised_at__isnull=True).update(
                 first_name="", last_name="Anonymised", other_names="", date_of_birth=None, nhs_number="", upn="",
                 address_line_1="", address_line_2="", town="", postcode="", anonymised_at=now)

@@ -50,9 +50,9 @@ UNMARKED = {
 # Marked columns that no page, API response, CSV or PDF shows, and why that is right.
 SHOWN_NOWHERE = {
     "accounts.ApiToken.revoked_by": "kept for the record; the account page says when a token was revoked",
-    "core.Revision.previous": "kept for the record of an amendment to a person; shown on no page yet",
-    "core.Revision.changed_fields": "kept for the record of an amendment to a person; shown on no page yet",
-    "core.Revision.reason": "kept for the record of an amendment to a person; shown on no page yet",
+    "people.PersonRevision.previous": "kept for the record of an amendment to a person; shown on no page yet",
+    "people.PersonRevision.changed_fields": "kept for the record of an amendment to a person; shown on no page yet",
+    "people.PersonRevision.reason": "kept for the record of an amendment to a person; shown on no page yet",
 }
 
 USERS = ["manager", "assigned", "police", "education", "nelft", "unasked", "recipient", "dpo", "sysadmin",

@@ -164,6 +164,7 @@ def three_enquiries() -> World:
     from mash.conftest import child_data, contact_data
     from mash.core.dates import add_months
     from mash.partners import services as isa
+    from mash.people import services as people
     from mash.sharing import services as sharing
     from mash.training.models import TrainingRecord
 
@@ -183,6 +184,8 @@ def three_enquiries() -> World:
             receiving = {} if outcome == "no_further_action" else {"recipient_type": "social_worker",
                                                                    "receiving_team": "Assessment team"}
             cases.decide(made, by=manager, outcome=outcome, rationale="Recorded for the backup tests.", **receiving)
+            # An amendment: its history (earlier details, the reason) goes with the person too.
+            people.amend_person(made.child, {"other_names": "Sky"}, reason="Known as Sky at school", by=manager)
         return made
 
     deleted = enquiry(DELETED, DELETED_NHS, "no_further_action", address_line_1=DELETED_STREET,

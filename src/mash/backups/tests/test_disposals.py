@@ -41,6 +41,7 @@ def test_restoring_a_backup_from_before_a_retention_run_disposes_of_the_same_aga
     before = tmp_path / "before-retention.backup"
     backup(before)
     assert DELETED in db.text() and DELETED_NHS in db.text()
+    assert db.query("SELECT count(*) FROM people_personrevision") == [(2,)]  # the decided children's amendments
 
     run = retention.run(today=world.due)
     assert sorted(d.action for d in run.disposed) == ["anonymise", "delete"]
@@ -71,6 +72,8 @@ def test_restoring_a_backup_from_before_a_retention_run_disposes_of_the_same_aga
     assert target.query("SELECT last_name FROM people_person WHERE id = %s", [world.anonymised.child_id]) == [
         ("Anonymised",)]
     assert target.query("SELECT count(*) FROM people_person WHERE id = %s", [world.deleted.child_id]) == [(0,)]
+    disposed = [world.deleted.child_id, world.anonymised.child_id]
+    assert target.query("SELECT count(*) FROM people_personrevision WHERE person_id IN (%s, %s)", disposed) == [(0,)]
     actions = {a for (a,) in target.query("SELECT action FROM audit_auditevent")}
     assert {"retention delete re-applied", "retention anonymise re-applied"} <= actions
     # The keys went with the shred register.

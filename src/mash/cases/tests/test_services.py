@@ -7,7 +7,7 @@ from mash.cases import services
 from mash.cases.models import Decision, RagRatingRecord
 from mash.conftest import child_data, contact_data
 from mash.core.errors import NotFound, PermissionDenied, ValidationFailed
-from mash.core.models import Revision
+from mash.people.models import PersonRevision
 from mash.people.services import amend_person
 from mash.sharing import services as sharing
 from mash.sharing.models import RequestStatus
@@ -108,7 +108,7 @@ def test_amending_a_person_keeps_a_revision(new_enquiry, manager):
     child.refresh_from_db()
     assert (child.first_name, child.postcode) == ("Robin", "RM16 2XJ")
     assert revision.previous == {"first_name": "Rowan", "postcode": "RM17 6SL"}
-    assert Revision.objects.count() == 1
+    assert PersonRevision.objects.count() == 1
     assert amend_person(child, {"first_name": "Robin"}, reason="again", by=manager) is None
 
 

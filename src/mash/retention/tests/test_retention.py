@@ -156,3 +156,82 @@ def test_the_command_reports_and_disposes(nfa, capsys):
     assert Enquiry.objects.filter(pk=nfa.pk).exists()
     call_command("retention", "run", "--today", due.isoformat())
     assert f"Disposed of {nfa.reference}: deleted" in capsys.readouterr().out
+
+
+OLD_NAME, AMENDED_FOR = "Quillonbeck", "Court order RVZ-4471 changed the name"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", ["delete", "anonymise"])
+def test_a_disposed_person_s_amendment_history_goes_with_them(nfa, manager, action, monkeypatch):
+    """The earlier names and the reasons for amending them are removed in the disposal's transaction."""
+    from mash.people import services as people
+
+    child = Person.objects.get(pk=nfa.child_id)
+    mother = Relationship.objects.get(child_id=child.pk).person
+    people.amend_person(child, {"other_names": OLD_NAME}, reason=AMENDED_FOR, by=manager)
+    people.amend_person(child, {"other_names": "Sky"}, reason=AMENDED_FOR + " again", by=manager)
+    people.amend_person(mother, {"town": OLD_NAME}, reason=AMENDED_FOR, by=manager)
+    people.amend_person(mother, {"town": "Tilbury"}, reason=AMENDED_FOR, by=manager)
+    if action == "anonymise":
+        monkeypatch.setattr(retention, "_due", _anonymised(retention._due))
+    retention.run(today=add_months(decided_on(nfa), 12))
+    assert Disposal.objects.get(enquiry_id=nfa.pk).action == action
+    everything = all_text_in_the_database()
+    assert OLD_NAME not in everything and AMENDED_FOR not in everything
+    from mash.people.models import PersonRevision
+
+    assert not PersonRevision.objects.filter(person_id__in=[child.pk, mother.pk]).exists()
+
+
+def _anonymised(due):
+    def anonymise(decision):
+        found = due(decision)
+        found.action = "anonymise"
+        return found
+    return anonymise
+
+
+HOLD_REASON, LIFT_REASON = "Claim HX-2231 against the council names the child", "Claim HX-2231 settled"
+
+
+@pytest.mark.django_db
+def test_a_hold_s_reasons_are_encrypted_under_the_held_person_s_key(nfa, manager):
+    from mash.keys.tests.test_encryption import raw
+
+    on_enquiry = retention.place_hold(by=manager, reason=HOLD_REASON, enquiry_reference=nfa.reference)
+    on_person = retention.place_hold(by=manager, reason=HOLD_REASON + " (person)", person_id=nfa.child_id)
+    retention.lift_hold(on_person.pk, by=manager, reason=LIFT_REASON)
+    everything = all_text_in_the_database()
+    assert HOLD_REASON not in everything and LIFT_REASON not in everything
+    assert raw(LegalHold, on_enquiry.pk, "reason").startswith("enc1:")
+    assert LegalHold.objects.get(pk=on_enquiry.pk).reason == HOLD_REASON
+    lifted = LegalHold.objects.get(pk=on_person.pk)
+    assert (lifted.reason, lifted.lift_reason) == (HOLD_REASON + " (person)", LIFT_REASON)
+
+
+@pytest.mark.django_db
+def test_the_holds_command_lists_a_hold_whose_key_was_destroyed(nfa, manager, capsys):
+    """A backup restored with its holds while the shred register destroys the person's key."""
+    hold = retention.place_hold(by=manager, reason=HOLD_REASON, person_id=nfa.child_id)
+    keys.shred([nfa.child_id])
+    keys.forget_cached_keys()
+    call_command("retention", "holds")
+    out = capsys.readouterr().out
+    assert f"{hold.pk}  person {nfa.child_id}" in out and "(unreadable: the person's data key was destroyed)" in out
+    call_command("retention", "schedule", "--days", "1000")
+    assert "HELD: (unreadable: the person's data key was destroyed)" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_a_lifted_hold_on_an_anonymised_person_keeps_who_and_when_not_why(hub, manager, capsys):
+    enquiry = hub.enquiry
+    hold = retention.place_hold(by=manager, reason=HOLD_REASON, person_id=enquiry.child_id)
+    retention.lift_hold(hold.pk, by=manager, reason=LIFT_REASON)
+    [tombstone] = retention.run(today=add_months(decided_on(enquiry), 300)).disposed
+    assert tombstone.action == "anonymise"
+    hold.refresh_from_db()
+    assert hold.lifted_by == manager and (hold.reason, hold.lift_reason) == ("", "")
+    call_command("retention", "holds", "--all")
+    out = capsys.readouterr().out
+    assert f"{hold.pk}  person {enquiry.child_id}" in out and "lifted" in out and HOLD_REASON not in out
