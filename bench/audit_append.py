@@ -9,7 +9,8 @@ every writer in the hub queues on one row.
 
 For 1, 4 and 16 concurrent writers (threads, each with its own connection; each append its own
 transaction, as a request's write is) the script counts appends per second over `--seconds`, with
-the sealer running beside the writers of the log as built (in its own process, sealing every 50 ms). Then it reports how fast the sealer
+the sealer running beside the writers of the log as built (in its own process, started before the run as a
+hub's sealer would be, sealing every 50 ms). Then it reports how fast the sealer
 seals a backlog and how fast `verify` checks the log, in events per second.
 
     .venv/bin/python bench/audit_append.py              # 1, 4, 16 writers, 5 s each; seal and verify 1,000,000 events
@@ -131,22 +132,26 @@ def run_writers(append, writers: int, seconds: float, sealer: bool) -> dict:
         finally:
             connection.close()
 
-    def seal_loop():
-        # The sealer is its own process, as `mash audit seal` on a timer (or another worker) would be.
+    def seal_loop(proc):
+        # The sealer is its own process, as `mash audit seal` on a timer (or another worker) would be. It was
+        # started (Python, Django) before the run, as a running hub's sealer is, and begins on "go".
         try:
             start.wait()
-            proc = subprocess.run([sys.executable, __file__, "--sealer-for", str(seconds)], capture_output=True,
-                                  text=True, env=os.environ.copy())
+            out, err = proc.communicate("go\n", timeout=seconds + 120)
             if proc.returncode:
-                errors.append("sealer: " + proc.stderr[-500:])
+                errors.append("sealer: " + err[-500:])
             else:
-                sealed[0] = int(proc.stdout.split()[-1])
+                sealed[0] = int(out.split()[-1])
         except Exception as exc:
             errors.append("sealer: " + repr(exc))
 
     threads = [threading.Thread(target=writer, args=(i,)) for i in range(writers)]
     if sealer:
-        threads.append(threading.Thread(target=seal_loop))
+        proc = subprocess.Popen([sys.executable, __file__, "--sealer-for", str(seconds)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+        if proc.stdout.readline().strip() != "ready":
+            raise SystemExit(f"the sealer did not start: {proc.stderr.read()[-500:]}")
+        threads.append(threading.Thread(target=seal_loop, args=(proc,)))
     for t in threads:
         t.start()
     start.wait()
@@ -173,6 +178,9 @@ def sealer_process(seconds: float) -> None:
     setup_django(os.environ["MASH_DATABASE_URL"])
     from mash.audit import services
 
+    services.seal()  # connected, and anything left from before sealed, before the run
+    print("ready", flush=True)
+    sys.stdin.readline()
     sealed, deadline = 0, time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         done = services.seal(wait=False)
