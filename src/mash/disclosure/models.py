@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from mash.keys import integrity
 from mash.keys.fields import EncryptedJSONField, EncryptedTextField
 
 from mash.core.vocabulary import RecipientType
@@ -101,14 +102,18 @@ class DisclosurePackage(models.Model):
 
     # What a package names its enquiry and child by: as sent (its fixed content), which is all its
     # addressee may read of the enquiry; a draft (the MASH team's only) by the enquiry as it is now.
+    # A content that failed its integrity check names the enquiry by its reference (the one it was sent
+    # under: references never change) and the child not at all.
     @property
     def enquiry_reference_as_sent(self) -> str:
-        if self.content is not None:
+        if self.content is not None and not integrity.unreadable(self.content):
             return self.content.get("enquiry_reference", "")
         return self.enquiry.reference or ""
 
     @property
     def child_name_as_sent(self) -> str:
+        if integrity.unreadable(self.content):
+            return integrity.MESSAGE
         if self.content is not None:
             return (self.content.get("child") or {}).get("full_name", "")
         return self.enquiry.child.full_name

@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 
 from mash.core.pdf import css_string as _css_string
 from mash.core.pdf import html_to_pdf
+from mash.keys import integrity
 
 from .services import CHILD_FIELDS, DECISION_FIELDS, ITEM_FIELDS
 
@@ -48,8 +49,13 @@ def render_pdf(package, content: dict, reader_name: str, printed_at: dt.datetime
     isa = (f"ISA version {package.isa_version.version}, clause {package.isa_clause or 'not recorded'}"
            if package.isa_version else "Not recorded yet")
     basis = package.lawful_basis + (f", clause {package.lawful_basis_clause}" if package.lawful_basis_clause else "")
+    if integrity.unreadable(content):
+        # The content failed its integrity check: the PDF says so, with the package's own facts.
+        content = {"enquiry_reference": package.enquiry_reference_as_sent, "unreadable": integrity.MESSAGE,
+                   "child": {"full_name": ""}}
     decision = content.get("decision", {})
     context = {
+        "unreadable": content.get("unreadable", ""),
         "package": package,
         "is_preview": package.status == "draft",
         "header_css": mark_safe(_css_string(header)),  # escaped for CSS above; HTML escaping would break it

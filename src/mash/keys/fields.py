@@ -67,7 +67,7 @@ class _Decrypting(DeferredAttribute):
                 raise
             except services.CannotDecrypt as exc:
                 # Damaged: shown as "cannot be shown", reported; the rest of the record still reads.
-                plain = integrity.report(instance, self.field, exc)
+                plain = integrity.stand_in(self.field, integrity.report(instance, self.field, exc))
             instance.__dict__.setdefault("_mash_opened", {})[attname] = (value, self.field.fingerprint(plain))
             data[attname] = plain
             return plain

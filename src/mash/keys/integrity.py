@@ -2,7 +2,10 @@
 
 A stored ciphertext that does not open (altered, or copied from another row, column or person)
 reads as `Unreadable`: a str whose text is MESSAGE, so a page shows "This item cannot be shown..."
-where the value would be and renders the rest of the case. Each one met:
+where the value would be and renders the rest of the case. A JSON column's value reads as a dict
+(`UnreadableData`) or list (`UnreadableList`) holding that text, so code expecting the structure
+does not fail; `unreadable(value)` recognises all three, for the pages that show the whole value
+(a package, a SAR pack) to say it cannot be shown. Each one met:
 
 - is recorded in the audit log at once (a read that failed: action "integrity check failed", the
   table, column and row, never content);
@@ -80,8 +83,49 @@ class Unreadable(str):
         return value
 
 
+class UnreadableData(dict):
+    """The stand-in for a damaged JSON value where a dict is expected (a package's or a pack's content, a SAR
+    item's fields): {"Information": Unreadable}. It is still a dict, so code that reads it does not fail,
+    and `unreadable()` recognises it: the package page, PDF and pack say the content cannot be shown
+    rather than render an empty structure. In the API it is answered as {"Information": null} with the
+    path in `integrity_errors`."""
+
+    unreadable = True  # for templates: {% if content.unreadable %}
+    LABEL = "Information"
+
+    def __init__(self, text: Unreadable):
+        super().__init__({self.LABEL: text})
+        self.damaged = text.damaged
+
+
+class UnreadableList(list):
+    """The stand-in for a damaged JSON value where a list is expected (a SAR item's redactions): [Unreadable]."""
+
+    unreadable = True
+
+    def __init__(self, text: Unreadable):
+        super().__init__([text])
+        self.damaged = text.damaged
+
+
+def stand_in(field, text: Unreadable):
+    """What a damaged value of `field` reads as: the text for a text column; for a JSON column, a dict or a
+    list holding it, as the column's default says its values are (a dict unless the default is a list)."""
+    from django.db import models
+
+    if not isinstance(field, models.JSONField):
+        return text
+    default = field.default() if callable(field.default) else field.default
+    return UnreadableList(text) if isinstance(default, list) else UnreadableData(text)
+
+
+def unreadable(value) -> bool:
+    """Whether a value read from an encrypted column is the stand-in for one that failed its check."""
+    return isinstance(value, (Unreadable, UnreadableData, UnreadableList))
+
+
 def holds_unreadable(value) -> bool:
-    if isinstance(value, Unreadable):
+    if unreadable(value):
         return True
     if isinstance(value, dict):
         return any(holds_unreadable(v) for v in value.values())

@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 from mash.core.dates import long_date
 from mash.core.pdf import css_string, html_to_pdf
 from mash.core.vocabulary import Outcome
+from mash.keys import integrity
 from mash.partners import services as isa
 
 from . import clock as sar_clock
@@ -64,8 +65,14 @@ def build_content(sar, issued_on: dt.date | None = None) -> dict:
             continue
         if item.decision not in (ItemDecision.DISCLOSE, ItemDecision.REDACT):
             continue  # never reviewed: nothing unreviewed goes out
-        fields = redact(item.fields, item.redactions, REDACTED) if item.decision == ItemDecision.REDACT \
-            else dict(item.fields)
+        if item.decision == ItemDecision.REDACT and integrity.unreadable(item.redactions):
+            # The confirmed redactions cannot be read: nothing of the item goes out unredacted. The
+            # stand-in text keeps the pack from being issued (it cannot be sealed) until it is reviewed again.
+            fields = {integrity.UnreadableData.LABEL: item.redactions[0]}
+        elif item.decision == ItemDecision.REDACT:
+            fields = redact(item.fields, item.redactions, REDACTED)
+        else:
+            fields = dict(item.fields)
         information.append({
             "subject": item.person.full_name, "title": item.title, "kind": ItemSource(item.source).label,
             "enquiry_reference": item.enquiry_reference, "recorded_on": _iso(item.held_on), "provided_by": item.agency,
@@ -119,20 +126,30 @@ def _day(iso: str) -> str:
     return long_date(dt.date.fromisoformat(iso)) if iso else ""
 
 
-def render_pdf(content: dict) -> bytes:
-    header = f"Subject access response {content['reference']}, issued {_day(content['issued_on'])}"
+def render_pdf(content: dict, issued=None) -> bytes:
+    issued_on = content.get("issued_on") or (timezone.localdate(issued.issued_at).isoformat() if issued else "")
+    header = f"Subject access response {content['reference']}, issued {_day(issued_on)}"
     context = {"c": content, "header_css": mark_safe(css_string(header)),
-               "received": _day(content["received_on"]), "issued": _day(content["issued_on"]),
-               "deadline": _day(content["deadline"])}
+               "received": _day(content.get("received_on", "")), "issued": _day(issued_on),
+               "deadline": _day(content.get("deadline", ""))}
     return html_to_pdf(render_to_string("sar/pack_pdf.html", context))
+
+
+def as_issued(sar, issued) -> dict:
+    """The issued pack's content; one that failed its integrity check as the request's reference and dates
+    with `integrity_error` (the pages, the PDF and the JSON file say it cannot be shown)."""
+    if not integrity.unreadable(issued.content):
+        return issued.content
+    return {"reference": sar.reference, "integrity_error": integrity.MESSAGE}
 
 
 def download(sar, issued, as_pdf: bool) -> HttpResponse:
     """The issued pack as a file to send to the requester: PDF or JSON."""
+    content = as_issued(sar, issued)
     if as_pdf:
-        response = HttpResponse(render_pdf(issued.content), content_type="application/pdf")
+        response = HttpResponse(render_pdf(content, issued), content_type="application/pdf")
     else:
-        response = HttpResponse(json.dumps(issued.content, indent=2, ensure_ascii=False),
+        response = HttpResponse(json.dumps(content, indent=2, ensure_ascii=False),
                                 content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{sar.reference}.{"pdf" if as_pdf else "json"}"'
     return response

@@ -15,7 +15,7 @@ from . import services
 from .forms import (ExtensionForm, IdentityForm, ItemDecisionForm, LogRequestForm, PauseForm, ResumeForm,
                     WithdrawForm)
 from .models import ItemDecision, SarStatus
-from .pack import build_content, download
+from .pack import as_issued, build_content, download
 
 SAR = f"sar:{policy.MANAGE_SAR}"
 
@@ -159,7 +159,7 @@ def pack(request, reference):
         sar.refresh_from_db()
         return _detail(request, sar, {"pack": form}, status)
     issued = getattr(sar, "pack", None)
-    content = issued.content if issued else build_content(sar)
+    content = as_issued(sar, issued) if issued else build_content(sar)
     return render(request, "sar/pack.html", {"sar": sar, "c": content, "issued": issued})
 
 

@@ -118,3 +118,68 @@ def test_django_s_500_handler_answers_json_under_the_api():
     response = server_error(RequestFactory().get("/api/v1/enquiries"))
     assert response.status_code == 500 and response["Content-Type"] == "application/json"
     assert b"logged" in response.content
+
+
+# A damaged JSON value (a sent package's content) -----------------------------------------------------
+
+def damage_sent_package(package) -> None:
+    """A sent package is fixed by database triggers; a disposal permit (retention's way past them) lets the
+    test alter its stored content, on either engine, inside the test's transaction."""
+    from mash.disclosure.models import DisclosurePackage, DisposalPermit
+
+    permit = DisposalPermit.objects.create(package_id=package.pk)
+    damage(DisclosurePackage, package.pk, "content")
+    permit.delete()
+
+
+@pytest.fixture
+def damaged_package(hub):
+    from mash.disclosure.tests.test_packages import sent
+
+    package = sent(hub)
+    damage_sent_package(package)
+    return package
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reader", ["manager", "recipient"])
+def test_a_damaged_package_page_says_its_content_cannot_be_shown(hub, client, damaged_package, reader):
+    client.force_login(getattr(hub, reader))
+    page = client.get(reverse("disclosure:package", args=[damaged_package.pk]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert MESSAGE in body and INCIDENT not in body and ATTENDANCE not in body
+    assert hub.enquiry.reference in body and "Sent" in body  # the rest of the package renders
+    assert "No agency information is included" not in body  # not shown as an empty package
+    assert [e.object_ref for e in integrity_events()] == [f"disclosure_disclosurepackage.content#{damaged_package.pk}"]
+    # The list of packages still renders too.
+    assert client.get(reverse("disclosure:packages") if reader == "recipient" else
+                      reverse("cases:detail", args=[hub.enquiry.reference])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_damaged_package_pdf_says_its_content_cannot_be_shown(hub, client, damaged_package):
+    from mash.disclosure.tests.test_packages import pdf_text
+
+    client.force_login(hub.recipient)
+    response = client.get(f"/packages/{damaged_package.pk}/pdf/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    assert "This item cannot be shown" in text and INCIDENT not in text
+    assert f"Disclosure package {damaged_package.pk}" in text
+
+
+@pytest.mark.django_db
+def test_the_package_api_answers_null_content_with_integrity_errors(hub, client, damaged_package):
+    client.force_login(hub.recipient)
+    response = client.get(f"/api/v1/packages/{damaged_package.pk}")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+    data = response.json()
+    # The child's name as sent was in the content too.
+    assert data["integrity_errors"] == [{"field": "child_name", "detail": MESSAGE},
+                                        {"field": "content.Information", "detail": MESSAGE}]
+    assert data["content"] == {"Information": None} and data["child_name"] is None
+    assert response["X-Integrity-Errors"] == "2"
+    assert data["id"] == damaged_package.pk and data["status"] == "sent"  # the rest is there
+    listing = client.get("/api/v1/packages")
+    assert listing.status_code == 200

@@ -1,0 +1,86 @@
+"""A damaged SAR item or pack (a JSON value whose ciphertext fails its integrity check) is shown as such:
+the pages and the pack say it cannot be shown and the rest renders; nothing damaged is issued
+(docs/encryption.md, Damaged data)."""
+
+import io
+import json
+
+import pytest
+from pypdf import PdfReader
+
+from mash.keys.integrity import MESSAGE
+from mash.keys.tests.test_damaged_data import damage
+from mash.sar import services
+from mash.sar.models import ItemSource, SarItem, SarPack
+from mash.sar.tests.test_sar import MOTHER, _decide_all, dpo, hub, log  # noqa: F401 (fixtures)
+
+
+@pytest.fixture
+def sar(dpo, hub):
+    found = log(dpo, [hub.child])
+    services.compile_request(found, by=dpo)
+    return found
+
+
+def _school(sar, hub):
+    return sar.items.get(source=ItemSource.ITEM, source_id=hub.school.pk)
+
+
+@pytest.mark.django_db
+def test_a_damaged_item_s_fields_are_shown_as_such_and_are_never_issued(client, dpo, hub, sar):
+    item = _school(sar, hub)
+    damage(SarItem, item.pk, "fields")
+    client.force_login(dpo)
+    page = client.get(f"/sar/{sar.reference}/items/{item.pk}/")
+    assert page.status_code == 200 and MESSAGE in page.content.decode()
+    assert "Attendance 81%" not in page.content.decode()
+    assert client.get(f"/sar/{sar.reference}/").status_code == 200
+    _decide_all(sar, dpo, {})
+    preview = client.get(f"/sar/{sar.reference}/pack/")
+    assert preview.status_code == 200 and MESSAGE in preview.content.decode()
+    assert "Officers called after [redacted]" in preview.content.decode()  # the rest of the pack
+    refused = client.post(f"/sar/{sar.reference}/pack/")
+    assert refused.status_code == 409 and "failed an integrity check" in refused.content.decode()
+    assert not SarPack.objects.exists()
+    listing = client.get(f"/api/v1/sars/{sar.reference}/items")
+    assert listing.status_code == 200 and listing["X-Integrity-Errors"] == "1"
+    [school] = [i for i in listing.json() if i["id"] == item.pk]
+    assert school["fields"] == {"Information": None}
+
+
+@pytest.mark.django_db
+def test_damaged_redactions_never_let_the_text_out_unredacted(client, dpo, hub, sar):
+    police = sar.items.get(source=ItemSource.ITEM, source_id=hub.police.pk)
+    _decide_all(sar, dpo, {})
+    police.refresh_from_db()
+    assert police.decision == "redact"
+    damage(SarItem, police.pk, "redactions")
+    client.force_login(dpo)
+    preview = client.get(f"/sar/{sar.reference}/pack/")
+    body = preview.content.decode()
+    assert preview.status_code == 200 and MESSAGE in body and MOTHER not in body
+    assert client.get(f"/sar/{sar.reference}/items/{police.pk}/").status_code == 200
+    assert client.post(f"/sar/{sar.reference}/pack/").status_code == 409
+    assert not SarPack.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_damaged_issued_pack_says_it_cannot_be_shown(client, dpo, hub, sar):
+    _decide_all(sar, dpo, {})
+    pack = services.issue_pack(sar, by=dpo)
+    damage(SarPack, pack.pk, "content")
+    client.force_login(dpo)
+    page = client.get(f"/sar/{sar.reference}/pack/")
+    body = page.content.decode()
+    assert page.status_code == 200 and MESSAGE in body and sar.reference in body and "[redacted]" not in body
+    pdf = client.get(f"/sar/{sar.reference}/pack.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "cannot be shown" in text and sar.reference in text
+    download = client.get(f"/sar/{sar.reference}/pack.json")
+    assert download.status_code == 200
+    assert json.loads(download.content) == {"reference": sar.reference, "integrity_error": MESSAGE}
+    api = client.get(f"/api/v1/sars/{sar.reference}/pack")
+    assert api.status_code == 200 and api.json()["integrity_errors"] == [{"field": "Information", "detail": MESSAGE}]
+    assert client.get(f"/api/v1/sars/{sar.reference}/pack/pdf").status_code == 200
+    assert client.get(f"/sar/{sar.reference}/").status_code == 200
