@@ -24,6 +24,7 @@ from mash.cases.models import Enquiry
 from mash.consent.models import ConsentRecord, ConsentOverride
 from mash.core.dates import long_date
 from mash.disclosure.models import DisclosurePackage
+from mash.keys import integrity
 from mash.partners import services as isa
 from mash.partners.models import Partner
 from mash.people.models import Person, Relationship
@@ -60,6 +61,8 @@ def _day(value) -> dt.date | None:
 def _fmt(value) -> str:
     if value is None or value == "":
         return ""
+    if integrity.unreadable(value):
+        return value  # kept as the stand-in, so it can never be sealed into the compile as if genuine
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value)
         return f"{long_date(value.date())} {value:%H:%M}"
@@ -68,6 +71,14 @@ def _fmt(value) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def _passed_on(content: dict) -> str:
+    """The agencies and categories a package passed on. A content that failed its integrity check gives its
+    stand-in text, which can never be copied into the compile (DamagedData): not compiled as empty."""
+    if integrity.unreadable(content):
+        return content[integrity.UnreadableData.LABEL]
+    return "; ".join(f"{i.get('agency', '')}: {i.get('category_label', '')}" for i in content.get("items", []))
 
 
 def _fields(**pairs) -> dict[str, str]:
@@ -169,8 +180,7 @@ def _enquiry(person: Person, enquiry: Enquiry, agreement) -> list[Candidate]:
         out.append(Candidate(person.pk, ItemSource.PACKAGE, package.pk, "Information passed on after the decision",
                              _fields(Passed_to=package.addressed_to, Kind_of_recipient=package.get_recipient_type_display(),
                                      Sent=package.sent_at, Lawful_basis=package.lawful_basis,
-                                     What_was_passed_on="; ".join(f"{i.get('agency', '')}: {i.get('category_label', '')}"
-                                                                  for i in content.get("items", [])),
+                                     What_was_passed_on=_passed_on(content),
                                      Status=package.state_label, Withdrawn_because=package.withdrawal_reason),
                              held_on=_day(package.sent_at), enquiry_reference=ref, agency=COUNCIL, social_work=True))
     for override in ConsentOverride.objects.filter(enquiry=enquiry):

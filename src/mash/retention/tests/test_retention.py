@@ -235,3 +235,25 @@ def test_a_lifted_hold_on_an_anonymised_person_keeps_who_and_when_not_why(hub, m
     call_command("retention", "holds", "--all")
     out = capsys.readouterr().out
     assert f"{hold.pk}  person {enquiry.child_id}" in out and "lifted" in out and HOLD_REASON not in out
+
+
+@pytest.mark.django_db
+def test_the_migration_encrypts_hold_reasons_written_before(nfa, manager):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    on_enquiry = retention.place_hold(by=manager, reason="x", enquiry_reference=nfa.reference)
+    on_person = retention.place_hold(by=manager, reason="y", person_id=nfa.child_id)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE retention_legalhold SET reason = %s WHERE id = %s", [HOLD_REASON, on_enquiry.pk])
+        cursor.execute("UPDATE retention_legalhold SET reason = %s, lift_reason = %s WHERE id = %s",
+                       [HOLD_REASON + " (person)", LIFT_REASON, on_person.pk])
+    migration = importlib.import_module("mash.retention.migrations.0002_encrypt_hold_reasons")
+    migration.encrypt_existing(None, SimpleNamespace(connection=connection))
+    everything = all_text_in_the_database()
+    assert HOLD_REASON not in everything and LIFT_REASON not in everything
+    assert LegalHold.objects.get(pk=on_enquiry.pk).reason == HOLD_REASON
+    again = LegalHold.objects.get(pk=on_person.pk)
+    assert (again.reason, again.lift_reason) == (HOLD_REASON + " (person)", LIFT_REASON)

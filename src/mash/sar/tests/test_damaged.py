@@ -84,3 +84,17 @@ def test_a_damaged_issued_pack_says_it_cannot_be_shown(client, dpo, hub, sar):
     assert api.status_code == 200 and api.json()["integrity_errors"] == [{"field": "Information", "detail": MESSAGE}]
     assert client.get(f"/api/v1/sars/{sar.reference}/pack/pdf").status_code == 200
     assert client.get(f"/sar/{sar.reference}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_damaged_package_is_not_compiled_as_if_nothing_was_passed_on(dpo, hub):
+    """What a package passed on is copied into the compile: a damaged one stops it (409), as any damaged value
+    does, rather than be compiled as an empty package."""
+    from mash.keys.fields import DamagedData
+    from mash.keys.tests.test_damaged_data import damage_sent_package
+
+    damage_sent_package(hub.package)
+    found = log(dpo, [hub.child])
+    with pytest.raises(DamagedData):
+        services.compile_request(found, by=dpo)
+    assert not found.items.exists()
