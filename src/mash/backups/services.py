@@ -53,6 +53,7 @@ from django.db import DatabaseError, connections, transaction
 from django.db.utils import load_backend
 
 from mash.core.faults import fault_point
+from mash.core.files import fsync_dir
 from mash.keys import keyring
 from mash.keys import services as keys
 
@@ -87,13 +88,6 @@ def _open_private(path: Path):
     return os.fdopen(fd, "wb")
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _read_full(stream, size: int) -> bytes:
@@ -201,7 +195,7 @@ def encrypt_stream(read, dest: Path, fields: dict) -> dict:
         raise
     finally:
         os.close(fd)
-    _fsync_dir(dest.parent)
+    fsync_dir(dest.parent)
     return header
 
 
@@ -605,7 +599,7 @@ def _restore_sqlite(source: Path, cfg: dict, *, force: bool, key_ids, entries, i
     except BaseException:
         _remove_restoring(target)
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     fault_point("restore.after_commit")
     return destroyed, done, migrated
 

@@ -29,6 +29,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from mash.core.files import fsync_dir
+
 log = logging.getLogger(__name__)
 
 KEY_BYTES = 32
@@ -42,12 +44,6 @@ class KeyringMissing(KeyringError):
     """No keyring is configured: no MASH_MASTER_KEYS and no file at MASH_KEY_FILE."""
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -166,10 +162,10 @@ def _write(path: Path, current: str, keys: dict[str, bytes], *, exclusive: bool)
             raise KeyringError(f"there is already a master keyring at {path}; it was not replaced") from None
         finally:
             tmp.unlink()
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     else:
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     with _lock:
         _loaded.clear()
 

@@ -19,7 +19,6 @@ enquiry that was due anyway; the next run disposes of it.
 MASH_DISPOSAL_REGISTER names the file; by default it is `disposals` beside the shred register.
 """
 
-import contextlib
 import datetime as dt
 import fcntl
 import json
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from mash.core.files import fsync_dir
 from mash.keys import keyring
 
 VERSION = 1
@@ -81,7 +81,7 @@ def append(enquiry_id: int, action: str, people: dict[int, str]) -> Entry:
     finally:
         os.close(fd)  # closing releases the lock
     if created:
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     return entry
 
 
@@ -103,13 +103,6 @@ def _cut_torn_tail(fd: int) -> None:
     os.ftruncate(fd, 0)
 
 
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def entries() -> list[Entry]:
