@@ -13,7 +13,7 @@ rotation (`mash keys rotate`, then `mash keys retire ID`).
 The shred register (MASH_SHRED_REGISTER, beside the key file by default) lists the id of every
 destroyed data key, one per line. It lives outside the database so that restoring an earlier
 backup cannot bring a destroyed key back: `mash restore` destroys them again, and no key in the
-register is ever unwrapped (docs/decisions/0004-crypto-shredding-and-backups.md).
+register is ever unwrapped (docs/decisions/0003-crypto-shredding-and-backups.md).
 """
 
 import base64
