@@ -16,6 +16,7 @@ seals a backlog and how fast `verify` checks the log, in events per second.
     .venv/bin/python bench/audit_append.py              # 1, 4, 16 writers, 5 s each; seal and verify 1,000,000 events
     .venv/bin/python bench/audit_append.py --quick      # 1, 4 writers, 2 s each; 100,000 events
     .venv/bin/python bench/audit_append.py --smoke      # seconds: does it still work? (make test runs it)
+    .venv/bin/python bench/audit_append.py --verify-only  # verify the last run's database again (a few seconds)
 
 It prints the figures against the issue's targets (verify >= 500,000 events/s, sealer >= 50,000 events/s,
 appends with the sealer beside >= 2x the head row at 4 and 16 writers) with MET or NOT MET; none is asserted.
@@ -247,10 +248,15 @@ def main(argv=None):
                         "else SQLite)")
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--events", type=int, help="log size for the sealer and verify figures")
+    parser.add_argument("--verify-only", action="store_true", help="verify the database the last run left "
+                        "(nothing dropped or written), --runs times, against the target")
+    parser.add_argument("--runs", type=int, default=3, help="with --verify-only: how many times")
     parser.add_argument("--sealer-for", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.sealer_for:
         return sealer_process(args.sealer_for)
+    if args.verify_only:
+        return verify_only(os.environ.get("MASH_BENCH_AUDIT_POSTGRES_URL") or DEFAULT_URL, args.runs)
     if args.smoke:
         writers_list, seconds, verify_target = [1, 2], args.seconds or 0.5, args.events or 3_000
     elif args.quick:
@@ -315,13 +321,15 @@ def main(argv=None):
         report = services.verify()
         if not report.ok:
             raise SystemExit(f"verify failed on an untouched log: {report.problems}")
+        if postgres and report.method != "database":
+            raise SystemExit(f"verify took the {report.method} path on an untouched log, not the database's")
         if report.pending or services.late_events():
             raise SystemExit(f"events left unsealed: {report.pending} pending, late {services.late_events()[:5]}")
         seal_rate = sealed / seal_seconds if seal_seconds else 0
         verify_rate = report.sealed / report.seconds if report.seconds else 0
         print(f"sealer: {sealed:,} events in {seal_seconds:.2f} s ({seal_rate:,.0f} events/s)")
         print(f"verify: {report.sealed:,} events and {report.checkpoints} checkpoints in {report.seconds:.2f} s "
-              f"({verify_rate:,.0f} events/s)")
+              f"({verify_rate:,.0f} events/s, {report.method} path)")
         if args.smoke:
             print("smoke run: it works; no figure is judged at these sizes")
             return
@@ -346,6 +354,24 @@ def main(argv=None):
         if args.smoke and postgres:
             connection.close()
             drop_database(url)
+
+
+def verify_only(url: str, runs: int) -> None:
+    """Verify the log a full run left in its database, `runs` times: for comparing verify's code on the same log."""
+    from queue_postgres import setup_django
+
+    os.environ["MASH_AUDIT_SIGNING_KEY_FILE"] = str(RESULTS / "bench-audit-signing.key")
+    setup_django(url)
+    from mash.audit import services
+
+    for _ in range(runs):
+        report = services.verify()
+        if not report.ok:
+            raise SystemExit(f"verify failed: {report.problems[:3]}")
+        rate = report.sealed / report.seconds if report.seconds else 0
+        print(f"verify: {report.sealed:,} events and {report.checkpoints} checkpoints in {report.seconds:.2f} s "
+              f"({rate:,.0f} events/s, {report.method} path; target {TARGETS['verify_events_per_s']:,}: "
+              f"{verdict(rate, TARGETS['verify_events_per_s'])}; load average {os.getloadavg()[0]:.1f})", flush=True)
 
 
 def drop_database(url: str) -> None:

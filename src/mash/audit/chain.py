@@ -2,7 +2,9 @@
 
 - Each event has one canonical encoding (`canonical`): JSON with sorted keys, no spaces, UTF-8, times
   in UTC to the microsecond with a `Z`. It depends on no setting (time zone, language, database), so
-  the same row always hashes the same.
+  the same row always hashes the same. PostgreSQL seals with the `compact` encoding instead (cheaper
+  for the database to rebuild); each is one-to-one and they never coincide, so a leaf of either
+  identifies the row.
 - A *leaf* is SHA-256(0x00 || encoding) and an inner node SHA-256(0x01 || left || right), as in
   Certificate Transparency (RFC 6962 section 2.1); the *root* of the first n leaves is that RFC's
   Merkle Tree Hash. `Frontier` keeps the roots of the perfect subtrees so far (one per bit of n), so
@@ -21,6 +23,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -59,6 +62,54 @@ def canonical(values: dict) -> bytes:
     for k, v in values.items():  # the common types pass as they are; the rest as plain() says
         out[k] = v if type(v) in _PLAIN or (type(v) is list and all(type(x) in _PLAIN for x in v)) else plain(v)
     return _encode(out).encode("utf-8")
+
+
+COMPACT_PREFIX = "mash-audit-event/v2"
+SEPARATOR = "\x1f"  # the unit separator: no value written into a compact encoding holds it
+_EPOCH_2000 = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def compact(values: dict, nullable: Iterable[str] = ()) -> bytes | None:
+    """The compact encoding of one event (leaves sealed on PostgreSQL), or None where it has none.
+
+    `COMPACT_PREFIX`, then each value in the order of the sorted keys, joined by `SEPARATOR`: text as it is;
+    integers in decimal; None as nothing (only for the keys in `nullable`); times as the 16 hex digits of
+    the microseconds since 2000-01-01T00:00:00Z (a signed 64-bit big-endian integer: the bytes PostgreSQL's
+    `timestamptz_send` gives); lists as JSON with ", " between items and non-ASCII kept (what PostgreSQL
+    prints for a jsonb array, which escapes every control character, so a list never holds the separator).
+
+    It is one-to-one where it is given: every text is free of the separator (None is returned otherwise,
+    and the event is sealed with `canonical`), so the separators fall only between values, and the prefix
+    keeps it apart from any `canonical` encoding (which begins with "{"). The database builds it in SQL
+    far more cheaply than the JSON (`rows.compact_sql`); `verify` accepts a leaf of either encoding, and
+    each identifies the row's values."""
+    parts = [COMPACT_PREFIX]
+    for key in sorted(values):
+        value = values[key]
+        if value is None:
+            if key not in nullable:
+                return None
+            parts.append("")
+        elif isinstance(value, str):
+            if SEPARATOR in value:
+                return None
+            parts.append(value)
+        elif isinstance(value, bool) or isinstance(value, float):
+            raise TypeError(f"{key}: no compact encoding for {type(value).__name__}")
+        elif isinstance(value, int):
+            parts.append(str(value))
+        elif isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                raise ValueError("audit times must be timezone-aware")
+            parts.append(format(((value - _EPOCH_2000) // _MICROSECOND) & 0xFFFF_FFFF_FFFF_FFFF, "016x"))
+        elif isinstance(value, (list, tuple)):
+            if any(isinstance(v, (bool, float)) or not isinstance(v, (int, str)) for v in value):
+                raise TypeError(f"{key}: lists of text or integers only")
+            parts.append(json.dumps(list(value), ensure_ascii=False))
+        else:
+            raise TypeError(f"{key}: no compact encoding for {type(value).__name__}")
+    return SEPARATOR.join(parts).encode("utf-8")
 
 
 def leaf_hash(encoding: bytes) -> bytes:

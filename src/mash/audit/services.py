@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from mash.core.faults import fault_point
 
-from . import chain
+from . import chain, fastverify
 from . import rows as eventrows
 from .models import (HASHED_COLUMNS, AuditEvent, Checkpoint, EventPerson, Kind, Result, Seal, SealCursor,
                      canonical_values)
@@ -314,10 +314,13 @@ _gap_seen: dict[str, int] = {}
 
 
 def _read_events(after: int, upto: int | None = None, limit: int | None = None) -> list[tuple]:
-    """(number, time, canonical encoding) of the events after `after`, in order. The database builds each
-    encoding (rows.canonical_sql); one holding an escape is rebuilt with chain.canonical, which is then
-    the one hashed, so that what is sealed never depends on how an engine escapes a string."""
-    sql = f"SELECT e.id, e.at, {eventrows.canonical_sql(connection.vendor, 'e')} FROM audit_auditevent e WHERE e.id > %s"
+    """(number, time, encoding) of the events after `after`, in order. The database builds each encoding
+    (PostgreSQL: rows.compact_sql; SQLite: rows.canonical_sql); one holding an escape, or a separator too
+    many or too few, is rebuilt in Python (`_reference_encoding`), which is then the one hashed, so that
+    what is sealed never depends on how an engine escapes a string."""
+    postgres = connection.vendor == "postgresql"
+    encoding = eventrows.compact_sql("e") if postgres else eventrows.canonical_sql(connection.vendor, "e")
+    sql = f"SELECT e.id, e.at, {encoding} FROM audit_auditevent e WHERE e.id > %s"
     params: list = [after]
     if upto is not None:
         sql += " AND e.id <= %s"
@@ -333,7 +336,8 @@ def _read_events(after: int, upto: int | None = None, limit: int | None = None) 
     for event_id, at, encoded in found:
         if at.__class__ is not dt.datetime or at.tzinfo is None:
             at = rows_at(at)
-        if encoded is None or "\\" in encoded:
+        if (encoded is None or "\\" in encoded
+                or (postgres and encoded.count(chain.SEPARATOR) != eventrows.COMPACT_SEPARATORS)):
             encoded = _reference_encoding(event_id)
         else:
             encoded = encoded.encode()
@@ -342,8 +346,11 @@ def _read_events(after: int, upto: int | None = None, limit: int | None = None) 
 
 
 def _reference_encoding(event_id: int) -> bytes:
-    values = AuditEvent.objects.filter(id=event_id).values(*HASHED_COLUMNS).first()
-    return chain.canonical(canonical_values(values))
+    """What the sealer hashes for this event: on PostgreSQL its compact encoding where it has one, else
+    (and on SQLite) its canonical encoding, computed in Python."""
+    values = canonical_values(AuditEvent.objects.filter(id=event_id).values(*HASHED_COLUMNS).first())
+    compact = eventrows.compact_values(values) if connection.vendor == "postgresql" else None
+    return compact if compact is not None else chain.canonical(values)
 
 
 def _older_transactions_finished(timeout: float) -> bool:
@@ -605,6 +612,7 @@ class Report:
     pending: int = 0
     checkpoints: int = 0
     seconds: float = 0.0
+    method: str = ""  # "database" (the fast path found everything in order) or "exact" (event by event)
 
     def fail(self, message: str, event_id: int | None = None, position: int | None = None) -> None:
         if self.ok:
@@ -628,7 +636,7 @@ def verify(public_key_text: str | None = None, outside_checkpoints: list[dict] |
         if outermost and postgres:
             with connection.cursor() as cur:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        _verify(report, public, outside_checkpoints, batch)
+        _verify(report, public, outside_checkpoints, batch, own_snapshot=outermost and postgres)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -640,9 +648,16 @@ def _event_at_position(position: int) -> int | None:
     return row[0] if row else None
 
 
-def _reference_leaf(event_id: int) -> bytes | None:
+def _reference_leaves(event_id: int) -> tuple[str, ...]:
+    """The leaves (hex) this event can have been sealed with: of its compact encoding (where it has one) and
+    of its canonical encoding, computed in Python (each identifies the row; they never coincide)."""
     values = AuditEvent.objects.filter(id=event_id).values(*HASHED_COLUMNS).first()
-    return chain.leaf_hash(chain.canonical(canonical_values(values))) if values else None
+    if not values:
+        return ()
+    values = canonical_values(values)
+    compact = eventrows.compact_values(values)
+    leaves = (chain.leaf_hash(chain.canonical(values)),) + ((chain.leaf_hash(compact),) if compact else ())
+    return tuple(leaf.hex() for leaf in leaves)
 
 
 def _first_index_mismatch() -> int | None:
@@ -665,7 +680,8 @@ def _first_index_mismatch() -> int | None:
     return row[0] if row else None
 
 
-def _verify(report: Report, public, outside_checkpoints: list[dict] | None, batch: int) -> None:
+def _verify(report: Report, public, outside_checkpoints: list[dict] | None, batch: int,
+            own_snapshot: bool = False) -> None:
     checkpoints = {cp.count: cp.as_export() for cp in Checkpoint.objects.order_by("count")}
     for outside in outside_checkpoints or []:
         inside = checkpoints.get(outside["count"])
@@ -677,9 +693,18 @@ def _verify(report: Report, public, outside_checkpoints: list[dict] | None, batc
     due = sorted(checkpoints)
     next_due = due.pop(0) if due else None
     grace = _grace()
-    index_bad = _first_index_mismatch()
     cursor_row = SealCursor.objects.order_by("id").first()
     strict_from = cursor_row.strict_from if cursor_row else 1  # earlier sealers let late commits in
+    if report.ok and connection.vendor == "postgresql":
+        passed = fastverify.verify_in_database(
+            checkpoints, public, grace // dt.timedelta(microseconds=1), strict_from,
+            cursor_row.below if cursor_row else 0, _reference_leaves, _first_index_mismatch, concurrent=own_snapshot)
+        if passed is not None:
+            report.sealed, report.checkpoints, report.pending = passed.sealed, passed.checkpoints, passed.pending
+            report.method = "database"
+            return
+    report.method = "exact"  # event by event: finds and names the first bad event
+    index_bad = _first_index_mismatch()
     stop_at = index_bad if index_bad is not None else -1
 
     sha256, genesis = hashlib.sha256, chain.GENESIS
@@ -703,13 +728,14 @@ def _verify(report: Report, public, outside_checkpoints: list[dict] | None, batc
             if present is None:
                 report.fail(f"event #{event_id} (position {position}) has been deleted", event_id, position)
                 return
-            leaf = sha256(b"\x00" + encoded.encode()).digest() if encoded is not None else b""
-            if leaf.hex() != leaf_hex:
-                leaf = _reference_leaf(event_id)  # the SQL shortcut may differ from chain.canonical: check
-                if leaf.hex() != leaf_hex:
+            # "" : the database found the leaf of its compact encoding equal to the seal's (PostgreSQL).
+            if encoded != "" and (encoded is None or sha256(b"\x00" + encoded.encode()).hexdigest() != leaf_hex):
+                # The SQL shortcuts may differ from chain.compact and chain.canonical: check with them.
+                if leaf_hex not in _reference_leaves(event_id):
                     report.fail(f"event #{event_id} (position {position}) does not match its seal: it was "
                                 f"altered, or moved here from elsewhere in the log", event_id, position)
                     return
+            leaf = bytes.fromhex(leaf_hex)
             new_head = sha256(chain_prefix + head + position.to_bytes(8, "big") + leaf).digest()
             if new_head.hex() != chain_hex:
                 if position > 1 and chain_hex == chain.chain_hash(previous_head, position - 1, leaf).hex():
@@ -787,7 +813,8 @@ class MalformedSeal(Exception):
 
 def _sealed_rows(batch: int):
     """Every seal in position order with its event: (position, event id, leaf, chain, event present,
-    time as text, the event's canonical encoding built by the database or None).
+    time as text, the event's canonical encoding built by the database or None; on PostgreSQL "" where
+    the leaf of its compact encoding, computed by the database, is the seal's).
 
     PostgreSQL sends each range of `batch` positions as one text, so that a row costs the client a split,
     not a fetch; SQLite, in process, streams rows."""
@@ -805,7 +832,8 @@ def _sealed_rows(batch: int):
            "coalesce(to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '-'), coalesce(e.encoded, '-')), "
            "E'\\x1e' ORDER BY s.position), max(s.position) "
            "FROM (SELECT position, event_id, leaf, chain FROM audit_seal WHERE position > %s ORDER BY position LIMIT %s) s "
-           f"LEFT JOIN LATERAL (SELECT e.id, e.at, {canonical} AS encoded FROM audit_auditevent e "
+           f"LEFT JOIN LATERAL (SELECT e.id, e.at, CASE WHEN {eventrows.compact_leaf_sql('e')} = s.leaf THEN '' "
+           f"ELSE {canonical} END AS encoded FROM audit_auditevent e "
            "WHERE e.id = s.event_id OFFSET 0) e ON true")  # OFFSET 0: one look-up per seal, never a merge
     with connection.cursor() as cur:
         # Compiling these expressions costs more than it saves; each range's text is sorted in memory.
