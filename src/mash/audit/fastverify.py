@@ -144,14 +144,17 @@ class _Beside:
 def _doubtful(cur) -> list[tuple] | None:
     """Sealed events that may not match their seals: (event id, leaf, present, leaf matched in SQL, index text
     differs), or None when there are too many to look at one by one."""
-    index_text = ("'[' || coalesce((SELECT string_agg(p.person_id::text, ', ') FROM audit_eventperson p "
-                  "WHERE p.event_id = e.id), '') || ']'")
     leaf_ok = (f"CASE WHEN s.leaf = {eventrows.compact_leaf_sql('e')} THEN true "
                f"WHEN s.leaf = {eventrows.canonical_leaf_sql('e')} THEN true ELSE false END")
-    index_differs = f"e.people::text IS DISTINCT FROM {index_text}"
+    # Each event's index of people as the text of a jsonb array, from one pass over the index grouped by event
+    # (rows in the index's order; were the text ever in another order, the exact set difference decides).
+    index_differs = "e.people::text IS DISTINCT FROM '[' || coalesce(i.people, '') || ']'"
+    cur.execute("SET LOCAL work_mem = '256MB'")  # the index's texts in memory, not in batches on disk
     cur.execute(
         f"SELECT s.event_id, s.leaf, e.id IS NOT NULL, e.id IS NOT NULL AND {leaf_ok}, {index_differs} "
         f"FROM audit_seal s LEFT JOIN audit_auditevent e ON e.id = s.event_id "
+        f"LEFT JOIN (SELECT event_id, string_agg(person_id::text, ', ') AS people FROM audit_eventperson "
+        f"GROUP BY event_id) i ON i.event_id = s.event_id "
         f"WHERE e.id IS NULL OR NOT {leaf_ok} OR {index_differs} LIMIT %s", [CANDIDATES + 1])
     doubtful = cur.fetchall()
     return None if len(doubtful) > CANDIDATES else doubtful
@@ -207,14 +210,14 @@ def _chain_and_tree(cur, last: int, checkpoints: dict[int, dict], public, strict
     the numbers' order from `strict_from`. (highest number, number at `strict_from`), or None."""
     tree, due = _Tree(), sorted(checkpoints)
     hi_id, first_strict_id, previous_id = 0, None, None
-    # Each link, in the database: chain = SHA-256("mash-audit-chain" || the previous chain || position || leaf),
-    # the previous chain from the row before (the first row of a range is the last of the one before), and the
-    # chain's text the hex of its bytes, as the exact path compares text. Python gets the leaves and the numbers,
-    # in position order (an aggregate takes its rows in the order the window gives them; were it ever not so,
-    # the tree or the numbers would differ and the exact path would run).
+    # Each link, in the database: chain = SHA-256("mash-audit-chain" || the previous chain || position || leaf)
+    # as the chain's text (lower-case hex, as the exact path compares text), the previous chain from the row
+    # before (the first row of a range is the last of the one before). Python gets the leaves, the numbers and
+    # the positions as the aggregate took them, and checks the positions are in order.
     sql = ("SELECT string_agg(l, ''::bytea), string_agg(int8send(event_id), ''::bytea), "
-           "bool_and(sha256('mash-audit-chain'::bytea || p || int8send(position) || l) = c AND encode(c, 'hex') = chain) "
-           "FROM (SELECT position, event_id, chain, decode(leaf, 'hex') AS l, decode(chain, 'hex') AS c, "
+           "string_agg(int8send(position), ''::bytea), "
+           "bool_and(encode(sha256('mash-audit-chain'::bytea || p || int8send(position) || l), 'hex') = chain) "
+           "FROM (SELECT position, event_id, chain, decode(leaf, 'hex') AS l, "
            "decode(lag(chain, 1, %s) OVER (ORDER BY position), 'hex') AS p "
            "FROM audit_seal WHERE position >= %s AND position <= %s) x WHERE position > %s")
     heads = {}
@@ -225,14 +228,14 @@ def _chain_and_tree(cur, last: int, checkpoints: dict[int, dict], public, strict
     while done < last:
         upto = min(last, done + RANGE)
         cur.execute(sql, [_GENESIS_HEX, max(1, done), upto, done])
-        leaves, numbers, links_hold = cur.fetchone()
+        leaves, numbers, positions, links_hold = cur.fetchone()
         leaves, numbers = bytes(leaves), bytes(numbers)
         size = upto - done
         if not links_hold or len(leaves) != 32 * size or len(numbers) != 8 * size:
             return None  # a link that does not hold, or a leaf that is not 64 hex digits
-        ids = array("q", numbers)
-        if _SWAP:
-            ids.byteswap()
+        if bytes(positions) != _big_endian(range(done + 1, upto + 1)):
+            return None
+        ids = _numbers(numbers)
         # Numbers rise along the chain from strict_from: each above every one before it.
         lo = max(strict_from - done - 1, 0)  # index in this range of position strict_from (or of its start)
         if lo < size:
@@ -261,6 +264,20 @@ def _chain_and_tree(cur, last: int, checkpoints: dict[int, dict], public, strict
 
 
 _SWAP = array("q", [1]).tobytes() != (1).to_bytes(8, "big")  # this machine's integers are little-endian
+
+
+def _big_endian(numbers) -> bytes:
+    values = array("q", numbers)
+    if _SWAP:
+        values.byteswap()
+    return values.tobytes()
+
+
+def _numbers(blob) -> array:
+    values = array("q", bytes(blob) if blob is not None else b"")
+    if _SWAP:
+        values.byteswap()
+    return values
 
 
 def _signed(public, cp: dict, root: bytes, head: bytes) -> bool:
@@ -293,12 +310,14 @@ def _times_in_order(cur, grace_micros: int, strict_from: int, first_strict_id, h
     lo = first_strict_id
     while lo <= hi_id:
         hi = min(hi_id, lo + RANGE - 1)
-        cur.execute("SELECT string_agg(timestamptz_send(at), ''::bytea ORDER BY id) FROM audit_auditevent "
-                    "WHERE id >= %s AND id <= %s", [lo, hi])
-        blob = cur.fetchone()[0]
-        times = array("q", bytes(blob) if blob is not None else b"")
-        if _SWAP:
-            times.byteswap()
+        # The times as the aggregate took them from the ordered rows, and their numbers, to check that order.
+        cur.execute("SELECT string_agg(t, ''::bytea), string_agg(int8send(id), ''::bytea) FROM ("
+                    "SELECT timestamptz_send(at) AS t, id FROM audit_auditevent WHERE id >= %s AND id <= %s ORDER BY id) x",
+                    [lo, hi])
+        blob, numbers = cur.fetchone()
+        times, ids = _numbers(blob), _numbers(numbers)
+        if len(times) != len(ids) or not all(map(lt, ids[:-1], ids[1:])):
+            return False
         if times:
             start = times[0] if latest is None else latest
             marks = list(accumulate(times, max, initial=start))  # marks[i]: the latest before times[i]
