@@ -9,6 +9,7 @@ from axes.signals import user_locked_out
 
 from .models import Kind, Result
 from .services import record
+from .typed import username_if_account
 
 
 @receiver(user_logged_in)
@@ -22,31 +23,20 @@ def _signed_out(sender, request, user, **kwargs):
         record(Kind.LOGOUT, "sign out", actor=user)
 
 
-def _tried(username) -> str:
-    """The username tried, if it is someone's: anything else typed there (a password in the wrong box, a
-    name) is not kept, since the log is append-only and kept for years."""
-    from django.contrib.auth import get_user_model
-
-    username = str(username or "")
-    if not username or get_user_model()._default_manager.filter(username=username).exists():
-        return username
-    return "(no such user: not kept)"
-
-
 @receiver(user_login_failed)
 def _sign_in_failed(sender, credentials, request=None, **kwargs):
     # The username tried is kept if it is an account's; the password or code never is.
     if credentials.get("second_factor"):
         record(Kind.LOGIN_FAILED, "sign in: second factor", result=Result.REFUSED,
-               username=_tried(credentials.get("username")), detail="wrong authenticator or backup code")
+               username=username_if_account(credentials.get("username")), detail="wrong authenticator or backup code")
         return
-    record(Kind.LOGIN_FAILED, "sign in", result=Result.REFUSED, username=_tried(credentials.get("username")),
+    record(Kind.LOGIN_FAILED, "sign in", result=Result.REFUSED, username=username_if_account(credentials.get("username")),
            detail="wrong username or password, the account is inactive, or sign-in is locked")
 
 
 @receiver(user_locked_out)
 def _locked_out(sender, request, username=None, ip_address=None, **kwargs):
-    record(Kind.LOGIN_FAILED, "sign-in locked", result=Result.REFUSED, username=_tried(username),
+    record(Kind.LOGIN_FAILED, "sign-in locked", result=Result.REFUSED, username=username_if_account(username),
            detail=f"too many failed attempts from {ip_address or 'an unknown address'}; locked for a while")
 
 

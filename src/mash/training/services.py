@@ -21,6 +21,7 @@ from mash.accounts.models import Role, User
 from mash.audit import services as audit
 from mash.audit.models import Kind as AuditKind
 from mash.audit.models import Result as AuditResult
+from mash.audit.typed import username_if_account
 from mash.core.dates import add_months, long_date
 from mash.core.errors import PermissionDenied, ValidationFailed
 
@@ -142,7 +143,8 @@ def _require_recorder(by: User, action: str, ref: str = "") -> None:
 
 def record_completion(*, by: User, username: str, course: str, completed_on, evidence_reference: str) -> TrainingRecord:
     """A manager or system administrator records a completion for someone else."""
-    _require_recorder(by, "training.record", username or "")
+    # The username typed is kept in the log only if it is an account's (mash.audit.typed).
+    _require_recorder(by, "training.record", username_if_account(username))
     errors, user, day = _row_errors(username, course, str(completed_on or ""), evidence_reference,
                                     timezone.localdate())
     if user is not None and user.pk == by.pk:

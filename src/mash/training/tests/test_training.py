@@ -141,3 +141,16 @@ def test_the_gate_opens_through_the_expiry_day_and_closes_the_day_after(make_use
     never = make_user(Role.DPO, trained=False)
     assert policy.refusal(never) == "no training refresher is recorded for you"
     assert policy.refusal(make_user(Role.RECEIVING_PROFESSIONAL, trained=False)) is None
+
+
+@pytest.mark.django_db
+def test_a_refused_recording_keeps_the_username_only_if_it_is_an_accounts(make_user):
+    """The log is append-only: a name typed where a username goes must not outlive retention in it."""
+    worker = make_user(Role.MASH_WORKER, "education", trained=False)
+    for typed in ("Tommy Fictional 9434765919", worker.username):
+        with pytest.raises(PermissionDenied):
+            services.record_completion(by=worker, username=typed, course="Refresher",
+                                       completed_on="2026-01-01", evidence_reference="X")
+    refs = list(AuditEvent.objects.filter(action="training.record", kind="denial").order_by("id")
+                .values_list("object_ref", flat=True))
+    assert refs == ["(no such user: not kept)", worker.username]
