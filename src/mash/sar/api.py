@@ -222,7 +222,7 @@ def get_pack(request, reference: Reference):
     return build_content(sar)
 
 
-@router.get("/sars/{reference}/pack/pdf", response=responses({200: None}, 404, 422),
+@router.get("/sars/{reference}/pack/pdf", response=responses({200: None}, 404, 409, 422),
             openapi_extra={**SAR, "responses": {200: {"description": "The issued pack as a PDF", "content": {
                 "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}},
             summary="The issued response pack as a PDF")

@@ -21,6 +21,7 @@ from mash.core.dates import long_date
 from mash.core.pdf import css_string, html_to_pdf
 from mash.core.vocabulary import Outcome
 from mash.keys import integrity
+from mash.keys.fields import DamagedData
 from mash.partners import services as isa
 
 from . import clock as sar_clock
@@ -144,8 +145,11 @@ def as_issued(sar, issued) -> dict:
 
 
 def download(sar, issued, as_pdf: bool) -> HttpResponse:
-    """The issued pack as a file to send to the requester: PDF or JSON."""
-    content = as_issued(sar, issued)
+    """The issued pack as a file to send to the requester: PDF or JSON. A pack that failed its integrity check
+    is refused (DamagedData, 409) rather than handed over as a file saying so, which could be sent on unread."""
+    if integrity.unreadable(issued.content):
+        raise DamagedData(f"sar pack {sar.reference}")
+    content = issued.content
     if as_pdf:
         response = HttpResponse(render_pdf(content, issued), content_type="application/pdf")
     else:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from mash.access import policy
 from mash.access.declare import policy as declare
 from mash.core.web import submit, translate_errors
+from mash.keys.fields import DamagedData
 
 from . import services
 from .forms import (ExtensionForm, IdentityForm, ItemDecisionForm, LogRequestForm, PauseForm, ResumeForm,
@@ -168,7 +169,7 @@ def pack(request, reference):
 @require_safe
 @translate_errors
 def pack_pdf(request, reference):
-    return download(*policy.issued_sar_pack(request.user, reference), as_pdf=True)
+    return _download(request, reference, as_pdf=True)
 
 
 @declare(SAR)
@@ -176,4 +177,15 @@ def pack_pdf(request, reference):
 @require_safe
 @translate_errors
 def pack_json(request, reference):
-    return download(*policy.issued_sar_pack(request.user, reference), as_pdf=False)
+    return _download(request, reference, as_pdf=False)
+
+
+def _download(request, reference, as_pdf: bool):
+    sar, issued = policy.issued_sar_pack(request.user, reference)
+    try:
+        return download(sar, issued, as_pdf=as_pdf)
+    except DamagedData as exc:
+        # The pack's page, saying it cannot be shown, instead of a file that could be sent on unread.
+        messages.error(request, exc.message)
+        return render(request, "sar/pack.html", {"sar": sar, "c": as_issued(sar, issued), "issued": issued},
+                      status=DamagedData.status)
