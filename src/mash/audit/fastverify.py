@@ -6,16 +6,17 @@ On None `services.verify` runs the exact path, event by event, which finds and n
 of the exact path is made here, in this order of work:
 
 1. Positions: 1 to n, each once (count, min and max of the primary key).
-2. In the database, in parallel, one pass over seals joined to their events: the event exists; its leaf
-   is the hash of its compact encoding (`rows.compact_sql`), or else of the SQL form of its canonical
-   encoding (older seals); its `people` equals its index of people (the text of the sorted index rows; a
+2. In the database, one pass over seals joined to their events and to the index of people grouped by
+   event (on a second connection in the same snapshot, beside 3 and 4, when verify owns its transaction):
+   the event exists; its leaf is the hash of its compact encoding (`rows.compact_sql`), or else of the
+   SQL form of its canonical encoding (older seals); its `people` has the text of its index rows (a
    difference is rechecked by the exact set difference). Only rows where one of these fails come back
    (at most `CANDIDATES`); a leaf is then rechecked with `chain.compact` and `chain.canonical` in Python.
-3. From `audit_seal` alone, by ranges of positions: the bytes each chain value hashes (built by the
-   database with the previous row's chain), the chain values, the leaves and the event numbers. Python
-   hashes each link and compares all of a range's results at once (every link holds, so every chain value
-   is the recomputed chain), builds the Merkle tree a perfect subtree at a time and checks each
-   checkpoint's root, chain head and signature, and checks that the numbers rise from `strict_from`.
+3. From `audit_seal` alone, by ranges of positions: the database checks every link (the chain value's
+   text is the hex of SHA-256 of the previous chain, the position and the leaf; every link holds, so
+   every chain value is the recomputed chain) and sends the leaves, the event numbers and the positions
+   as bytes; Python checks the positions, builds the Merkle tree a perfect subtree at a time and checks
+   each checkpoint's root, chain head and signature, and checks that the numbers rise from `strict_from`.
 4. Times: once the numbers rise and no event is behind the sealer, the events in number order are the
    chain in position order, so each event's time is read from `audit_auditevent` alone, in number order,
    eight bytes an event, and checked against the latest before it less the grace period. Before
@@ -321,8 +322,6 @@ def _times_in_order(cur, grace_micros: int, strict_from: int, first_strict_id, h
         if times:
             start = times[0] if latest is None else latest
             marks = list(accumulate(times, max, initial=start))  # marks[i]: the latest before times[i]
-            if latest is None:
-                marks[0] = times[0]
             if any(t < m - grace_micros for t, m in zip(times, marks)):
                 return False
             latest = marks[-1]
