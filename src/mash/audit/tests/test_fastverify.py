@@ -123,3 +123,31 @@ def test_the_tree_grown_by_subtrees_is_the_frontier(size, cuts):
             frontier.add(leaf)
         done = cut
         assert (tree.size, tree.roots, tree.root()) == (frontier.size, frontier.roots, frontier.root())
+
+
+@pytest.mark.postgres
+def test_before_strict_from_a_backdated_event_still_fails_the_fast_path(db, settings):
+    """Before strict_from the chain need not follow the numbers, but the times are checked all the same."""
+    from mash.audit.tests.test_log import tampering
+
+    settings.MASH_AUDIT_SEAL_GRACE_SECONDS = 300
+    now = dt.datetime.now(dt.timezone.utc)
+    events = [_create(kind=Kind.READ, action=f"old {n}", at=now - dt.timedelta(seconds=s))
+              for n, s in enumerate((10, 3600, 5))]  # the second dated an hour before the first
+    head = chain.GENESIS
+    with tampering() as cur:
+        for position, event in enumerate(events, start=1):
+            leaf = chain.leaf_hash(chain.canonical(_values(event.pk)))
+            head = chain.chain_hash(head, position, leaf)
+            Seal.objects.create(position=position, event=event, leaf=leaf.hex(), chain=head.hex())
+        cur.execute("INSERT INTO audit_sealcursor (below, latest, strict_from) VALUES (%s, %s, %s)",
+                    [events[2].pk, connection.ops.adapt_datetimefield_value(events[2].at), 4])
+    settings.MASH_AUDIT_SEAL_GRACE_SECONDS = 7200  # within the grace period: in order, by the fast path
+    report = services.verify()
+    assert report.ok and report.method == "database", report.problems
+    settings.MASH_AUDIT_SEAL_GRACE_SECONDS = 300
+    report = services.verify()
+    # The fast path declines; the exact path names the first event, put ahead of its place (the one after
+    # it is in order once it is taken out).
+    assert not report.ok and report.method == "exact" and report.first_bad_event == events[0].pk
+    assert "dated before" in report.problems[0]
