@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Callable
 
-from django.db.models import (BigIntegerField, Case, CharField, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value,
-                              When)
+from django.db.models import (BigIntegerField, Case, CharField, Count, F, JSONField, OuterRef, Prefetch, Q, QuerySet,
+                              Subquery, TextField, Value, When)
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
@@ -793,11 +793,9 @@ class RedactedRow:
             return getattr(self._row, name)
         if column != name:
             return lambda: ""
-        from django.db import models
-
-        if isinstance(field, models.JSONField):
+        if isinstance(field, JSONField):
             return []
-        if isinstance(field, (models.CharField, models.TextField)) and not field.is_relation:
+        if isinstance(field, (CharField, TextField)) and not field.is_relation:
             return ""
         return None
 
