@@ -137,22 +137,14 @@ def test_a_gap_is_sealed_past_and_an_untouched_log_still_verifies(sealed):
 
 
 @pytest.mark.postgres
-def test_the_applications_role_cannot_delete_or_lower_the_cursor(sealed):
-    with connection.cursor() as cur:
-        cur.execute("CREATE ROLE mash_app_cursor_probe NOLOGIN")
-    call_command("audit", "grant", "mash_app_cursor_probe", stdout=io.StringIO())
-    with connection.cursor() as cur:
-        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cur.execute("SET ROLE mash_app_cursor_probe")
-        try:
-            with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
-                cur.execute("DELETE FROM audit_sealcursor")
-            with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
-                cur.execute("TRUNCATE audit_sealcursor")
-            with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-                cur.execute("UPDATE audit_sealcursor SET below = 0")
-        finally:
-            cur.execute("RESET ROLE")
+def test_the_applications_role_cannot_delete_or_lower_the_cursor(sealed, as_application_role):
+    with as_application_role("mash_app_cursor_probe") as cur:
+        with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+            cur.execute("DELETE FROM audit_sealcursor")
+        with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+            cur.execute("TRUNCATE audit_sealcursor")
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            cur.execute("UPDATE audit_sealcursor SET below = 0")
 
 
 def test_a_chain_sealed_before_the_strict_order_still_verifies(db, settings):

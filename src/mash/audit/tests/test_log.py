@@ -329,25 +329,17 @@ def test_the_person_trail_shows_who_read_and_is_itself_recorded(client, asked_en
 
 
 @pytest.mark.postgres
-def test_the_applications_role_can_only_append(log):
+def test_the_applications_role_can_only_append(log, as_application_role):
     """`mash audit grant ROLE`: SELECT and INSERT on the audit tables, nothing else."""
-    with connection.cursor() as cur:
-        cur.execute("CREATE ROLE mash_app_probe NOLOGIN")
-    call_command("audit", "grant", "mash_app_probe", stdout=io.StringIO())
-    with connection.cursor() as cur:
-        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cur.execute("SET ROLE mash_app_probe")
-        try:
-            cur.execute("SELECT count(*) FROM audit_auditevent")
-            assert cur.fetchone()[0] == 40
-            with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
-                cur.execute("UPDATE audit_auditevent SET detail = 'x'")
-            with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
-                cur.execute("DELETE FROM audit_seal")
-            with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
-                cur.execute("TRUNCATE audit_checkpoint")
-        finally:
-            cur.execute("RESET ROLE")
+    with as_application_role("mash_app_probe") as cur:
+        cur.execute("SELECT count(*) FROM audit_auditevent")
+        assert cur.fetchone()[0] == 40
+        with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+            cur.execute("UPDATE audit_auditevent SET detail = 'x'")
+        with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+            cur.execute("DELETE FROM audit_seal")
+        with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+            cur.execute("TRUNCATE audit_checkpoint")
     services.record(Kind.READ, "still appends")
 
 
