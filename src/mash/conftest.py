@@ -3,7 +3,9 @@
 Every person here is synthetic, made up by the fixtures themselves.
 """
 
+import contextlib
 import datetime as dt
+import logging
 
 import pytest
 from django.conf import settings
@@ -49,6 +51,32 @@ def master_keyring(tmp_path_factory):
     settings.MASH_SHRED_REGISTER = str(folder / "shredded-keys")
     keyring.create()
     return folder
+
+
+@pytest.fixture
+def log_lines():
+    """`with log_lines(level) as lines:` every line any logger writes meanwhile, at `level` and up (the
+    root logger's level is lowered for the while and put back)."""
+
+    @contextlib.contextmanager
+    def capture(level: int = logging.DEBUG):
+        lines: list[str] = []
+
+        class Collect(logging.Handler):
+            def emit(self, record):
+                lines.append(self.format(record))
+
+        root, handler = logging.getLogger(), Collect(level=logging.DEBUG)
+        previous = root.level
+        root.addHandler(handler)
+        root.setLevel(level)
+        try:
+            yield lines
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(previous)
+
+    return capture
 
 
 @pytest.fixture

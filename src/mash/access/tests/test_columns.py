@@ -399,29 +399,21 @@ def text_of(response) -> str:
 
 
 @pytest.mark.django_db
-def test_every_marker_reaches_exactly_the_users_its_rule_allows(client, hub):
+def test_every_marker_reaches_exactly_the_users_its_rule_allows(client, hub, log_lines):
     markers = hub["markers"].all
     urls = read_urls(hub)
     assert len(urls) > 60
     seen: dict[str, dict[str, set[str]]] = {m.text: {} for m in markers}
     problems = []
     client.raise_request_exception = False
-    handler = Capture()
-    root = logging.getLogger()
-    root.addHandler(handler)
-    previous_level = root.level
-    root.setLevel(logging.INFO)  # INFO and up: DEBUG adds the PDF library's font chatter
-    try:
+    with log_lines(logging.INFO) as lines:  # INFO and up: DEBUG adds the PDF library's font chatter
         for key in USERS:
             client.force_login(hub["users"][key])
             for url in urls:
                 read(client, key, url, seen, problems)
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(previous_level)
     # Nor does any of it go into the logs, or the audit log (which records what was read, never the
     # content): references only, which name what was read (and are in the URLs the logs name).
-    logged = "\n".join(handler.lines)
+    logged = "\n".join(lines)
     from mash.audit.models import AuditEvent
 
     audited = json.dumps(list(AuditEvent.objects.values()), default=str)
@@ -460,15 +452,6 @@ def read(client, key, url, seen, problems):
     for text in set(MARKER.findall(text_of(response))) - set(MARKER.findall(url)):
         if text in seen:
             seen[text].setdefault(key, set()).add(url)
-
-
-class Capture(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.DEBUG)
-        self.lines = []
-
-    def emit(self, record):
-        self.lines.append(self.format(record))
 
 
 # --- The leaks and rules it found, pinned one by one ------------------------------------------------

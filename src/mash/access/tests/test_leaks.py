@@ -151,15 +151,6 @@ def read_urls(hub: Hub) -> list[str]:
     return urls
 
 
-class Capture(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.DEBUG)
-        self.lines = []
-
-    def emit(self, record):
-        self.lines.append(self.format(record))
-
-
 @pytest.fixture
 def people(make_user, manager):
     users = {"manager": manager, "council": make_user(Role.MASH_WORKER, "thurrock-council", username="council")}
@@ -176,16 +167,11 @@ def people(make_user, manager):
                                                                  HealthCheck.too_slow])
 @given(plan=hub_plan, names=st.lists(surname, min_size=3, max_size=3, unique=True),
        tokens=st.lists(token, min_size=1, max_size=5, unique=True))
-def test_no_response_leaks_sealed_text_or_children_outside_need_to_know(client, people, plan, names, tokens):
-    handler = Capture()
-    root = logging.getLogger()
-    root.addHandler(handler)
-    previous_level = root.level
-    root.setLevel(logging.DEBUG)
-    try:
+def test_no_response_leaks_sealed_text_or_children_outside_need_to_know(client, people, log_lines, plan, names, tokens):
+    with log_lines(logging.DEBUG) as lines:
         with transaction.atomic():
             hub = build(plan, people, names, tokens)
-            handler.lines.clear()  # only what reading writes to the log
+            lines.clear()  # only what reading writes to the log
             for key, user in people.items():
                 client.force_login(user)
                 bodies = {url: client.get(url).content.decode() for url in read_urls(hub)}
@@ -206,7 +192,7 @@ def test_no_response_leaks_sealed_text_or_children_outside_need_to_know(client, 
                         for t in hub.texts:
                             if hub.enquiries[t["enquiry"]] is e and reads_text(key, hub, t):
                                 assert t["text"] in page or _own_view(bodies, e, t), (key, t)
-            logged = "\n".join(handler.lines)
+            logged = "\n".join(lines)
             for t in hub.texts:
                 assert t["text"] not in logged, t
             # Nor the audit log, which auditors read: it records what was read, never the content.
@@ -216,9 +202,6 @@ def test_no_response_leaks_sealed_text_or_children_outside_need_to_know(client, 
             for t in hub.texts:
                 assert t["text"] not in audited, t
             transaction.set_rollback(True)
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(previous_level)
 
 
 def _own_view(bodies, e, t) -> bool:
