@@ -2,16 +2,16 @@
 mapped to the gate's rule that governs it.
 
 `RULES` is the declaration: "model label.column" -> rule. A rule is one of
-- a part of an enquiry (`policy.FIELDS`: child, household, concern, consent, ...): whoever's links
+- a part of an enquiry (`rules.FIELDS`: child, household, concern, consent, ...): whoever's links
   read that part;
-- `REQUEST`: a request to an agency (`policy.VIEW_REQUEST`: the MASH team and the agency asked);
+- `REQUEST`: a request to an agency (`rules.VIEW_REQUEST`: the MASH team and the agency asked);
 - `CONTRIBUTION`: an agency's answer (its reason, its lawful basis): the MASH team and the agency;
   of "confidential information held", the agency alone (everyone else sees the marker);
-- `ITEM`: an item of an answer, or a file attached to it: by its confidentiality (`policy.ITEM_READERS`);
+- `ITEM`: an item of an answer, or a file attached to it: by its confidentiality (`rules.ITEM_READERS`);
 - `AMENDMENT`: why a version of an answer was made (an amendment, or lifting a seal): see
-  `policy.amendment_readers` and docs/access.md;
-- `PACKAGE`: a disclosure package (`policy.VIEW_PACKAGE`: the team, and its addressee while it is live);
-- `DPO`: subject access request material: the data protection officer only (`policy.MANAGE_SAR`);
+  `rules.amendment_readers` and docs/access.md;
+- `PACKAGE`: a disclosure package (`rules.VIEW_PACKAGE`: the team, and its addressee while it is live);
+- `DPO`: subject access request material: the data protection officer only (`rules.MANAGE_SAR`);
 - `AUDIT`: the audit log, read through its pages (managers and the DPO for a person's trail, auditors
   and the DPO for a user's activity); it records what was read, never the content;
 - `SELF`: the signed-in user's own (their API tokens);
@@ -25,12 +25,14 @@ API response, CSV and PDF. A column this file does not declare fails that test, 
 
 from __future__ import annotations
 
-from mash.access.policy import (CHILD, CONCERN, CONSENT, DECISION, HISTORY, HOUSEHOLD, PACKAGES, RAG, RATINGS,
-                                REPORTER)
+from django.db.models import CharField, JSONField, TextField
+
+from mash.access.rules import (CHILD, CONCERN, CONSENT, DECISION, HISTORY, HOUSEHOLD, PACKAGES, RAG, RATINGS,
+                               REPORTER)
 
 REQUEST, CONTRIBUTION, ITEM, AMENDMENT, PACKAGE = "request", "contribution", "item", "amendment reason", "package"
 DPO, AUDIT, SELF = "data protection officer", "audit log readers", "the user themself"
-ENQUIRY = "enquiry"  # the enquiry's own reference and state: whoever may view it (policy.VIEW_ENQUIRY)
+ENQUIRY = "enquiry"  # the enquiry's own reference and state: whoever may view it (rules.VIEW_ENQUIRY)
 PERSON = "person"    # CHILD for the enquiry's child, HOUSEHOLD for the people around them
 NOT_CASE_DATA, NEVER_SHOWN = "not case data", "never shown"
 
@@ -181,3 +183,45 @@ def rule_of(column: str) -> str | None:
 
 def undeclared() -> list[str]:
     return sorted(label for label, _ in text_columns() if label not in RULES)
+
+
+class RedactedRow:
+    """A row as one user may read it. Each column is read through its rule (a part of the enquiry,
+    `rules`: column -> part); a column whose part the user may not read reads as empty (its
+    `get_..._display` too). Methods are reached only where `derived` names the part they read;
+    anything else is an AttributeError, so nothing undeclared can reach a page or a response."""
+
+    def __init__(self, row, rules: dict[str, str], readable: frozenset[str], derived: dict[str, str] | None = None):
+        self._row, self._rules, self._readable, self._derived = row, rules, readable, derived or {}
+        self._fields = {}
+        for f in row._meta.concrete_fields:
+            self._fields[f.name] = self._fields[f.attname] = f
+
+    def may_read(self, column: str) -> bool:
+        field = self._fields.get(column)
+        rule = self._rules.get(field.name if field is not None else column)
+        return rule is not None and rule in self._readable
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        column = name[4:-8] if name.startswith("get_") and name.endswith("_display") else name
+        field = self._fields.get(column)
+        if field is None and name in self._derived:
+            if self._derived[name] in self._readable:
+                return getattr(self._row, name)
+            return lambda *args, **kwargs: []
+        if field is None:
+            if name == "pk":
+                return self._row.pk
+            raise AttributeError(f"{type(self._row).__name__}.{name} has no rule in mash.access.columns")
+        if self.may_read(field.name):
+            return getattr(self._row, name)
+        if column != name:
+            return lambda: ""
+        if isinstance(field, JSONField):
+            return []
+        if isinstance(field, (CharField, TextField)) and not field.is_relation:
+            return ""
+        return None
+

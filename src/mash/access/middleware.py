@@ -12,23 +12,20 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
-from . import policy
-from .declare import declared_policy
+from . import gate
 
 
 def gate_middleware(get_response):
     def middleware(request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            refused = policy.refuse_at_the_door(user, declared_policy(request), request.path)
-            if refused:
-                return refused_response(request, refused)
+        refused = gate.door(request, getattr(request, "user", None))
+        if refused:
+            return refused_response(request, refused)
         return get_response(request)
 
     return middleware
 
 
-def refused_response(request, refused: policy.GateRefusal) -> HttpResponse:
+def refused_response(request, refused: gate.GateRefusal) -> HttpResponse:
     if request.path.startswith("/api/"):
         return HttpResponse(json.dumps({"detail": refused.message}), status=403, content_type="application/json")
     try:

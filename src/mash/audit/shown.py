@@ -9,6 +9,7 @@ refusal by ids and references only; docs/audit.md) and, in events recorded befor
 from __future__ import annotations
 
 from .models import Kind
+from .typed import loggable_path, loggable_ref
 
 PERSON_SEARCH = "person search"
 # What a person search records since the text stopped being kept (mash.access.policy.sar_people).
@@ -20,8 +21,6 @@ def object_ref(event) -> str:
     """The event's references as the pages and CSV show them."""
     ref = event.object_ref or ""
     if event.kind == Kind.DENIAL:
-        from mash.access.policy import loggable_path, loggable_ref
-
         return loggable_path(ref) if event.object_type == "url" else loggable_ref(ref)
     types = (event.object_type or "").split("+")
     if PERSON_SEARCH not in types:

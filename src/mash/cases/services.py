@@ -18,7 +18,10 @@ from mash.people.services import build_person, record_relationship
 from mash.sharing.models import InformationRequest, RequestStatus
 
 from .models import Contact, Decision, Enquiry, EnquiryAssignment, EnquiryEvent, RagRatingRecord
+from .selectors import current_decision
 from .states import next_state
+from .steps import OPENING
+from .steps import step as declared_step
 
 # Outcomes that hand the case on, and so need someone to receive it.
 HANDED_ON = {Outcome.EARLY_HELP, Outcome.SECTION_17, Outcome.SECTION_47, Outcome.REFERRAL_OTHER_SERVICE}
@@ -40,36 +43,27 @@ def _choice(errors: dict, name: str, value, choices, label: str):
         errors.setdefault(name, []).append(f"Choose {label}")
 
 
-# The parts of the enquiry each step changes, for the audit log; and the steps whose note is a code
-# (a rating, an outcome, agencies' ids), which the log may repeat. Other notes are free text and stay
-# on the enquiry, out of the log that auditors read.
-CHANGES = {"rate": ["rag", "ratings"], "request_information": ["requests"], "mark_ready": ["state"],
-           "decide": ["decision", "outcome"], "amend_decision": ["decision", "outcome"], "close": ["state"],
-           "assign": ["team"], "end_assignment": ["team"], "contribute": ["contributions"],
-           "unseal": ["contributions"], "record_consent": ["consent"], "withdraw_consent": ["consent"],
-           "propose_override": ["consent"], "decide_override": ["consent"], "send_package": ["packages"],
-           "withdraw_package": ["packages"]}
-CODED_NOTES = {"rate", "decide", "request_information", "contribute", "unseal", "record_consent", "withdraw_consent",
-               "propose_override", "decide_override", "send_package", "withdraw_package"}
-# Steps that pass information on: an agency's answer to the MASH, a package to a receiving professional.
-DISCLOSING = {"contribute", "send_package"}
 # MASHs began in 2011: an earlier time received is a typing mistake. (Before 1848 London's local time is
 # not even a whole number of minutes from UTC, and the first hours of year 1 have no UTC at all.)
 EARLIEST_RECEIVED = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def transition(enquiry: Enquiry, action: str, by, note: str = "", people=()) -> Enquiry:
-    """Move the enquiry on, holding its row so two people cannot both move it. Call inside atomic().
+    """Take the step `action` (declared in mash.cases.steps), holding the enquiry's row so two people cannot
+    both move it. Call inside atomic().
 
-    The step is recorded in the enquiry's history and, in the same transaction, in the audit log."""
+    The step is recorded in the enquiry's history and, in the same transaction, in the audit log: the parts
+    of the enquiry it changes, and its note only if the step's note is a code (others are free text and stay
+    on the enquiry, out of the log that auditors read)."""
     locked = Enquiry.objects.select_for_update().get(pk=enquiry.pk)
     to_state = next_state(locked.state, action)
+    step = declared_step(action)
     EnquiryEvent.objects.create(enquiry=locked, action=action, from_state=locked.state, to_state=to_state,
                                 by=by, note=note)
-    audit.record(AuditKind.DISCLOSURE if action in DISCLOSING else AuditKind.WRITE, f"enquiry.{action}",
+    audit.record(AuditKind.DISCLOSURE if step.discloses else AuditKind.WRITE, f"enquiry.{action}",
                  actor=by, object_type="enquiry", object_ref=locked.reference, people=[locked.child_id, *people],
-                 fields=CHANGES.get(action, ()),
-                 detail=f"{locked.state} -> {to_state}" + (f"; {note}" if note and action in CODED_NOTES else ""))
+                 fields=list(step.changes),
+                 detail=f"{locked.state} -> {to_state}" + (f"; {note}" if note and step.coded_note else ""))
     if to_state != locked.state:
         locked.state = to_state
         locked.save(update_fields=["state"])
@@ -77,13 +71,9 @@ def transition(enquiry: Enquiry, action: str, by, note: str = "", people=()) -> 
     return enquiry
 
 
-def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, concern_categories: list[str],
-                   consent_at_intake: str, received_at: dt.datetime | None = None, reporter_name: str = "",
-                   reporter_organisation: str = "", reporter_partner: str | None = None, reporter_phone: str = "",
-                   reporter_email: str = "", consent_notes: str = "", related_people: list[dict] = ()) -> Enquiry:
-    """Record a contact and open its MASH enquiry, awaiting a RAG rating."""
-    policy.require(by, policy.RECORD_CONTACT)
-    errors: dict[str, list[str]] = {}
+def _contact_fields(errors: dict, *, reporter_type: str, concern: str, concern_categories: list[str],
+                    consent_at_intake: str, reporter_name: str, reporter_phone: str, reporter_email: str) -> list[str]:
+    """Check what the contact says and who reported it; return its concern categories, each once."""
     _choice(errors, "reporter_type", reporter_type, ReporterType, "who reported the concern")
     _require_text(errors, "concern", concern, "the concern")
     categories = list(dict.fromkeys(concern_categories or []))
@@ -98,7 +88,11 @@ def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, c
             errors["reporter_name"] = ["An anonymous contact has no reporter name or contact details"]
     elif reporter_type in ReporterType.values:
         _require_text(errors, "reporter_name", reporter_name, "the reporter's name")
-    now = timezone.now()
+    return categories
+
+
+def _received_at(errors: dict, received_at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """When the contact was received (now if not said), aware, and neither before MASHs nor in the future."""
     received_at = received_at or now
     if timezone.is_naive(received_at):
         received_at = timezone.make_aware(received_at)
@@ -106,13 +100,22 @@ def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, c
         errors["received_at"] = [f"The time received cannot be before {EARLIEST_RECEIVED:%Y}"]
     elif received_at > now + dt.timedelta(minutes=5):
         errors["received_at"] = ["The time received cannot be in the future"]
+    return received_at
+
+
+def _reporter_partner(errors: dict, slug: str | None) -> Partner | None:
     partner = None
-    if reporter_partner:
-        partner = Partner.objects.filter(slug=reporter_partner).first()
+    if slug:
+        partner = Partner.objects.filter(slug=slug).first()
         if partner is None:
-            errors["reporter_partner"] = [f"Unknown partner agency '{reporter_partner}'"]
-    # Build every person first so that all errors are reported together. Names are checked before the
-    # model's own validation, whose "This field cannot be blank." would not say which name is missing.
+            errors["reporter_partner"] = [f"Unknown partner agency '{slug}'"]
+    return partner
+
+
+def _contact_people(errors: dict, *, by: User, child: dict, related_people, now: dt.datetime):
+    """Build (unsaved) the child and each related person with how they are related, so that all errors are
+    reported together. Names are checked before the model's own validation, whose "This field cannot be
+    blank." would not say which name is missing."""
     child = child or {}
     _require_text(errors, "child.first_name", child.get("first_name"), "the child's first name")
     _require_text(errors, "child.last_name", child.get("last_name"), "the child's last name")
@@ -137,33 +140,56 @@ def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, c
             related.append((build_person(entry, by=by, prefix=prefix), rel, lives, pr))
         except ValidationFailed as exc:
             _add_missing(errors, exc.errors)
+    return child_person, related
+
+
+def _open_enquiry(*, by: User, child_person, related, consent_at_intake: str, consent_notes: str,
+                  **contact_fields) -> Enquiry:
+    """Save the people, the contact and its enquiry (the opening step of its history), and the consent
+    position at intake; audit the contact. Call inside atomic()."""
+    child_person.save()
+    for person, rel, lives, pr in related:
+        person.save()
+        record_relationship(child_person, person, rel, lives_with_child=lives, parental_responsibility=pr)
+    contact = Contact.objects.create(recorded_by=by, child=child_person, consent_at_intake=consent_at_intake,
+                                     consent_notes=consent_notes, **contact_fields)
+    enquiry = Enquiry.objects.create(contact=contact, child=child_person)
+    enquiry.reference = f"MASH-{contact.received_at:%Y}-{enquiry.pk:06d}"
+    enquiry.save(update_fields=["reference"])
+    EnquiryEvent.objects.create(enquiry=enquiry, action=OPENING.name, from_state="", to_state=enquiry.state, by=by)
+    from mash.consent.services import record_from_intake
+
+    record_from_intake(enquiry, by=by, consent_at_intake=consent_at_intake, notes=consent_notes)
+    audit.record(AuditKind.WRITE, "contact.record", actor=by, object_type="enquiry",
+                 object_ref=enquiry.reference, people=[child_person.pk] + [p.pk for p, *_ in related],
+                 fields=list(OPENING.changes), detail=f"reporter: {contact.reporter_type}")
+    return enquiry
+
+
+def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, concern_categories: list[str],
+                   consent_at_intake: str, received_at: dt.datetime | None = None, reporter_name: str = "",
+                   reporter_organisation: str = "", reporter_partner: str | None = None, reporter_phone: str = "",
+                   reporter_email: str = "", consent_notes: str = "", related_people: list[dict] = ()) -> Enquiry:
+    """Record a contact and open its MASH enquiry, awaiting a RAG rating."""
+    policy.require(by, policy.RECORD_CONTACT)
+    errors: dict[str, list[str]] = {}
+    categories = _contact_fields(errors, reporter_type=reporter_type, concern=concern,
+                                 concern_categories=concern_categories, consent_at_intake=consent_at_intake,
+                                 reporter_name=reporter_name, reporter_phone=reporter_phone,
+                                 reporter_email=reporter_email)
+    now = timezone.now()
+    received_at = _received_at(errors, received_at, now)
+    partner = _reporter_partner(errors, reporter_partner)
+    child_person, related = _contact_people(errors, by=by, child=child, related_people=related_people, now=now)
     if errors:
         raise ValidationFailed(errors)
-
     with transaction.atomic():
-        child_person.save()
-        for person, rel, lives, pr in related:
-            person.save()
-            record_relationship(child_person, person, rel, lives_with_child=lives, parental_responsibility=pr)
-        contact = Contact.objects.create(
-            received_at=received_at, recorded_by=by, reporter_type=reporter_type,
+        return _open_enquiry(
+            by=by, child_person=child_person, related=related, consent_at_intake=consent_at_intake,
+            consent_notes=consent_notes.strip(), received_at=received_at, reporter_type=reporter_type,
             reporter_name=reporter_name.strip(), reporter_organisation=reporter_organisation.strip(),
             reporter_partner=partner, reporter_phone=reporter_phone.strip(), reporter_email=reporter_email.strip(),
-            child=child_person, concern=concern.strip(), concern_categories=categories,
-            consent_at_intake=consent_at_intake, consent_notes=consent_notes.strip(),
-        )
-        enquiry = Enquiry.objects.create(contact=contact, child=child_person)
-        enquiry.reference = f"MASH-{received_at:%Y}-{enquiry.pk:06d}"
-        enquiry.save(update_fields=["reference"])
-        EnquiryEvent.objects.create(enquiry=enquiry, action="record_contact", from_state="",
-                                    to_state=enquiry.state, by=by)
-        from mash.consent.services import record_from_intake
-
-        record_from_intake(enquiry, by=by, consent_at_intake=consent_at_intake, notes=consent_notes.strip())
-        audit.record(AuditKind.WRITE, "contact.record", actor=by, object_type="enquiry",
-                     object_ref=enquiry.reference, people=[child_person.pk] + [p.pk for p, *_ in related],
-                     fields=["child", "household", "concern", "reporter"], detail=f"reporter: {reporter_type}")
-    return enquiry
+            concern=concern.strip(), concern_categories=categories)
 
 
 def rate(enquiry: Enquiry, *, by: User, rating: str, rationale: str) -> RagRatingRecord:
@@ -319,8 +345,3 @@ def end_assignment(enquiry: Enquiry, *, by: User, member: str, note: str = "") -
         current.save(update_fields=["ended_at", "ended_by"])
     policy.forget_facts(enquiry)
     return current
-
-
-def current_decision(enquiry: Enquiry) -> Decision | None:
-    return enquiry.decisions.filter(superseded_by__isnull=True).select_related(
-        "decided_by", "receiving_professional", "isa_version").first()

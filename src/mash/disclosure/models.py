@@ -17,6 +17,11 @@ from mash.keys.fields import EncryptedJSONField, EncryptedTextField
 from mash.core.vocabulary import RecipientType
 
 
+def live_q(now=None) -> models.Q:
+    """Packages their recipients can open: sent, not withdrawn, not expired."""
+    return models.Q(status=PackageStatus.SENT, expires_at__gt=now or timezone.now())
+
+
 class PackageStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SENT = "sent", "Sent"

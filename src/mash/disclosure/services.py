@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import BigIntegerField, Q
+from django.db.models import BigIntegerField
 from django.utils import timezone
 
 from mash.access import policy
 from mash.accounts.models import Role, User
 from mash.cases.models import Enquiry
-from mash.cases.services import current_decision, transition
+from mash.cases.selectors import current_decision
+from mash.cases.services import transition
 from mash.cases.states import next_state
 from mash.consent import services as consent
 from mash.core.errors import InvalidTransition, IsaViolation, ValidationFailed
@@ -27,6 +28,7 @@ from mash.partners import services as isa
 from mash.sharing.models import Confidentiality, ContributionItem, ContributionKind
 
 from .models import ConsentState, DisclosurePackage, PackageStatus
+from .selectors import build_content, preview  # noqa: F401 (preview: what a draft would send, for callers)
 
 # What may be chosen. The child's name, the outcome and, for each item, its agency and category
 # always go: without them nothing else can be understood.
@@ -150,33 +152,6 @@ def _check(enquiry: Enquiry, agreement, *, recipient_type: str, lawful_basis: st
     return rule, chosen, [items[i] for i in ids]
 
 
-def build_content(enquiry: Enquiry, decision, selection: dict, cover_note: str, agreement) -> dict:
-    """Exactly what the recipient will see: the preview shows it, and sending fixes it."""
-    child = enquiry.child
-    child_out = {"full_name": child.full_name}
-    for f in selection.get("child", []):
-        child_out[f] = {"date_of_birth": child.date_of_birth.isoformat() if child.date_of_birth else "",
-                        "gender": child.get_gender_display(), "nhs_number": child.nhs_number, "upn": child.upn,
-                        "address": child.address}[f]
-    decision_out = {"outcome": decision.outcome, "outcome_label": decision.get_outcome_display(),
-                    "decided_on": timezone.localdate(decision.decided_at).isoformat()}
-    if "rationale" in selection.get("decision", []):
-        decision_out["rationale"] = decision.rationale
-    chosen = selection.get("items", {})
-    items = (ContributionItem.objects.filter(pk__in=[int(i) for i in chosen], contribution__enquiry=enquiry)
-             .select_related("contribution__partner").order_by("contribution__partner__name", "id"))
-    items_out = []
-    for item in items:
-        entry = {"agency": item.contribution.partner.name, "category": item.category,
-                 "category_label": agreement.category_label(item.category)}
-        for f in chosen[str(item.pk)]:
-            value = getattr(item, f)
-            entry[f] = value.isoformat() if isinstance(value, dt.date) else (value or "")
-        items_out.append(entry)
-    return {"enquiry_reference": enquiry.reference, "child": child_out, "decision": decision_out,
-            "cover_note": cover_note, "items": items_out}
-
-
 def _draft_fields(enquiry, *, by, recipient_type, recipient, recipient_team, lawful_basis, selection):
     policy.require(by, policy.BUILD_PACKAGE, enquiry)
     next_state(enquiry.state, "send_package")  # only after the decision
@@ -221,15 +196,6 @@ def update_package(package: DisclosurePackage, *, by: User, recipient_type: str,
         locked.updated_at = timezone.now()
         locked.save()
     return locked
-
-
-def preview(package: DisclosurePackage) -> dict:
-    """What the recipient sees: the fixed content of a sent package, or what a draft would send now."""
-    if package.content is not None:
-        return package.content
-    _, agreement = isa.current()
-    return build_content(package.enquiry, current_decision(package.enquiry), package.selection,
-                         package.cover_note, agreement)
 
 
 def send_package(package: DisclosurePackage, *, by: User) -> DisclosurePackage:
@@ -300,8 +266,3 @@ def withdraw_relying_on(record, *, by: User, reason: str = "") -> list[Disclosur
     return [_withdraw(pk, by=by, reason=reason)
             for pk in DisclosurePackage.objects.filter(consent_record=record, status=PackageStatus.SENT)
             .values_list("pk", flat=True)]
-
-
-def live_q(now=None) -> Q:
-    """Packages their recipients can open: sent, not withdrawn, not expired."""
-    return Q(status=PackageStatus.SENT, expires_at__gt=now or timezone.now())

@@ -7,17 +7,10 @@ from django.db import transaction
 
 from mash.audit import services as audit
 from mash.audit.models import Kind as AuditKind
-from mash.core.errors import DomainError
 
-from .isa import Agreement, IsaInvalid, parse
+from .isa import IsaInvalid, parse
 from .models import IsaVersion, Partner
-
-
-class NoAgreementLoaded(DomainError):
-    status = 503
-
-    def __init__(self):
-        super().__init__("No Information Sharing Agreement is loaded: run `mash isa load FILE`")
+from .selectors import NoAgreementLoaded, agreement_for, current, current_version, signatories  # noqa: F401 (the ISA's reads, for callers)
 
 
 def validate_text(text: str):
@@ -73,33 +66,3 @@ def load_text(text: str, *, loaded_by=None) -> tuple[IsaVersion, bool]:
 
 def load_file(path: str | Path, *, loaded_by=None) -> tuple[IsaVersion, bool]:
     return load_text(read_file(path), loaded_by=loaded_by)
-
-
-_cache: dict[int, Agreement] = {}
-
-
-def agreement_for(version: IsaVersion) -> Agreement:
-    """The look-up object for a version; versions never change, so it is cached by id."""
-    agreement = _cache.get(version.pk)
-    if agreement is None:
-        agreement = _cache[version.pk] = Agreement.from_json(version.document)
-    return agreement
-
-
-def current_version() -> IsaVersion:
-    # The document is parsed once per version (agreement_for caches it), so it is not loaded here.
-    version = IsaVersion.objects.defer("document").order_by("-loaded_at", "-id").first()
-    if version is None:
-        raise NoAgreementLoaded()
-    return version
-
-
-def current() -> tuple[IsaVersion, Agreement]:
-    version = current_version()
-    return version, agreement_for(version)
-
-
-def signatories():
-    """Partners named in the current agreement."""
-    _, agreement = current()
-    return Partner.objects.filter(slug__in=[p.id for p in agreement.doc.partners])

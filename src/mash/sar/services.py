@@ -1,7 +1,7 @@
 """Subject access requests: logging one, its clock, compiling what is held, the reviewer's decisions
 and the response pack. The only place that changes a request's data.
 
-The data protection officer works a request; `mash.access.policy` decides who reaches it. Compiling
+The data protection officer works a request; `mash.sar.selectors` reads it, through the gate. Compiling
 reads everything held about each person it concerns (docs/sar.md lists what), recorded in the audit
 log as a read of their data; issuing the pack is recorded as a disclosure to the requester.
 """
@@ -20,6 +20,7 @@ from mash.core.errors import InvalidTransition, ValidationFailed
 from mash.people.models import Person
 
 from . import clock as sar_clock
+from .selectors import clock_of, open_requests, subject_ids  # noqa: F401 (open_requests: for callers)
 from .models import (Exemption, ItemDecision, PauseReason, RequesterRelationship, SarItem, SarPack,
                      SarPause, SarStatus, SarSubject, SubjectAccessRequest)
 
@@ -41,17 +42,7 @@ def _event(kind, action, sar, by, detail="", people=(), fields=()):
                  people=people, fields=fields)
 
 
-def subject_ids(sar) -> list[int]:
-    return list(sar.subjects.values_list("person_id", flat=True))
-
-
 # --- The clock -------------------------------------------------------------------------------------
-
-def clock_of(sar: SubjectAccessRequest, today: dt.date | None = None) -> sar_clock.Clock:
-    pauses = tuple((p.started_on, p.ended_on) for p in sar.pauses.all())
-    return sar_clock.Clock(received_on=sar.received_on, extension_months=sar.extension_months, pauses=pauses,
-                           today=today or timezone.localdate(), responded_on=sar.responded_on)
-
 
 # --- Logging a request -----------------------------------------------------------------------------
 
@@ -228,13 +219,6 @@ def withdraw(sar, *, by, reason: str) -> SubjectAccessRequest:
         sar.save(update_fields=["status", "closed_reason"])
         _event(AuditKind.WRITE, "sar.withdraw", sar, by)
     return sar
-
-
-def open_requests(today: dt.date | None = None) -> list[tuple[SubjectAccessRequest, sar_clock.Clock]]:
-    """Open requests, the most urgent first (paused ones after the running ones)."""
-    rows = [(sar, clock_of(sar, today)) for sar in
-            SubjectAccessRequest.objects.filter(status=SarStatus.OPEN).prefetch_related("pauses", "subjects__person")]
-    return sorted(rows, key=lambda r: (r[1].paused, r[1].deadline, r[0].pk))
 
 
 # --- Compiling what is held ------------------------------------------------------------------------
