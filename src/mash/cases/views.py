@@ -28,25 +28,11 @@ from mash.people.services import PERSON_FIELDS
 from mash.core.vocabulary import Outcome
 from mash.sharing import services as sharing
 
-from . import services
+from . import services, steps
 from .forms import (AmendDecisionForm, AssignForm, ChildForm, CloseForm, ContactForm, DecisionForm, EndAssignmentForm,
                     MarkReadyForm, RateForm,
                     RequestInformationForm, related_forms)
 from .states import OPEN_STATES, EnquiryState
-
-EVENT_LABELS = {
-    "record_contact": "Contact recorded",
-    "rate": "RAG rated",
-    "request_information": "Information requested",
-    "contribute": "Agency answered",
-    "mark_ready": "Marked ready for decision",
-    "decide": "Decision recorded",
-    "amend_decision": "Decision amended",
-    "close": "Closed",
-    "assign": "Team member added",
-    "end_assignment": "Team member taken off",
-    "unseal": "Agency unsealed its information",
-}
 
 
 def case(action: str) -> str:
@@ -248,9 +234,8 @@ def _render_detail(request, enquiry, forms=None, status=200):
         "lawful_bases": lawful_basis_labels(agreement),
         "decision": record.decision,
         "earlier_decisions": record.earlier_decisions,
-        "events": [{"event": e, "label": EVENT_LABELS.get(e.action, e.action.replace("_", " "))}
-                   for e in record.events],
-        "can": {a: a in available for a in policy.STATE_ACTIONS},
+        "events": [{"event": e, "label": steps.history_label(e.action)} for e in record.events],
+        "can": {s.name: s.name in available for s in steps.STEPS if s.offered},
         "forms": forms,
         "bound_forms": [f for f in forms.values() if f.is_bound],
         "state_labels": dict(EnquiryState.choices),
@@ -289,7 +274,7 @@ def _action_view(action: str, call):
         return _render_detail(request, enquiry, forms, status)
 
     view.__name__ = view.__qualname__ = action
-    return declare(case(policy.STATE_ACTIONS[action]))(view)
+    return declare(case(steps.step(action).action))(view)
 
 
 def _rate(request, enquiry, form):

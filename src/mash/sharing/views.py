@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from mash.access import policy
 from mash.access.declare import policy as declare
 from mash.accounts.models import Role
-from mash.cases.states import TRANSITIONS
+from mash.cases import steps
 from mash.core.errors import DomainError
 from mash.core.web import INVALID, apply_domain_error, lawful_basis_labels, split_key, submit, translate_errors
 from mash.partners import services as isa
@@ -123,7 +123,7 @@ def _render_request(request, info_request, current, status=200, *, can_answer, a
         "unseal_form": unseal_form or UnsealForm(),
         # Files are added to the items of the agency's current answer while the enquiry takes answers.
         "can_add_files": bool(can_answer and current and not current.sealed
-                              and enquiry.state in TRANSITIONS["contribute"]),
+                              and steps.step("contribute").allows(enquiry.state)),
     }, status=status)
 
 

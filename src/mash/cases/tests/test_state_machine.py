@@ -3,7 +3,8 @@ import itertools
 import pytest
 
 from mash.cases import services
-from mash.cases.states import TRANSITIONS, EnquiryState, allowed_actions, next_state
+from mash.cases.states import EnquiryState, allowed_actions, next_state
+from mash.cases.steps import STEPS
 from mash.core.errors import DomainError, InvalidTransition
 from mash.sharing import services as sharing
 
@@ -34,6 +35,8 @@ for _state in ("awaiting_rating", "gathering", "ready_for_decision", "decided", 
 for _state in ("decided", "closed"):
     for _action in ("send_package", "withdraw_package"):
         EXPECTED[(_state, _action)] = _state
+# action -> {from state: to state}, as the step registry declares them.
+TRANSITIONS = {step.name: step.moves for step in STEPS}
 PAIRS = list(itertools.product(EnquiryState.values, TRANSITIONS))
 
 
