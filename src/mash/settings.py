@@ -1,11 +1,9 @@
 """Settings for MASH Hub.
 
-Everything that differs between a laptop and production comes from the environment:
-MASH_DATABASE_URL (SQLite under var/ when unset), MASH_SECRET_KEY, MASH_DEBUG,
-MASH_ALLOWED_HOSTS, MASH_ISA_FILE, the audit log's MASH_AUDIT_* (see docs/audit.md), and email
-for reminders: MASH_EMAIL_HOST, MASH_EMAIL_PORT, MASH_EMAIL_USER, MASH_EMAIL_PASSWORD, MASH_EMAIL_FROM, MASH_SITE_URL.
-Sign-in and transport security (docs/security.md): MASH_PRODUCTION, MASH_DEMO_MODE, MASH_IDLE_TIMEOUT_MINUTES,
-MASH_API_RATE, MASH_API_CLIENT_RATE, MASH_CACHE_URL, MASH_TRUST_X_FORWARDED_PROTO.
+Everything that differs between a laptop and production comes from MASH_* environment variables, each
+declared once, with its type and default, in mash.core.config and listed in docs/settings.md. They are
+read here, once, when the process starts: a MASH_X setting below carries its typed value, and code reads
+`settings.MASH_X` when it runs (so a test may override it). Django's own settings are made from them.
 """
 
 import os
@@ -14,14 +12,19 @@ from pathlib import Path
 
 import dj_database_url
 
+from mash.core import config
+
 SRC_DIR = Path(__file__).resolve().parent
 BASE_DIR = SRC_DIR.parent.parent
-VAR_DIR = Path(os.environ.get("MASH_VAR_DIR", BASE_DIR / "var"))
+_env = config.load(os.environ, BASE_DIR)  # every MASH_* value, typed; a bad one stops here, named
+VAR_DIR = _env["MASH_VAR_DIR"]
+# MASH_DEMO_MODE, MASH_API_RATE, MASH_AUDIT_*, MASH_KEY_FILE, ...: every setting named after its variable.
+globals().update(config.mash_settings(_env))
 
 
 def _secret_key() -> str:
     """The key comes from the environment; a development checkout keeps one in var/."""
-    key = os.environ.get("MASH_SECRET_KEY")
+    key = _env["MASH_SECRET_KEY"]
     if key:
         return key
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -34,17 +37,16 @@ def _secret_key() -> str:
 
 # Production (MASH_PRODUCTION=1): HTTPS only, secure cookies, HSTS, and no demo mode or debug pages.
 # `mash check --deploy` is clean with it (docs/security.md).
-PRODUCTION = os.environ.get("MASH_PRODUCTION", "0") == "1"
-# Demo mode (`make run`): the demo logins work without a second factor. Never in production.
-MASH_DEMO_MODE = os.environ.get("MASH_DEMO_MODE", "0") == "1"
-if PRODUCTION and not os.environ.get("MASH_SECRET_KEY"):
+PRODUCTION = _env["MASH_PRODUCTION"]
+# Demo mode (`make run`, MASH_DEMO_MODE): the demo logins work without a second factor. Never in production.
+if PRODUCTION and not _env["MASH_SECRET_KEY"]:
     raise RuntimeError("MASH_PRODUCTION=1 needs MASH_SECRET_KEY from the environment (a long random string)")
-if PRODUCTION and (MASH_DEMO_MODE or os.environ.get("MASH_DEBUG", "0") == "1"):
+if PRODUCTION and (_env["MASH_DEMO_MODE"] or _env["MASH_DEBUG"]):
     raise RuntimeError("MASH_PRODUCTION=1 cannot run with MASH_DEMO_MODE or MASH_DEBUG")
 
 SECRET_KEY = _secret_key()
-DEBUG = os.environ.get("MASH_DEBUG", "0") == "1"
-ALLOWED_HOSTS = [h for h in os.environ.get("MASH_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver").split(",") if h]
+DEBUG = _env["MASH_DEBUG"]
+ALLOWED_HOSTS = _env["MASH_ALLOWED_HOSTS"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -61,6 +63,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "mash.core",
+    "mash.site",
     "mash.accounts",
     "mash.partners",
     "mash.people",
@@ -68,7 +71,7 @@ INSTALLED_APPS = [
     "mash.sharing",
     "mash.consent",
     "mash.disclosure",
-    "mash.reports",
+    "mash.oversight",
     "mash.training",
     "mash.sar",
     "mash.attachments",
@@ -115,7 +118,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "mash.core.context_processors.navigation",
+                "mash.site.context_processors.navigation",
                 "mash.training.context_processors.training_notice",
             ],
         },
@@ -123,10 +126,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("MASH_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'mash.sqlite3'}",
-        conn_max_age=int(os.environ.get("MASH_DB_CONN_MAX_AGE", "60")),
-    )
+    "default": dj_database_url.parse(_env["MASH_DATABASE_URL"], conn_max_age=_env["MASH_DB_CONN_MAX_AGE"])
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers carry on while a request writes; IMMEDIATE avoids lock upgrades mid-transaction.
@@ -185,16 +185,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # --- Sign-in and sessions (docs/security.md) ---------------------------------------------------
-# Two-factor sign-in (TOTP, django-otp) for every account, except in demo mode.
-MASH_TWO_FACTOR_REQUIRED = not MASH_DEMO_MODE
-OTP_TOTP_ISSUER = os.environ.get("MASH_OTP_ISSUER", "MASH Hub")
-# Signed out after this many minutes without a request, and after a working day whatever happens.
-MASH_IDLE_TIMEOUT_MINUTES = int(os.environ.get("MASH_IDLE_TIMEOUT_MINUTES", "15"))
+# Two-factor sign-in (TOTP, django-otp) for every account, except in demo mode (MASH_TWO_FACTOR_REQUIRED).
+OTP_TOTP_ISSUER = _env["MASH_OTP_ISSUER"]
+# Signed out after MASH_IDLE_TIMEOUT_MINUTES without a request, and after a working day whatever happens.
 SESSION_COOKIE_AGE = 10 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # django-axes: five wrong passwords (or codes) for one username from one address lock it for 15 minutes.
-AXES_FAILURE_LIMIT = int(os.environ.get("MASH_LOCKOUT_FAILURES", "5"))
-AXES_COOLOFF_TIME = float(os.environ.get("MASH_LOCKOUT_MINUTES", "15")) / 60  # hours
+AXES_FAILURE_LIMIT = _env["MASH_LOCKOUT_FAILURES"]
+AXES_COOLOFF_TIME = _env["MASH_LOCKOUT_MINUTES"] / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "mash.accounts.views.locked_out_response"
@@ -220,20 +218,15 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [_NONE],
     },
 }
-# Features no page uses are switched off for every page.
-MASH_PERMISSIONS_POLICY = ("accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
-                           "microphone=(), payment=(), usb=()")
+# Features no page uses are switched off for every page: MASH_PERMISSIONS_POLICY.
 
 # --- API rate limits (mash.core.security) ------------------------------------------------------
 # Per token or signed-in user, and per client address whatever it sends. Counted in the cache:
-# per process unless MASH_CACHE_URL names a shared Redis (redis://host:6379/0).
-MASH_API_RATE = os.environ.get("MASH_API_RATE", "300/min")
-MASH_API_CLIENT_RATE = os.environ.get("MASH_API_CLIENT_RATE", "1200/min")
-# API tokens (`mash token create`) expire after this many days unless given another life.
-MASH_API_TOKEN_DAYS = int(os.environ.get("MASH_API_TOKEN_DAYS", "365"))
-if os.environ.get("MASH_CACHE_URL"):
+# per process unless MASH_CACHE_URL names a shared Redis (redis://host:6379/0). API tokens
+# (`mash token create`) expire after MASH_API_TOKEN_DAYS unless given another life.
+if _env["MASH_CACHE_URL"]:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": os.environ["MASH_CACHE_URL"]}}
+                          "LOCATION": _env["MASH_CACHE_URL"]}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mash"}}
 
@@ -247,37 +240,13 @@ if PRODUCTION:
     SESSION_COOKIE_NAME = "__Host-mash-session"
     CSRF_COOKIE_NAME = "__Host-mash-csrf"
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
-    if os.environ.get("MASH_TRUST_X_FORWARDED_PROTO", "0") == "1":
+    if _env["MASH_TRUST_X_FORWARDED_PROTO"]:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# The Information Sharing Agreement loaded by `mash demo` when none is loaded yet.
-MASH_ISA_FILE = Path(os.environ.get("MASH_ISA_FILE", BASE_DIR / "isa" / "mash-isa.yaml"))
-
-# The audit log (docs/audit.md). The checkpoint-signing key: MASH_AUDIT_SIGNING_KEY (base64 Ed25519),
-# else this file, made on first use. MASH_AUDIT_CHECKPOINT_FILE: append each checkpoint to a file
-# outside the database as it is signed.
-MASH_AUDIT_SIGNING_KEY_FILE = os.environ.get("MASH_AUDIT_SIGNING_KEY_FILE", str(VAR_DIR / "audit-signing.key"))
-MASH_AUDIT_CHECKPOINT_FILE = os.environ.get("MASH_AUDIT_CHECKPOINT_FILE", "")
-MASH_AUDIT_CHECKPOINT_EVERY = int(os.environ.get("MASH_AUDIT_CHECKPOINT_EVERY", "1000"))
-MASH_AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("MASH_AUDIT_CHECKPOINT_MINUTES", "60"))
-# Seal after each request that recorded something (off: run `mash audit seal` from a timer instead).
-MASH_AUDIT_SEAL_INLINE = os.environ.get("MASH_AUDIT_SEAL_INLINE", "1") == "1"
-# How long a transaction may take to commit an event before the sealer's cursor moves past it.
-MASH_AUDIT_SEAL_GRACE_SECONDS = int(os.environ.get("MASH_AUDIT_SEAL_GRACE_SECONDS", "300"))
-# Behind a reverse proxy that sets it, the client's address comes from X-Forwarded-For.
-# Encryption at rest (docs/encryption.md): the master keyring from MASH_MASTER_KEYS (its JSON text) or
-# the file MASH_KEY_FILE, made by `mash keys init` or the first migrate (never on first use); the register
-# of destroyed data keys beside it.
-MASH_KEY_FILE = os.environ.get("MASH_KEY_FILE", str(VAR_DIR / "master-keys.json"))
-MASH_SHRED_REGISTER = os.environ.get("MASH_SHRED_REGISTER", "")
-# The register of enquiries and people retention disposed of (ids only), which `mash restore` re-applies;
-# beside the shred register when unset (docs/retention.md).
-MASH_DISPOSAL_REGISTER = os.environ.get("MASH_DISPOSAL_REGISTER", "")
-
-MASH_TRUST_X_FORWARDED_FOR = os.environ.get("MASH_TRUST_X_FORWARDED_FOR", "") == "1"
-
-# Files attached to contribution items (docs/attachments.md): at most this many MiB each.
-MASH_ATTACHMENT_MAX_BYTES = int(float(os.environ.get("MASH_ATTACHMENT_MAX_MB", "10")) * 1024 * 1024)
+# The Information Sharing Agreement (MASH_ISA_FILE), the audit log (MASH_AUDIT_*, docs/audit.md), the
+# master keyring and the shred and disposal registers (MASH_KEY_FILE, MASH_SHRED_REGISTER,
+# MASH_DISPOSAL_REGISTER; docs/encryption.md, docs/retention.md), X-Forwarded-For (MASH_TRUST_X_FORWARDED_FOR)
+# and the largest attachment (MASH_ATTACHMENT_MAX_BYTES, docs/attachments.md) are set above, from mash.core.config.
 
 LOGGING = {
     "version": 1,
@@ -286,23 +255,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
-# Training (issue 6): staff complete a refresher every year. A completion is current for this many
-# months (a completion on 29 February lasts until the last day of February).
-MASH_TRAINING_VALID_MONTHS = int(os.environ.get("MASH_TRAINING_VALID_MONTHS", "12"))
-# Reminders go this many days before a refresher expires (`mash training remind`, run daily).
-MASH_TRAINING_REMINDER_DAYS = tuple(sorted(
-    int(d) for d in os.environ.get("MASH_TRAINING_REMINDER_DAYS", "30,14,7").split(",") if d.strip()))
-
-# Email: printed to the console unless an SMTP server is configured (MASH_EMAIL_HOST and friends).
-# MASH_SITE_URL is how links in emails reach the site.
-MASH_SITE_URL = os.environ.get("MASH_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-DEFAULT_FROM_EMAIL = os.environ.get("MASH_EMAIL_FROM", "MASH Hub <mash-hub@localhost>")
-if os.environ.get("MASH_EMAIL_HOST"):
+# Training (issue 6, MASH_TRAINING_VALID_MONTHS, MASH_TRAINING_REMINDER_DAYS) and the links in emails
+# (MASH_SITE_URL) are set above. Email is printed to the console unless an SMTP server is configured.
+DEFAULT_FROM_EMAIL = _env["MASH_EMAIL_FROM"]
+if _env["MASH_EMAIL_HOST"]:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = os.environ["MASH_EMAIL_HOST"]
-    EMAIL_PORT = int(os.environ.get("MASH_EMAIL_PORT", "587"))
-    EMAIL_HOST_USER = os.environ.get("MASH_EMAIL_USER", "")
-    EMAIL_HOST_PASSWORD = os.environ.get("MASH_EMAIL_PASSWORD", "")
-    EMAIL_USE_TLS = os.environ.get("MASH_EMAIL_USE_TLS", "1") == "1"
+    EMAIL_HOST = _env["MASH_EMAIL_HOST"]
+    EMAIL_PORT = _env["MASH_EMAIL_PORT"]
+    EMAIL_HOST_USER = _env["MASH_EMAIL_USER"]
+    EMAIL_HOST_PASSWORD = _env["MASH_EMAIL_PASSWORD"]
+    EMAIL_USE_TLS = _env["MASH_EMAIL_USE_TLS"]
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -1,9 +1,10 @@
-"""What every router of the JSON API shares: authentication, error bodies, access-policy declarations.
+"""What every router of the JSON API shares: access-policy declarations, input, error bodies, session auth.
 
 Each operation names the access policy that guards it with `openapi_extra=access("case:enquiry.view")`;
-the name appears in the OpenAPI document as `x-access-policy`, and `MashAPI` copies it onto each URL's
-view (see mash.access.declare) so that a test can walk every URL and find one. An operation that
-declares no policy stops the URLs from loading.
+the name appears in the OpenAPI document as `x-access-policy`, and `MashAPI` (mash.site.api, where the
+API is assembled with the bearer-token authentication) copies it onto each URL's view (see
+mash.core.declare) so that a test can walk every URL and find one. An operation that declares no
+policy stops the URLs from loading.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
-from ninja.security import HttpBearer, SessionAuth
+from ninja.security import SessionAuth
 from pydantic import ConfigDict, model_validator
 
 try:
@@ -23,11 +23,7 @@ except ImportError:  # pragma: no cover - django-ninja before 1.6 took a (status
     def Status(status_code, value):  # noqa: N802
         return status_code, value
 
-from mash.access.declare import policy as declare_policy
-from mash.access.declare import declared_policy, policy_of
-from mash.accounts.services import token_for
 from mash.core import errors
-from mash.partners.services import NoAgreementLoaded
 
 log = logging.getLogger(__name__)
 
@@ -58,29 +54,7 @@ def created(body):
     return Status(201, body)
 
 
-# --- Authentication -------------------------------------------------------------------------
-
-class ApiTokenAuth(HttpBearer):
-    """`Authorization: Bearer mash_...` for partner systems; tokens come from `mash token create`.
-
-    A token stands in for the whole sign-in, second factor included: it is made by an administrator for
-    one agency's system, stored only as a hash, expires, and can be revoked."""
-
-    def authenticate(self, request: HttpRequest, token: str):
-        from mash.access.policy import refuse_at_the_door  # the gate imports the domains' models
-
-        api_token = token_for(token)
-        if api_token is None:
-            return None
-        user = api_token.user
-        request.user = user
-        request.api_token = api_token
-        # The gates at the door (mash.access.middleware), for a user Django only learns of here.
-        refused = refuse_at_the_door(user, declared_policy(request), request.path)
-        if refused:
-            raise errors.PermissionDenied(refused.message)
-        return user
-
+# --- Authentication (the bearer token's, which needs the accounts, is in mash.site.api) ----------------
 
 class SessionCookieAuth(SessionAuth):
     """Django's session, as ninja's django_auth, with its CSRF check on unsafe methods.
@@ -182,7 +156,8 @@ def responses(ok: dict, *codes: int, authenticated: bool = True) -> dict:
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
-    """Translate the domain's errors. Bodies carry the message written for the user, nothing internal."""
+    """Translate the domain's errors. Bodies carry the message written for the user, nothing internal.
+    (mash.site.api adds the one for an Information Sharing Agreement not yet loaded.)"""
 
     def respond(request, status: int, body: dict):
         return api.create_response(request, body, status=status)
@@ -203,9 +178,6 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def permission_denied(request, exc: errors.PermissionDenied):
         return respond(request, 403, {"detail": exc.message})
 
-    def no_agreement(request, exc: NoAgreementLoaded):
-        return respond(request, 503, {"detail": "No Information Sharing Agreement is loaded"})
-
     def domain_error(request, exc: errors.DomainError):
         status = exc.status if exc.status in ERROR_SCHEMAS else 400
         body: dict[str, Any] = {"detail": exc.message}
@@ -218,7 +190,6 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(errors.InvalidTransition, invalid_transition)
     api.add_exception_handler(errors.NotFound, not_found)
     api.add_exception_handler(errors.PermissionDenied, permission_denied)
-    api.add_exception_handler(NoAgreementLoaded, no_agreement)
     api.add_exception_handler(errors.DomainError, domain_error)
 
     def server_error(request, exc: Exception):
@@ -227,61 +198,3 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return respond(request, 500, {"detail": SERVER_ERROR})
 
     api.add_exception_handler(Exception, server_error)
-
-
-# --- The API --------------------------------------------------------------------------------
-
-class MashAPI(NinjaAPI):
-    """NinjaAPI that insists every operation declares its access policy and marks each URL's view.
-
-    A value that failed its integrity check (mash.keys.integrity) is answered as null, and a JSON object
-    body lists each in `integrity_errors` ([{"field": "contact.concern", "detail": "..."}]); the header
-    X-Integrity-Errors counts them (for list bodies too)."""
-
-    def create_response(self, request, data, *, status=None, temporal_response=None):
-        from mash.keys.integrity import redact_for_api
-
-        data, damaged = redact_for_api(data)
-        response = super().create_response(request, data, status=status, temporal_response=temporal_response)
-        if damaged:
-            response["X-Integrity-Errors"] = str(len(damaged))
-        return response
-
-    def _operation_policy(self, operation) -> str:
-        name = (operation.openapi_extra or {}).get(POLICY_KEY) or policy_of(operation.view_func)
-        if not name:
-            func = operation.view_func
-            raise ImproperlyConfigured(
-                f"API operation {func.__module__}.{func.__name__} declares no access policy: "
-                f"add openapi_extra=access(...) (mash.core.api)"
-            )
-        declare_policy(name)(operation.view_func)
-        return name
-
-    def _get_urls(self):
-        urls = super()._get_urls()
-        bound_routers = getattr(self, "_get_bound_routers", None)
-        if bound_routers is None:  # pragma: no cover - older django-ninja
-            return urls
-        # Each URL's view is made by its PathView (ninja's get_view, a closure over it), so the policy is
-        # found through the PathView: URL names come from function names, which two routers may share
-        # (cases' decide and sar's decide), and would give one URL the other's policy.
-        by_view: dict[int, Any] = {}
-        for bound in bound_routers():
-            for path_view in bound.path_operations.values():
-                names = {}
-                for operation in path_view.operations:
-                    policy_name = self._operation_policy(operation)
-                    for method in operation.methods:
-                        names[method] = policy_name
-                by_view[id(path_view)] = next(iter(names.values())) if len(set(names.values())) == 1 else names
-        for pattern in urls:
-            callback = pattern.callback
-            if pattern.name in ("openapi-json", "openapi-view", "api-root"):
-                declared = PUBLIC
-            else:
-                cells = [c.cell_contents for c in (getattr(callback, "__closure__", None) or ())]
-                declared = next((by_view[id(c)] for c in cells if id(c) in by_view), None)
-            if declared is not None and policy_of(callback) is None:
-                setattr(callback, "access_policy", declared)
-        return urls

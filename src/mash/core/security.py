@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 
-from mash.audit.services import client_ip
+from mash.core.config import parse_rate
+from mash.core.web import client_ip
 
 
 def security_headers_middleware(get_response):
@@ -37,18 +37,8 @@ def security_headers_middleware(get_response):
 
 # --- API rate limits ---------------------------------------------------------------------------
 
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)\s*$")
-_SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
-            "d": 86400, "day": 86400}
+# parse_rate ('300/min' -> (300, 60)) lives with the settings it reads (mash.core.config).
 _PERIOD_WORDS = {1: "a second", 60: "a minute", 3600: "an hour", 86400: "a day"}
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """'300/min' -> (300, 60)."""
-    match = _RATE.match(rate or "")
-    if not match:
-        raise ValueError(f"A rate limit is a number per period, like 300/min; not {rate!r}")
-    return int(match[1]), _SECONDS[match[2]]
 
 
 def _hit(bucket: str, rate: str) -> float | None:

@@ -1,4 +1,5 @@
-"""What the web views share: turning domain errors into 404/403 or messages on the right form field."""
+"""What the web views share: turning domain errors into 404/403 or messages on the right form field, CSV
+cells, durations, and the client's address."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from typing import Callable
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils import timezone
@@ -135,3 +137,9 @@ def time_left(due: dt.datetime | None, now: dt.datetime | None = None) -> dict:
 def csv_cell(value: str) -> str:
     """A CSV cell that a spreadsheet would run as a formula is written as text."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def client_ip(request) -> str:
+    """The client's address: from X-Forwarded-For only behind a proxy that is trusted to set it."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "") if settings.MASH_TRUST_X_FORWARDED_FOR else ""
+    return (forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", ""))[:45]

@@ -10,7 +10,7 @@ does not fail; `unreadable(value)` recognises all three, for the pages that show
 - is recorded in the audit log at once (a read that failed: action "integrity check failed", the
   table, column and row, never content);
 - alerts the administrators by email (settings.ADMINS and every active system administrator with an
-  email address), once an hour per value;
+  email address, whom the accounts app names through `alert_also`), once an hour per value;
 - is taken out of the request's read event (`withheld_middleware`): the part it belongs to is
   recorded as "<part>, except what failed an integrity check (<table>.<column>#<row>)";
 - in the JSON API becomes null, with the body's `integrity_errors` listing where (`redact_for_api`);
@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextvars
 import logging
 from dataclasses import dataclass
+from typing import Callable, Iterable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -175,12 +176,21 @@ def report(instance, field, exc: Exception) -> Unreadable:
     return Unreadable(damaged)
 
 
-def _recipients() -> list[str]:
-    from mash.accounts.models import Role, User
+# Who else is alerted, besides settings.ADMINS: each source returns email addresses. The accounts app adds
+# every active system administrator's at start-up (AccountsConfig.ready); keys knows nothing of accounts.
+_alert_sources: list[Callable[[], Iterable[str]]] = []
 
+
+def alert_also(source: Callable[[], Iterable[str]]) -> None:
+    """Add a source of email addresses to alert about damaged data (once per source)."""
+    if source not in _alert_sources:
+        _alert_sources.append(source)
+
+
+def _recipients() -> list[str]:
     emails = [email for _, email in getattr(settings, "ADMINS", ())]
-    emails += list(User.objects.filter(role=Role.SYSADMIN, is_active=True).exclude(email="")
-                   .values_list("email", flat=True))
+    for source in _alert_sources:
+        emails += list(source())
     return sorted(set(emails))
 
 

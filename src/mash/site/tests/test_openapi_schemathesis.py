@@ -252,7 +252,7 @@ def test_every_operation_answers_as_documented(who, hub, in_process, unthrottled
 def test_every_schema_has_a_name_of_its_own():
     """The OpenAPI document keeps one component per class name: a second schema of the same name silently
     replaces the first wherever either is used (a SAR item once stood in for a contribution's item)."""
-    importlib.import_module("mash.api")  # and with it every router's module
+    importlib.import_module("mash.site.api")  # and with it every router's module
     modules = [m for name, m in sys.modules.items() if name.startswith("mash.") and name.endswith(".api")]
     seen: dict[str, list[str]] = {}
     for module in modules:

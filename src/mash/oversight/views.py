@@ -1,7 +1,9 @@
-"""The audit log's pages: who has seen a person's record, what one user did, and CSV of both.
+"""The oversight pages: the audit log's (who has seen a person's record, what one user did, and CSV of
+both) and the sharing report (counts of sharing with and without consent, for managers and the DPO).
 
-Who may see each page is decided by mash.access.policy (person_for_trail, actor_for_activity);
-each page is itself a read the log records, and each CSV an export.
+Who may see each page is decided through the gate (mash.oversight.selectors: person_for_trail,
+actor_for_activity; mash.access.gate.require_audit_reader); each page is itself a read the log records,
+and each CSV an export.
 """
 
 import csv
@@ -14,12 +16,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from mash.access import policy
+from mash.access import gate
 from mash.access.declare import policy as declare
+from mash.access.rules import VIEW_PERSON_TRAIL, VIEW_REPORTS, VIEW_USER_ACTIVITY
+from mash.audit import selectors as log
+from mash.audit import services as audit
+from mash.audit import shown
+from mash.audit.models import Kind
+from mash.core.errors import NotFound
+from mash.core.vocabulary import ConsentStatus
 from mash.core.web import csv_cell, translate_errors
 
-from . import services, shown
-from .models import Kind
+from . import reports, selectors
 
 COLUMNS = ["Event", "When (UTC)", "Who", "Role", "Organisation", "From", "What", "Action", "Result", "Object",
            "References", "Parts", "Purpose", "Detail"]
@@ -42,16 +50,16 @@ def _period(request) -> tuple[dt.date | None, dt.date | None, list[str]]:
 
 def _trail(request, person_id: int):
     """The person (through the gate) and the events about them in the period asked for."""
-    subject = policy.person_for_trail(request.user, person_id)
+    subject = selectors.person_for_trail(request.user, person_id)
     since, until, errors = _period(request)
-    return subject, services.in_period(services.events_about(subject.pk), since, until), errors
+    return subject, log.in_period(log.events_about(subject.pk), since, until), errors
 
 
 def _activity(request, user_id: int):
     """The user (through the gate) and their events in the period asked for."""
-    actor = policy.actor_for_activity(request.user, user_id)
+    actor = selectors.actor_for_activity(request.user, user_id)
     since, until, errors = _period(request)
-    return actor, services.in_period(services.events_by(user_id), since, until), errors
+    return actor, log.in_period(log.events_by(user_id), since, until), errors
 
 
 def _page(request, qs):
@@ -68,7 +76,7 @@ def _events_page(request, events):
 
 
 def _csv(events, filename: str) -> HttpResponse:
-    services.mark_export()
+    audit.mark_export()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
@@ -83,7 +91,7 @@ def _csv(events, filename: str) -> HttpResponse:
     return response
 
 
-@declare("audit:" + policy.VIEW_PERSON_TRAIL)
+@declare("audit:" + VIEW_PERSON_TRAIL)
 @login_required
 @require_safe
 @translate_errors
@@ -93,16 +101,16 @@ def find_person(request):
     error = ""
     if reference:
         try:
-            return redirect("audit:person", person_id=policy.child_for_trail(request.user, reference))
-        except policy.NotFound:
+            return redirect("audit:person", person_id=selectors.child_for_trail(request.user, reference))
+        except NotFound:
             error = f"No enquiry has the reference {reference}"
     else:
-        policy.require_audit_reader(request.user, policy.VIEW_PERSON_TRAIL)
+        gate.require_audit_reader(request.user, VIEW_PERSON_TRAIL)
     return render(request, "audit/find_person.html", {"reference": reference, "error": error},
                   status=404 if error else 200)
 
 
-@declare("audit:" + policy.VIEW_PERSON_TRAIL)
+@declare("audit:" + VIEW_PERSON_TRAIL)
 @login_required
 @require_safe
 @translate_errors
@@ -114,7 +122,7 @@ def person(request, person_id: int):
         "until": request.GET.get("until", ""), "errors": errors, "kinds": dict(Kind.choices)})
 
 
-@declare("audit:" + policy.VIEW_PERSON_TRAIL)
+@declare("audit:" + VIEW_PERSON_TRAIL)
 @login_required
 @require_safe
 @translate_errors
@@ -123,21 +131,21 @@ def person_csv(request, person_id: int):
     return _csv(events, f"audit-person-{subject.pk}-{timezone.localdate():%Y-%m-%d}.csv")
 
 
-@declare("audit:" + policy.VIEW_USER_ACTIVITY)
+@declare("audit:" + VIEW_USER_ACTIVITY)
 @login_required
 @require_safe
 @translate_errors
 def users(request):
     """Everyone who has done anything, with how much and when last."""
-    policy.activity_list(request.user)
+    selectors.activity_list(request.user)
     since, until, errors = _period(request)
-    rows = services.activity_by_actor(since, until)
+    rows = log.activity_by_actor(since, until)
     return render(request, "audit/users.html", {
         "page": _page(request, rows), "since": request.GET.get("since", ""), "until": request.GET.get("until", ""),
-        "errors": errors, "status": services.status()})
+        "errors": errors, "status": log.status()})
 
 
-@declare("audit:" + policy.VIEW_USER_ACTIVITY)
+@declare("audit:" + VIEW_USER_ACTIVITY)
 @login_required
 @require_safe
 @translate_errors
@@ -152,10 +160,35 @@ def user(request, user_id: int):
         "until": request.GET.get("until", ""), "kind": kind, "errors": errors, "kinds": Kind.choices})
 
 
-@declare("audit:" + policy.VIEW_USER_ACTIVITY)
+@declare("audit:" + VIEW_USER_ACTIVITY)
 @login_required
 @require_safe
 @translate_errors
 def user_csv(request, user_id: int):
     _, events, _ = _activity(request, user_id)
     return _csv(events, f"audit-user-{user_id}-{timezone.localdate():%Y-%m-%d}.csv")
+
+
+# --- The sharing report ------------------------------------------------------------------------------
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat((value or "").strip()) if value else None
+    except ValueError:
+        return None
+
+
+@declare(f"reports:{VIEW_REPORTS}")
+@login_required
+@require_safe
+@translate_errors
+def sharing(request):
+    gate.require_audit_reader(request.user, VIEW_REPORTS, "report", "sharing")
+    since, until = _date(request.GET.get("since")), _date(request.GET.get("until"))
+    errors = [f"'{request.GET[k]}' is not a date: use YYYY-MM-DD" for k in ("since", "until")
+              if request.GET.get(k) and _date(request.GET.get(k)) is None]
+    audit.note_read("report", "sharing", (), ("report",))
+    return render(request, "reports/sharing.html", {
+        "report": reports.sharing_report(since, until), "since": since, "until": until, "errors": errors,
+        "consent_labels": {**dict(ConsentStatus.choices), "withdrawn": "Given, then withdrawn"}},
+        status=400 if errors else 200)

@@ -109,7 +109,7 @@ def test_api_rate_limit_per_client_address(client, settings, isa_version):
 
 
 def test_the_openapi_document_declares_429():
-    from mash.api import api
+    from mash.site.api import api
 
     schema = api.get_openapi_schema()
     for path, operations in schema["paths"].items():

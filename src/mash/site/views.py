@@ -1,0 +1,54 @@
+"""Signing in and out, and the home page: what each role has to do now."""
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from mash.access import policy
+from mash.accounts.models import Role
+from mash.cases.states import OPEN_STATES, EnquiryState
+from mash.consent import services as consent
+from mash.core.declare import policy as declare
+from mash.sharing.models import RequestStatus
+
+login = declare("public")(auth_views.LoginView.as_view(template_name="registration/login.html",
+                                                       redirect_authenticated_user=True))
+logout = declare("public")(auth_views.LogoutView.as_view())
+
+COMING = {
+    Role.DPO: "You log and answer subject access requests, within their deadlines. From the audit log you can "
+              "see who has seen a child's record, and what each user did. The sharing report counts what was "
+              "shared with and without consent.",
+    Role.AUDITOR: "The audit log records who read, changed, shared or exported what, and every refusal. "
+                  "You can see each user's activity and download it.",
+    Role.SYSADMIN: "Users, partner agencies and loaded versions of the Information Sharing Agreement are "
+                   "managed in the admin site.",
+}
+
+
+@declare("authenticated")
+@login_required
+@require_safe
+def home(request):
+    user = request.user
+    context = {"role": user.role, "gate_refusal": policy.refusal(user)}
+    if context["gate_refusal"]:
+        pass  # no case counts: the banner says why and what to do
+    elif user.role == Role.MASH_MANAGER:
+        open_qs = policy.enquiries(user).filter(state__in=OPEN_STATES)
+        context.update(
+            open_count=open_qs.count(),
+            awaiting_count=open_qs.filter(state=EnquiryState.AWAITING_RATING).count(),
+            ready_count=open_qs.filter(state=EnquiryState.READY_FOR_DECISION).count(),
+            overdue_count=open_qs.filter(decision_due_at__lt=timezone.now()).count(),
+            awaiting_approval=consent.awaiting_approval(),
+        )
+    elif user.role == Role.RECEIVING_PROFESSIONAL:
+        context["package_count"] = policy.packages(user).count()
+    elif user.role == Role.MASH_WORKER:
+        context["open_requests"] = policy.information_requests(user).filter(status=RequestStatus.OPEN).count()
+    else:
+        context["coming"] = COMING.get(user.role, "")
+    return render(request, "site/home.html", context)
