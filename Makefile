@@ -49,7 +49,7 @@ run: install assets $(DEMO_PASSWORD_FILE)
 	@echo
 	MASH_DEMO_MODE=1 $(BIN)/gunicorn mash.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - --log-level warning
 
-# Debian's Chromium for the browser journeys (src/mash/core/tests/journeys); Playwright's own download does not work here.
+# Debian's Chromium for the browser journeys (src/mash/site/tests/journeys); Playwright's own download does not work here.
 chromium:
 	@bash scripts/install-chromium
 
