@@ -171,7 +171,7 @@ def clean_filename(name: str, kind: Kind) -> str:
 # --- Adding --------------------------------------------------------------------------------------
 
 def max_bytes() -> int:
-    return int(getattr(settings, "MASH_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+    return settings.MASH_ATTACHMENT_MAX_BYTES
 
 
 def size_label(n: int) -> str:

@@ -81,7 +81,7 @@ def _parse(text: str, source: str) -> tuple[str, dict[str, bytes]]:
 
 
 def _key_file() -> Path:
-    return Path(getattr(settings, "MASH_KEY_FILE", None) or Path(settings.VAR_DIR) / "master-keys.json")
+    return Path(settings.MASH_KEY_FILE)
 
 
 _lock = threading.RLock()
@@ -173,7 +173,7 @@ def _write(path: Path, current: str, keys: dict[str, bytes], *, exclusive: bool)
 # The shred register ---------------------------------------------------------------------------
 
 def register_path() -> Path:
-    configured = getattr(settings, "MASH_SHRED_REGISTER", None)
+    configured = settings.MASH_SHRED_REGISTER
     return Path(configured) if configured else _key_file().with_name("shredded-keys")
 
 

@@ -53,7 +53,7 @@ class Entry:
 
 
 def path() -> Path:
-    configured = getattr(settings, "MASH_DISPOSAL_REGISTER", "")
+    configured = settings.MASH_DISPOSAL_REGISTER
     return Path(configured) if configured else keyring.register_path().with_name("disposals")
 
 
