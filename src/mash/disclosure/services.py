@@ -21,7 +21,7 @@ from mash.cases.models import Enquiry
 from mash.cases.selectors import current_decision
 from mash.cases.services import transition
 from mash.cases.states import next_state
-from mash.consent import services as consent
+from mash.consent import selectors as consent
 from mash.core.errors import InvalidTransition, IsaViolation, ValidationFailed
 from mash.core.vocabulary import ConsentPurpose, RecipientType
 from mash.partners import services as isa

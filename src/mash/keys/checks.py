@@ -54,7 +54,7 @@ def _describe(masters: dict[str, int]) -> str:
 def problems(using: str = DEFAULT_DB_ALIAS) -> list[str]:
     """Why the configured keyring cannot serve this database; empty when it can (or holds no data keys)."""
     from .models import PersonKey
-    from .services import CannotDecrypt, _unwrap
+    from .wrapping import CannotDecrypt, _unwrap
 
     masters = data_key_masters(using)
     if not masters:

@@ -22,20 +22,10 @@ from django.utils import timezone
 from mash.core.faults import fault_point
 
 from . import checks, keyring
+from .wrapping import NONCE, CannotDecrypt, DataShredded, _unwrap, _wrap_aad  # noqa: F401 (the errors, for callers)
 from .models import PersonKey
 
 PREFIX = "enc1:"
-NONCE = 12
-
-
-class CannotDecrypt(Exception):
-    """A ciphertext did not open: it was altered, or moved from another row, column or person."""
-
-
-class DataShredded(CannotDecrypt):
-    """The person's data key was destroyed: what was encrypted under it is gone for good."""
-
-
 # Per-request cache of unwrapped keys ----------------------------------------------------------
 
 _cache: contextvars.ContextVar[dict | None] = contextvars.ContextVar("mash_keys", default=None)
@@ -67,23 +57,9 @@ def forget_cached_keys() -> None:
 
 # Wrapping -------------------------------------------------------------------------------------
 
-def _wrap_aad(key_id: uuid.UUID | str, person_id: int) -> bytes:
-    return f"mash-data-key|v1|{key_id}|{person_id}".encode()
-
-
 def _wrap(data_key: bytes, master: bytes, key_id, person_id: int) -> bytes:
     nonce = os.urandom(NONCE)
     return nonce + AESGCM(master).encrypt(nonce, data_key, _wrap_aad(key_id, person_id))
-
-
-def _unwrap(row: PersonKey, ring: keyring.Keyring) -> bytes:
-    wrapped = bytes(row.wrapped)
-    try:
-        return AESGCM(ring.key(row.master_key_id)).decrypt(wrapped[:NONCE], wrapped[NONCE:],
-                                                            _wrap_aad(row.key_id, row.person_id))
-    except InvalidTag:
-        raise CannotDecrypt(f"the data key of person {row.person_id} does not open with master key "
-                            f"{row.master_key_id}: it was altered") from None
 
 
 def _data_key(person_id: int, *, create: bool) -> AESGCM:
