@@ -25,7 +25,7 @@ from django.utils.http import content_disposition_header
 from mash.access import policy
 from mash.audit import services as audit
 from mash.cases.models import Enquiry
-from mash.cases.services import transition
+from mash.cases.history import transition
 from mash.cases.states import next_state
 from mash.core.errors import DomainError, ValidationFailed
 from mash.sharing.models import Contribution, ContributionItem

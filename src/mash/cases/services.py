@@ -18,10 +18,10 @@ from mash.people.services import build_person, record_relationship
 from mash.sharing.models import InformationRequest, RequestStatus
 
 from .models import Contact, Decision, Enquiry, EnquiryAssignment, EnquiryEvent, RagRatingRecord
+from .history import transition
 from .selectors import current_decision
 from .states import next_state
 from .steps import OPENING
-from .steps import step as declared_step
 
 # Outcomes that hand the case on, and so need someone to receive it.
 HANDED_ON = {Outcome.EARLY_HELP, Outcome.SECTION_17, Outcome.SECTION_47, Outcome.REFERRAL_OTHER_SERVICE}
@@ -46,29 +46,6 @@ def _choice(errors: dict, name: str, value, choices, label: str):
 # MASHs began in 2011: an earlier time received is a typing mistake. (Before 1848 London's local time is
 # not even a whole number of minutes from UTC, and the first hours of year 1 have no UTC at all.)
 EARLIEST_RECEIVED = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
-
-
-def transition(enquiry: Enquiry, action: str, by, note: str = "", people=()) -> Enquiry:
-    """Take the step `action` (declared in mash.cases.steps), holding the enquiry's row so two people cannot
-    both move it. Call inside atomic().
-
-    The step is recorded in the enquiry's history and, in the same transaction, in the audit log: the parts
-    of the enquiry it changes, and its note only if the step's note is a code (others are free text and stay
-    on the enquiry, out of the log that auditors read)."""
-    locked = Enquiry.objects.select_for_update().get(pk=enquiry.pk)
-    to_state = next_state(locked.state, action)
-    step = declared_step(action)
-    EnquiryEvent.objects.create(enquiry=locked, action=action, from_state=locked.state, to_state=to_state,
-                                by=by, note=note)
-    audit.record(AuditKind.DISCLOSURE if step.discloses else AuditKind.WRITE, f"enquiry.{action}",
-                 actor=by, object_type="enquiry", object_ref=locked.reference, people=[locked.child_id, *people],
-                 fields=list(step.changes),
-                 detail=f"{locked.state} -> {to_state}" + (f"; {note}" if note and step.coded_note else ""))
-    if to_state != locked.state:
-        locked.state = to_state
-        locked.save(update_fields=["state"])
-    enquiry.state = locked.state
-    return enquiry
 
 
 def _contact_fields(errors: dict, *, reporter_type: str, concern: str, concern_categories: list[str],

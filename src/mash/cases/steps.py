@@ -1,9 +1,9 @@
 """The enquiry's workflow, declared once: its states and every step between them.
 
 A step is one `Step` in `STEPS` plus the service function that takes it, which checks the step
-(`states.next_state`) and records it with `mash.cases.services.transition(enquiry, "<name>", ...)`.
+(`states.next_state`) and records it with `mash.cases.history.transition(enquiry, "<name>", ...)`.
 Everything else reads this registry: the state machine (`states.allowed_actions`, `next_state` and
-its refusals), the audit record of each step (`services.transition`), the enquiry's history and its
+its refusals), the audit record of each step (`history.transition`), the enquiry's history and its
 action forms (`cases/views.py`), what a user may do next (`available_actions`), and the test that
 every step is declared and taken (`cases/tests/test_steps.py`).
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from mash.access import policy
 from mash.accounts.models import Role, User
 from mash.cases.models import Enquiry
-from mash.cases.services import transition
+from mash.cases.history import transition
 from mash.cases.states import next_state
 from mash.core.errors import InvalidTransition, ValidationFailed
 from mash.core.vocabulary import ConsentPurpose, ConsentStatus, NotSoughtReason

@@ -19,7 +19,7 @@ from mash.access import policy
 from mash.accounts.models import Role, User
 from mash.cases.models import Enquiry
 from mash.cases.selectors import current_decision
-from mash.cases.services import transition
+from mash.cases.history import transition
 from mash.cases.states import next_state
 from mash.consent import selectors as consent
 from mash.core.errors import InvalidTransition, IsaViolation, ValidationFailed

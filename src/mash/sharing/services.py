@@ -6,7 +6,7 @@ from django.utils import timezone
 from mash.access import policy
 from mash.accounts.models import User
 from mash.cases.models import Enquiry
-from mash.cases.services import transition
+from mash.cases.history import transition
 from mash.cases.states import next_state
 from mash.consent import services as consent
 from mash.core.errors import DomainError, IsaViolation, ValidationFailed
