@@ -7,16 +7,15 @@ mash.sharing.services. A domain error is shown on the form that caused it, with 
 import csv
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from mash.access import policy
-from mash.access.declare import policy as declare
+from mash.access.guard import FORM, POST, SAFE, guarded
+from mash.access.rules import RECORD_CONTACT, VIEW_ENQUIRY, VIEW_PERSON_TRAIL, VIEW_REQUEST
 from mash.accounts.models import Role, User
 from mash.audit import services as audit
 from mash.core.errors import DomainError, ValidationFailed
@@ -28,22 +27,16 @@ from mash.people.services import PERSON_FIELDS
 from mash.core.vocabulary import Outcome
 from mash.sharing import services as sharing
 
-from . import services, steps
+from . import selectors, services, steps
 from .forms import (AmendDecisionForm, AssignForm, ChildForm, CloseForm, ContactForm, DecisionForm, EndAssignmentForm,
                     MarkReadyForm, RateForm,
                     RequestInformationForm, related_forms)
 from .states import OPEN_STATES, EnquiryState
 
 
-def case(action: str) -> str:
-    return f"case:{action}"
-
-
 # --- Queue -------------------------------------------------------------------------------
 
-@declare(case(policy.VIEW_ENQUIRY))
-@login_required
-@require_safe
+@guarded(VIEW_ENQUIRY, methods=SAFE)
 def queue(request):
     """Open enquiries: those awaiting a rating first (oldest first), then by decision deadline."""
     query = (request.GET.get("q") or "").strip()[:100]
@@ -67,9 +60,7 @@ EXPORT_COLUMNS = ["Reference", "Child", "Date of birth", "State", "RAG rating", 
                   "Overdue", "Outcome"]
 
 
-@declare(case(policy.VIEW_ENQUIRY))
-@login_required
-@require_safe
+@guarded(VIEW_ENQUIRY, methods=SAFE)
 def export(request):
     """The enquiries the user may see (and the search, if one is given), as CSV for a spreadsheet.
 
@@ -104,12 +95,9 @@ def _contact_forms(data=None):
     return ContactForm(data, partners=partners), ChildForm(data), related_forms(data)
 
 
-@declare(case(policy.RECORD_CONTACT))
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
+@guarded(RECORD_CONTACT, require=RECORD_CONTACT, methods=FORM)
 @translate_errors
-def contact_new(request):
-    policy.require(request.user, policy.RECORD_CONTACT)
+def contact_new(request, may):
     if request.method != "POST":
         form, child_form, related = _contact_forms()
         return _render_contact(request, form, child_form, related)
@@ -136,7 +124,7 @@ def contact_new(request):
         status = apply_domain_error(exc, resolve, form)
         return _render_contact(request, form, child_form, related, status)
     messages.success(request, f"Contact recorded: enquiry {enquiry.reference} is awaiting a RAG rating")
-    if policy.decide(request.user, policy.VIEW_ENQUIRY, enquiry):
+    if may(VIEW_ENQUIRY, enquiry):
         return redirect("cases:detail", reference=enquiry.reference)
     return redirect("home")
 
@@ -208,7 +196,7 @@ def _action_forms(enquiry, data=None, which=None):
     }
 
 
-def _render_detail(request, enquiry, forms=None, status=200):
+def _render_detail(request, enquiry, may, forms=None, status=200):
     """The enquiry as this user may read it (policy.case_record leaves out the rest)."""
     user = request.user
     _, agreement = isa.current()
@@ -227,7 +215,7 @@ def _render_detail(request, enquiry, forms=None, status=200):
         "current_rating": record.ratings[-1] if record.ratings else None,
         "left": time_left(enquiry.decision_due_at) if enquiry.is_open else None,
         "information_requests": [
-            {"request": r, "can_view": bool(policy.decide(user, policy.VIEW_REQUEST, r))}
+            {"request": r, "can_view": may(VIEW_REQUEST, r)}
             for r in record.information_requests
         ],
         "contributions": record.contributions,
@@ -239,42 +227,36 @@ def _render_detail(request, enquiry, forms=None, status=200):
         "forms": forms,
         "bound_forms": [f for f in forms.values() if f.is_bound],
         "state_labels": dict(EnquiryState.choices),
-        "may_see_trail": policy.may_read_audit(user, policy.VIEW_PERSON_TRAIL),
+        "may_see_trail": may.read_audit(VIEW_PERSON_TRAIL),
         "consent": policy.consent_position(user, enquiry) if record.can(policy.CONSENT) else None,
         "packages": policy.enquiry_packages(user, enquiry) if record.can(policy.PACKAGES) else [],
-        "may_build_package": enquiry.state in (EnquiryState.DECIDED, EnquiryState.CLOSED)
-        and bool(policy.decide(user, policy.BUILD_PACKAGE, enquiry)),
+        "may_build_package": may.take(steps.step("send_package")),
     }
     return render(request, "cases/detail.html", context, status=status)
 
 
-@declare(case(policy.VIEW_ENQUIRY))
-@login_required
-@require_safe
+@guarded(VIEW_ENQUIRY, load=selectors.enquiry, methods=SAFE)
 @translate_errors
-def detail(request, reference):
-    enquiry = policy.enquiry(request.user, reference)
-    return _render_detail(request, enquiry)
+def detail(request, enquiry, may):
+    return _render_detail(request, enquiry, may)
 
 
 def _action_view(action: str, call):
-    """A POST-only view for one action: parse its form, call the service, show errors on the enquiry page."""
+    """A POST-only view for one action: parse its form, call the service, show errors on the enquiry page.
+    The service requires the action, once the form is read (a refusal then shows on the form)."""
 
-    @login_required
-    @require_POST
     @translate_errors
-    def view(request, reference):
-        enquiry = policy.enquiry(request.user, reference)
+    def view(request, enquiry, may):
         forms = _action_forms(enquiry, request.POST, which=action)
         form = forms[action]
         message, status = submit(form, lambda f: call(request, enquiry, f))
         if status is None:
             messages.success(request, message)
             return redirect("cases:detail", reference=enquiry.reference)
-        return _render_detail(request, enquiry, forms, status)
+        return _render_detail(request, enquiry, may, forms, status)
 
     view.__name__ = view.__qualname__ = action
-    return declare(case(steps.step(action).action))(view)
+    return guarded(steps.step(action).action, load=selectors.enquiry, methods=POST)(view)
 
 
 def _rate(request, enquiry, form):
