@@ -177,18 +177,18 @@ def sealer_process(seconds: float) -> None:
     from queue_postgres import setup_django
 
     setup_django(os.environ["MASH_DATABASE_URL"])
-    from mash.audit import services
+    from mash.audit import sealing
 
-    services.seal()  # connected, and anything left from before sealed, before the run
+    sealing.seal()  # connected, and anything left from before sealed, before the run
     print("ready", flush=True)
     sys.stdin.readline()
     sealed, deadline = 0, time.perf_counter() + seconds
     while time.perf_counter() < deadline:
-        done = services.seal(wait=False)
+        done = sealing.seal(wait=False)
         sealed += done
         if done < 5000:
             time.sleep(0.05)
-    sealed += services.seal()
+    sealed += sealing.seal()
     print(sealed)
 
 
@@ -283,7 +283,7 @@ def main(argv=None):
     from django.core.management import call_command
     from django.db import connection
 
-    from mash.audit import services
+    from mash.audit import sealing, verification
     from mash.audit.models import AuditEvent
 
     try:
@@ -299,7 +299,7 @@ def main(argv=None):
         runs = []
         for writers in writers_list if postgres else [1]:
             alone = run_writers(append_as_built, writers, seconds, sealer=False)
-            services.seal()
+            sealing.seal()
             built = run_writers(append_as_built, writers, seconds, sealer=postgres)
             head = run_writers(append_head_row, writers, seconds, sealer=False) if postgres else None
             ratio = (built["appends_per_s"] / head["appends_per_s"] if head and head["appends_per_s"] else None)
@@ -311,20 +311,20 @@ def main(argv=None):
                      if head else ""))
 
         # Sealing a backlog, then verifying everything.
-        services.seal()
+        sealing.seal()
         backlog = max(0, verify_target - AuditEvent.objects.count())
         bulk_events(backlog)
         started = time.perf_counter()
-        sealed = services.seal(limit=5000)
+        sealed = sealing.seal(limit=5000)
         seal_seconds = time.perf_counter() - started
-        services.checkpoint_now()
-        report = services.verify()
+        sealing.checkpoint_now()
+        report = verification.verify()
         if not report.ok:
             raise SystemExit(f"verify failed on an untouched log: {report.problems}")
         if postgres and report.method != "database":
             raise SystemExit(f"verify took the {report.method} path on an untouched log, not the database's")
-        if report.pending or services.late_events():
-            raise SystemExit(f"events left unsealed: {report.pending} pending, late {services.late_events()[:5]}")
+        if report.pending or sealing.late_events():
+            raise SystemExit(f"events left unsealed: {report.pending} pending, late {sealing.late_events()[:5]}")
         seal_rate = sealed / seal_seconds if seal_seconds else 0
         verify_rate = report.sealed / report.seconds if report.seconds else 0
         print(f"sealer: {sealed:,} events in {seal_seconds:.2f} s ({seal_rate:,.0f} events/s)")
@@ -362,10 +362,10 @@ def verify_only(url: str, runs: int) -> None:
 
     os.environ["MASH_AUDIT_SIGNING_KEY_FILE"] = str(RESULTS / "bench-audit-signing.key")
     setup_django(url)
-    from mash.audit import services
+    from mash.audit import verification
 
     for _ in range(runs):
-        report = services.verify()
+        report = verification.verify()
         if not report.ok:
             raise SystemExit(f"verify failed: {report.problems[:3]}")
         rate = report.sealed / report.seconds if report.seconds else 0

@@ -11,7 +11,7 @@ from django.urls import Resolver404, resolve
 
 from mash.access.declare import declared_policy
 
-from . import services
+from . import sealing, services
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def audit_middleware(get_response):
                 return _refused(request)
             if (written is not None or ctx.recorded) and getattr(settings, "MASH_AUDIT_SEAL_INLINE", True):
                 # Seal once the response has gone (the server closes it), so no one waits for the hashing.
-                response._resource_closers.append(services._seal_quietly)
+                response._resource_closers.append(sealing.seal_quietly)
             return response
         finally:
             services.end_request(token)

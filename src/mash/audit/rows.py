@@ -106,3 +106,10 @@ def compact_leaf_sql(alias: str = "e") -> str:
 def canonical_leaf_sql(alias: str = "e") -> str:
     """PostgreSQL: the row's leaf hash (hex) of the SQL form of its canonical encoding."""
     return f"encode(sha256('\\x00'::bytea || convert_to({canonical_sql('postgresql', alias)}, 'UTF8')), 'hex')"
+
+
+def rows_at(value) -> dt.datetime:
+    """An event's time as the raw cursor gives it (text, or a naive datetime on SQLite): UTC, aware."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)

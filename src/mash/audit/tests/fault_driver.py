@@ -19,7 +19,7 @@ def main(argv: list[str]) -> None:
     django.setup()
     from pathlib import Path
 
-    from mash.audit import services
+    from mash.audit import checkpoints, sealing, services, verification
     from mash.audit.models import AuditEvent, Checkpoint, Kind, Seal
 
     action = argv[0]
@@ -29,22 +29,22 @@ def main(argv: list[str]) -> None:
             services.record(Kind.READ, f"crash-test read {start + n}", people=[1 + n % 3], fields=["child"],
                             object_type="enquiry", object_ref=f"MASH-2026-{start + n:06d}")
     elif action == "seal":
-        services.seal()
+        sealing.seal()
     elif action == "checkpoint":
-        services.checkpoint_now()
+        sealing.checkpoint_now()
     elif action == "check":
         services.record(Kind.READ, "after the crash", people=[1])
-        services.seal()
-        services.checkpoint_now()
+        sealing.seal()
+        sealing.checkpoint_now()
         outside = Path(os.environ["MASH_AUDIT_CHECKPOINT_FILE"])
-        services.export_checkpoints(outside.with_suffix(".export"))
-        key, _ = services.read_checkpoint_file(outside.with_suffix(".export"))
-        _, rows = services.read_checkpoint_file(outside)
-        report = services.verify(key, rows)
+        checkpoints.export_checkpoints(outside.with_suffix(".export"))
+        key, _ = checkpoints.read_checkpoint_file(outside.with_suffix(".export"))
+        _, rows = checkpoints.read_checkpoint_file(outside)
+        report = verification.verify(key, rows)
         print(json.dumps({
             "ok": report.ok, "problems": report.problems, "events": AuditEvent.objects.count(),
             "sealed": Seal.objects.count(), "pending": report.pending,
-            "late": [late.event_id for late in services.late_events()],
+            "late": [late.event_id for late in sealing.late_events()],
             "checkpoints": list(Checkpoint.objects.order_by("count").values_list("count", flat=True)),
             "file": [row["count"] for row in rows]}))
     elif action == "gap":
@@ -62,10 +62,10 @@ def gap() -> dict:
 
     from django.db import connection, transaction
 
-    from mash.audit import services
+    from mash.audit import sealing, services, verification
     from mash.audit.models import Kind, Seal
 
-    services.seal()
+    sealing.seal()
     numbered, release, done = threading.Event(), threading.Event(), threading.Event()
     ids = {}
 
@@ -87,15 +87,15 @@ def gap() -> dict:
     b = threading.Thread(target=later)
     b.start()
     b.join()
-    sealed_while_open = services.seal()
+    sealed_while_open = sealing.seal()
     release.set()
     done.wait(30)
-    sealed_after = services.seal()
+    sealed_after = sealing.seal()
     order = list(Seal.objects.order_by("-position").values_list("event_id", flat=True)[:2])[::-1]
-    report = services.verify()
+    report = verification.verify()
     return {"a": ids["a"], "b": ids["b"], "sealed_while_open": sealed_while_open, "sealed_after": sealed_after,
             "order": order, "ok": report.ok, "problems": report.problems,
-            "late": [late.event_id for late in services.late_events()]}
+            "late": [late.event_id for late in sealing.late_events()]}
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from mash.audit import chain, services
+from mash.audit import chain, sealing, services, verification
 from mash.audit.models import AuditEvent, EventPerson, Kind, Seal, SealCursor
 
 
@@ -26,7 +26,7 @@ def sealed(db, settings):
     fourth = AuditEvent.objects.create(id=second.pk + 2, kind=Kind.READ, action="fourth")
     _sequence_past_max()
     fifth = services.record(Kind.READ, "fifth", people=[3])
-    assert services.seal() == 4
+    assert sealing.seal() == 4
     return {"first": first, "second": second, "gap": second.pk + 1, "fourth": fourth, "fifth": fifth}
 
 
@@ -71,10 +71,10 @@ def test_the_cursor_cannot_be_deleted_or_lowered(sealed):
 
 def test_a_sweep_reports_an_event_behind_the_sealer_and_does_not_seal_it(sealed):
     backdated = _dpo_read(event_id=sealed["gap"], at=sealed["first"].at)
-    late = services.sweep()
+    late = sealing.sweep()
     assert [finding.event_id for finding in late] == [backdated.pk]
     assert not Seal.objects.filter(event_id=backdated.pk).exists()
-    report = services.verify()
+    report = verification.verify()
     assert not report.ok and report.first_bad_event == backdated.pk
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(SystemExit):
@@ -85,7 +85,7 @@ def test_a_sweep_reports_an_event_behind_the_sealer_and_does_not_seal_it(sealed)
 def test_an_old_numbered_event_sealed_at_the_end_is_named(sealed):
     backdated = _dpo_read(event_id=sealed["gap"], at=sealed["first"].at)
     _append_seal(backdated)
-    report = services.verify()
+    report = verification.verify()
     assert not report.ok and report.first_bad_event == backdated.pk
     assert "out of order" in report.problems[0]
 
@@ -93,9 +93,9 @@ def test_an_old_numbered_event_sealed_at_the_end_is_named(sealed):
 def test_a_new_numbered_event_dated_in_the_past_is_not_sealed_and_is_named(sealed):
     backdated = _dpo_read(at=sealed["first"].at - dt.timedelta(days=200))
     after = services.record(Kind.READ, "after")
-    assert services.seal() == 1  # `after` only
+    assert sealing.seal() == 1  # `after` only
     assert not Seal.objects.filter(event_id=backdated.pk).exists()
-    report = services.verify()
+    report = verification.verify()
     assert not report.ok and report.first_bad_event == backdated.pk
     assert after.pk > backdated.pk
 
@@ -103,7 +103,7 @@ def test_a_new_numbered_event_dated_in_the_past_is_not_sealed_and_is_named(seale
 def test_a_past_dated_event_sealed_by_hand_is_named(sealed):
     backdated = _dpo_read(at=sealed["first"].at - dt.timedelta(days=200))
     _append_seal(backdated)
-    report = services.verify()
+    report = verification.verify()
     assert not report.ok and report.first_bad_event == backdated.pk
     assert "out of order" in report.problems[0]
 
@@ -112,7 +112,7 @@ def test_a_forged_event_with_a_correct_seal_is_named_not_the_genuine_event_after
     """The owner shifts positions and gives the forged event a correct seal: the event after it breaks."""
     settings.MASH_AUDIT_SEAL_GRACE_SECONDS = 300
     genuine = [services.record(Kind.READ, f"genuine {n}") for n in range(4)]
-    services.seal()
+    sealing.seal()
     forged = _dpo_read()
     from mash.audit.tests.test_log import tampering
 
@@ -124,16 +124,16 @@ def test_a_forged_event_with_a_correct_seal_is_named_not_the_genuine_event_after
         head = chain.chain_hash(bytes.fromhex(previous.chain), 3, leaf)
         cur.execute("INSERT INTO audit_seal (position, event_id, leaf, chain, sealed_at) VALUES (%s, %s, %s, %s, %s)",
                     [3, forged.pk, leaf.hex(), head.hex(), forged.at])
-    report = services.verify()
+    report = verification.verify()
     assert not report.ok and report.first_bad_event == forged.pk and report.first_bad_position == 3
     assert genuine[2].pk != report.first_bad_event
 
 
 def test_a_gap_is_sealed_past_and_an_untouched_log_still_verifies(sealed):
-    assert services.verify().ok
+    assert verification.verify().ok
     assert list(Seal.objects.order_by("position").values_list("event_id", flat=True)) == [
         sealed["first"].pk, sealed["second"].pk, sealed["fourth"].pk, sealed["fifth"].pk]
-    assert services.sweep() == []
+    assert sealing.sweep() == []
 
 
 @pytest.mark.postgres
@@ -162,9 +162,9 @@ def test_a_chain_sealed_before_the_strict_order_still_verifies(db, settings):
         cur.execute("INSERT INTO audit_sealcursor (below, latest, strict_from) VALUES (%s, %s, %s)",
                     [events[2].pk, connection.ops.adapt_datetimefield_value(events[2].at), 4])
     fast = "database" if connection.vendor == "postgresql" else "exact"  # the fast path: PostgreSQL's
-    report = services.verify()
+    report = verification.verify()
     assert report.ok and report.method == fast
     after = services.record(Kind.READ, "new")
-    assert services.seal() == 1 and Seal.objects.get(event=after).position == 4
-    report = services.verify()
+    assert sealing.seal() == 1 and Seal.objects.get(event=after).position == 4
+    report = verification.verify()
     assert report.ok and report.method == fast

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from hypothesis import given, settings as hsettings, strategies as st
 
-from mash.audit import chain, rows, services
+from mash.audit import chain, rows, sealing, services, verification
 from mash.audit.fastverify import _Tree
 from mash.audit.models import HASHED_COLUMNS, AuditEvent, EventPerson, Kind, Seal, canonical_values
 
@@ -83,17 +83,17 @@ def test_the_compact_encoding_tells_values_apart():
 def test_postgresql_seals_the_compact_encoding_and_the_fast_path_verifies(db, settings):
     settings.MASH_AUDIT_SEAL_GRACE_SECONDS = 10**9
     events = _awkward_events()
-    services.seal()
+    sealing.seal()
     for event in events:
         values = _values(event.pk)
         compact = rows.compact_values(values)
         leaf = chain.leaf_hash(compact if compact is not None else chain.canonical(values)).hex()
         assert Seal.objects.get(event=event).leaf == leaf, event.action
-    assert services.verify().method == "database"
+    assert verification.verify().method == "database"
     # With the usual grace period, "whole second" (January) is dated long before the events sealed ahead of
     # it: the fast path declines, and the exact path names it as sealed out of order.
     settings.MASH_AUDIT_SEAL_GRACE_SECONDS = 300
-    report = services.verify()
+    report = verification.verify()
     assert not report.ok and report.first_bad_event == events[5].pk and report.method == "exact"
     assert "out of order" in report.problems[0]
 
@@ -103,11 +103,11 @@ def test_the_fast_path_verifies_an_untouched_log_of_either_encoding(db, settings
     settings.MASH_AUDIT_SEAL_GRACE_SECONDS = 10**9
     settings.MASH_AUDIT_CHECKPOINT_EVERY = 3
     events = _awkward_events()  # one sealed with the canonical encoding (it holds the separator)
-    services.seal()
+    sealing.seal()
     # An event whose people are not in order: the index's text differs, its set does not (rechecked exactly).
     _create(kind=Kind.READ, action="unsorted", people=[5, 2])
-    services.checkpoint_now()
-    report = services.verify()
+    sealing.checkpoint_now()
+    report = verification.verify()
     assert report.ok and report.method == "database", report.problems
     assert (report.sealed, report.pending) == (len(events) + 1, 0) and report.checkpoints == 2
 
@@ -143,10 +143,10 @@ def test_before_strict_from_a_backdated_event_still_fails_the_fast_path(db, sett
         cur.execute("INSERT INTO audit_sealcursor (below, latest, strict_from) VALUES (%s, %s, %s)",
                     [events[2].pk, connection.ops.adapt_datetimefield_value(events[2].at), 4])
     settings.MASH_AUDIT_SEAL_GRACE_SECONDS = 7200  # within the grace period: in order, by the fast path
-    report = services.verify()
+    report = verification.verify()
     assert report.ok and report.method == "database", report.problems
     settings.MASH_AUDIT_SEAL_GRACE_SECONDS = 300
-    report = services.verify()
+    report = verification.verify()
     # The fast path declines; the exact path names the first event, put ahead of its place (the one after
     # it is in order once it is taken out).
     assert not report.ok and report.method == "exact" and report.first_bad_event == events[0].pk

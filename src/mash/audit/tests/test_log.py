@@ -13,7 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from mash.audit import chain, services
+from mash.audit import chain, checkpoints, sealing, selectors, services, verification
 from mash.audit.models import AuditEvent, Checkpoint, EventPerson, Kind, Seal
 from mash.cases import services as cases
 
@@ -32,7 +32,7 @@ def log(db, settings):
             events.append(services.record(Kind.READ if n % 3 else Kind.WRITE, f"test.action{n}", people=[n % 4 + 1],
                                           fields=["child"], object_type="enquiry", object_ref=f"MASH-2026-{n:06d}",
                                           detail=f"event {n}"))
-        services.seal()
+        sealing.seal()
     assert Checkpoint.objects.count() == 4
     return events
 
@@ -56,7 +56,7 @@ def sql(cur, statement, params=()):
 
 
 def test_an_untouched_log_verifies(log):
-    report = services.verify()
+    report = verification.verify()
     assert report.ok, report.problems
     assert (report.sealed, report.checkpoints, report.pending) == (40, 4, 0)
     assert report.method == ("database" if connection.vendor == "postgresql" else "exact")
@@ -81,14 +81,14 @@ def test_the_database_refuses_updates_and_deletes(log):
             with connection.cursor() as cur:
                 cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cur.execute("TRUNCATE audit_auditevent CASCADE")
-    assert services.verify().ok
+    assert verification.verify().ok
 
 
 def test_an_altered_event_is_named(log):
     target = log[17]
     with tampering() as cur:
         sql(cur, "UPDATE audit_auditevent SET detail = ? WHERE id = ?", ["edited", target.pk])
-    report = services.verify()
+    report = verification.verify()
     assert not report.ok and report.first_bad_event == target.pk
     assert "altered" in report.problems[0]
 
@@ -97,7 +97,7 @@ def test_an_altered_seal_is_named(log):
     target = log[22]
     with tampering() as cur:
         sql(cur, "UPDATE audit_seal SET chain = ? WHERE event_id = ?", ["ab" * 32, target.pk])
-    report = services.verify()
+    report = verification.verify()
     assert not report.ok and report.first_bad_event == target.pk
 
 
@@ -107,7 +107,7 @@ def test_a_deleted_event_is_found_where_it_was(log):
         sql(cur, "DELETE FROM audit_eventperson WHERE event_id = ?", [target.pk])
         sql(cur, "DELETE FROM audit_seal WHERE event_id = ?", [target.pk])
         sql(cur, "DELETE FROM audit_auditevent WHERE id = ?", [target.pk])
-    report = services.verify()
+    report = verification.verify()
     assert not report.ok and report.first_bad_event == after.pk and report.first_bad_position == 13
     assert "removed" in report.problems[0]
 
@@ -117,7 +117,7 @@ def test_a_deleted_person_index_row_is_found(log):
     target = log[30]
     with tampering() as cur:
         sql(cur, "DELETE FROM audit_eventperson WHERE event_id = ?", [target.pk])
-    report = services.verify()
+    report = verification.verify()
     assert not report.ok and report.first_bad_event == target.pk
 
 
@@ -141,7 +141,7 @@ def test_an_inserted_event_is_named(log):
     forged = services.record(Kind.READ, "forged", people=[9], detail="never happened")
     with tampering() as cur:
         _shift_and_insert(cur, 21, forged, recompute=False)
-    report = services.verify()
+    report = verification.verify()
     assert not report.ok and report.first_bad_event == forged.pk and report.first_bad_position == 21
 
 
@@ -149,7 +149,7 @@ def test_an_insertion_with_the_chain_recomputed_is_caught_by_the_signed_checkpoi
     forged = services.record(Kind.READ, "forged", people=[9], detail="never happened")
     with tampering() as cur:
         _shift_and_insert(cur, 25, forged, recompute=True)
-    report = services.verify()
+    report = verification.verify()
     # The chain holds, but it no longer follows the events' numbers: the forged event is named.
     assert not report.ok and report.first_bad_event == forged.pk and report.first_bad_position == 25
     assert "out of order" in report.problems[0]
@@ -166,7 +166,7 @@ def test_an_alteration_with_the_leaf_and_chain_recomputed_is_caught_by_the_signe
         for position, leaf_hex in Seal.objects.order_by("position").values_list("position", "leaf"):
             head = chain.chain_hash(head, position, bytes.fromhex(leaf_hex))
             sql(cur, "UPDATE audit_seal SET chain = ? WHERE position = ?", [head.hex(), position])
-    report = services.verify()
+    report = verification.verify()
     # The stretch since the last good checkpoint (positions 21-30) is named, starting where it begins.
     assert not report.ok and report.first_bad_event == log[20].pk and report.first_bad_position == 21
     assert "checkpoint" in report.problems[0]
@@ -178,7 +178,7 @@ def test_reordered_events_are_named(log):
         sql(cur, "UPDATE audit_seal SET position = -1 WHERE event_id = ?", [a.pk])
         sql(cur, "UPDATE audit_seal SET position = 9 WHERE event_id = ?", [b.pk])
         sql(cur, "UPDATE audit_seal SET position = 10 WHERE position = -1")
-    report = services.verify()
+    report = verification.verify()
     assert not report.ok and report.first_bad_event == b.pk and report.first_bad_position == 9
 
 
@@ -188,29 +188,29 @@ def test_a_log_cut_short_after_a_checkpoint_is_caught(log):
             sql(cur, "DELETE FROM audit_eventperson WHERE event_id = ?", [event.pk])
             sql(cur, "DELETE FROM audit_seal WHERE event_id = ?", [event.pk])
             sql(cur, "DELETE FROM audit_auditevent WHERE id = ?", [event.pk])
-    report = services.verify()
+    report = verification.verify()
     assert not report.ok and report.first_bad_position == 36 and "truncated" in report.problems[0]
     assert f"after event #{log[34].pk}" in report.problems[0]
 
 
 def test_a_cut_that_also_removes_the_checkpoints_is_caught_by_the_file_outside(log, tmp_path):
     outside = tmp_path / "checkpoints.jsonl"
-    services.export_checkpoints(outside)
+    checkpoints.export_checkpoints(outside)
     with tampering() as cur:
         for event in log[25:]:
             sql(cur, "DELETE FROM audit_eventperson WHERE event_id = ?", [event.pk])
             sql(cur, "DELETE FROM audit_seal WHERE event_id = ?", [event.pk])
             sql(cur, "DELETE FROM audit_auditevent WHERE id = ?", [event.pk])
         sql(cur, "DELETE FROM audit_checkpoint WHERE count > ?", [20])
-    assert services.verify().ok  # the database alone cannot tell: this is what the file is for
-    key, rows = services.read_checkpoint_file(outside)
-    report = services.verify(key, rows)
+    assert verification.verify().ok  # the database alone cannot tell: this is what the file is for
+    key, rows = checkpoints.read_checkpoint_file(outside)
+    report = verification.verify(key, rows)
     assert not report.ok and any("truncated" in p for p in report.problems)
 
 
 def test_a_checkpoint_signed_by_another_key_fails(log):
     other = chain.public_text(chain.private_from_text(chain.new_private_key_text()).public_key())
-    report = services.verify(other)
+    report = verification.verify(other)
     assert not report.ok and "signature" in report.problems[0]
 
 
@@ -218,10 +218,10 @@ def test_an_event_slipped_in_behind_the_sealer_is_named(db, settings):
     settings.MASH_AUDIT_SEAL_GRACE_SECONDS = 0
     first = services.record(Kind.READ, "first")
     last = AuditEvent.objects.create(id=first.pk + 10, kind=Kind.READ, action="later")
-    services.seal()
-    assert services.verify().ok
+    sealing.seal()
+    assert verification.verify().ok
     forged = AuditEvent.objects.create(id=first.pk + 5, kind=Kind.READ, action="slipped in", at=first.at)
-    report = services.verify()
+    report = verification.verify()
     assert not report.ok and report.first_bad_event == forged.pk and last.pk > forged.pk
 
 
@@ -244,7 +244,7 @@ def test_checkpoints_go_to_the_file_outside_as_they_are_signed(db, settings, tmp
     with django_capture_on_commit_callbacks(execute=True):
         for n in range(4):
             services.record(Kind.READ, f"n{n}")
-            services.seal()
+            sealing.seal()
     lines = [json.loads(line) for line in (tmp_path / "outside.jsonl").read_text().splitlines()]
     assert [line["count"] for line in lines] == [2, 4]
 
@@ -320,10 +320,10 @@ def test_the_person_trail_shows_who_read_and_is_itself_recorded(client, asked_en
     client.force_login(dpo)
     page = client.get(f"/audit/people/{asked_enquiry.child_id}/")
     assert page.status_code == 200 and police_worker.username.encode() in page.content
-    assert services.events_about(asked_enquiry.child_id).filter(actor_id=dpo.pk, kind=Kind.READ).exists()
+    assert selectors.events_about(asked_enquiry.child_id).filter(actor_id=dpo.pk, kind=Kind.READ).exists()
     csv_body = client.get(f"/audit/people/{asked_enquiry.child_id}/export.csv").content.decode()
     assert csv_body.splitlines()[0].startswith("Event,When") and police_worker.username in csv_body
-    assert services.events_about(asked_enquiry.child_id).filter(actor_id=dpo.pk, kind=Kind.EXPORT).exists()
+    assert selectors.events_about(asked_enquiry.child_id).filter(actor_id=dpo.pk, kind=Kind.EXPORT).exists()
     bad = client.get(f"/audit/people/{asked_enquiry.child_id}/?since=yesterday")
     assert bad.status_code == 200 and b"enter a date as YYYY-MM-DD" in bad.content
 
@@ -356,4 +356,4 @@ def test_a_requests_events_are_sealed_once_its_response_has_gone(client, manager
     assert response.status_code == 200
     # The test client closes the response, as a WSGI server does once it has sent it.
     assert Seal.objects.count() == AuditEvent.objects.count() > 0
-    assert services.verify().ok
+    assert verification.verify().ok

@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.db import connection
 
-from mash.audit import chain, rows, services
+from mash.audit import chain, rows, sealing, services, verification
 from mash.audit.models import HASHED_COLUMNS, AuditEvent, Kind
 
 
@@ -46,6 +46,6 @@ def test_where_the_shortcut_differs_verify_falls_back_to_the_canonical_encoding(
     settings.MASH_AUDIT_SEAL_GRACE_SECONDS = 0
     # A field name holding '", "' defeats the SQL form's separator rewriting: the leaf still verifies.
     event = services.record(Kind.READ, "odd fields", fields=['a", ', "b"])
-    services.seal()
+    sealing.seal()
     assert _sql_encoding(event.pk).encode() != chain.canonical(event.canonical_values())
-    assert services.verify().ok
+    assert verification.verify().ok

@@ -14,7 +14,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from mash.audit import chain, services
+from mash.audit import chain, sealing, verification
+from mash.audit.checkpoints import export_checkpoints, read_checkpoint_file, signing_key
 
 AUDIT_TABLES = ["audit_auditevent", "audit_eventperson", "audit_seal", "audit_checkpoint"]
 CURSOR_TABLE = "audit_sealcursor"  # the sealer's bookmark: the application may move it forward (its trigger), never remove it
@@ -49,11 +50,11 @@ class Command(BaseCommand):
         outside, file_key = None, None
         if checkpoints:
             try:
-                file_key, outside = services.read_checkpoint_file(checkpoints)
+                file_key, outside = read_checkpoint_file(checkpoints)
             except (OSError, ValueError) as exc:
                 raise CommandError(f"{checkpoints}: cannot read it as a checkpoints file ({exc})") from None
         try:
-            report = services.verify(public_key or file_key, outside)
+            report = verification.verify(public_key or file_key, outside)
         except ValueError as exc:
             raise CommandError(f"the public key is not a base64 Ed25519 key ({exc})") from None
         rate = report.sealed / report.seconds if report.seconds else 0
@@ -72,10 +73,10 @@ class Command(BaseCommand):
         raise SystemExit(1)
 
     def _seal(self, sweep=False, **options):
-        self.stdout.write(f"sealed {services.seal()} events")
+        self.stdout.write(f"sealed {sealing.seal()} events")
         if not sweep:
             return
-        late = services.late_events()
+        late = sealing.late_events()
         if not late:
             self.stdout.write("no events behind the sealer")
             return
@@ -86,18 +87,18 @@ class Command(BaseCommand):
         raise SystemExit(1)
 
     def _checkpoint(self, **options):
-        cp = services.checkpoint_now()
+        cp = sealing.checkpoint_now()
         if cp is None:
             self.stdout.write("nothing new to checkpoint")
         else:
             self.stdout.write(f"checkpoint of {cp.count} events, root {cp.root}, key {cp.key_id}")
 
     def _export_checkpoints(self, file, **options):
-        n = services.export_checkpoints(file)
+        n = export_checkpoints(file)
         self.stdout.write(f"wrote {n} checkpoints to {file}")
 
     def _public_key(self, **options):
-        self.stdout.write(chain.public_text(services.signing_key().public_key()))
+        self.stdout.write(chain.public_text(signing_key().public_key()))
 
     def _grant(self, role, **options):
         if connection.vendor != "postgresql":
