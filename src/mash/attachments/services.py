@@ -22,7 +22,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 
-from mash.access import policy
+from mash.access import gate, rules
 from mash.audit import services as audit
 from mash.cases.models import Enquiry
 from mash.cases.history import transition
@@ -30,6 +30,7 @@ from mash.cases.states import next_state
 from mash.core.errors import DomainError, ValidationFailed
 from mash.sharing.models import Contribution, ContributionItem
 
+from . import selectors
 from .models import TYPE_LABELS, Attachment
 
 MAX_FILENAME = 200
@@ -202,7 +203,7 @@ def add_attachment(item: ContributionItem, *, by, filename: str, content_type: s
     bytes show. The step is kept in the enquiry's history and, in the same transaction, the audit log."""
     contribution = item.contribution
     request = contribution.request
-    policy.require(by, policy.ANSWER_REQUEST, request)
+    gate.require(by, rules.ANSWER_REQUEST, request)
     if not contribution.is_current:
         raise DomainError("Files can be added only to your agency's current answer")
     next_state(request.enquiry.state, "contribute")  # a decided or closed enquiry takes no more
@@ -259,7 +260,7 @@ def file_bytes(attachment: Attachment) -> bytes:
 
 def download(user, attachment_id: int) -> HttpResponse:
     """The file as a download (web and API), through the gate, recorded as an export."""
-    attachment = policy.attachment(user, attachment_id)
+    attachment = selectors.attachment(user, attachment_id)
     audit.mark_export()
     response = HttpResponse(file_bytes(attachment), content_type=attachment.content_type)
     response["Content-Disposition"] = content_disposition_header(True, attachment.filename)

@@ -12,7 +12,7 @@ from .models import Kind
 from .typed import loggable_path, loggable_ref
 
 PERSON_SEARCH = "person search"
-# What a person search records since the text stopped being kept (mash.access.policy.sar_people).
+# What a person search records since the text stopped being kept (mash.sar.selectors.sar_people).
 SEARCH_REFS = frozenset({"search by name", "search by NHS number", "search by date of birth"})
 SEARCH_TEXT_NOT_SHOWN = "search text not shown"
 

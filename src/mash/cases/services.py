@@ -5,7 +5,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from mash.access import policy
+from mash.access import gate, rules
 from mash.audit import services as audit
 from mash.audit.models import Kind as AuditKind
 from mash.accounts.models import Role, User
@@ -148,7 +148,7 @@ def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, c
                    reporter_organisation: str = "", reporter_partner: str | None = None, reporter_phone: str = "",
                    reporter_email: str = "", consent_notes: str = "", related_people: list[dict] = ()) -> Enquiry:
     """Record a contact and open its MASH enquiry, awaiting a RAG rating."""
-    policy.require(by, policy.RECORD_CONTACT)
+    gate.require(by, rules.RECORD_CONTACT)
     errors: dict[str, list[str]] = {}
     categories = _contact_fields(errors, reporter_type=reporter_type, concern=concern,
                                  concern_categories=concern_categories, consent_at_intake=consent_at_intake,
@@ -171,7 +171,7 @@ def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, c
 
 def rate(enquiry: Enquiry, *, by: User, rating: str, rationale: str) -> RagRatingRecord:
     """RAG-rate (or re-rate) an enquiry; the ISA's timescale for the rating sets the decision deadline."""
-    policy.require(by, policy.RATE, enquiry)
+    gate.require(by, rules.RATE, enquiry)
     next_state(enquiry.state, "rate")  # a step out of order is reported before any field error
     errors: dict[str, list[str]] = {}
     _choice(errors, "rating", rating, RagRating, "a RAG rating: red, amber or green")
@@ -194,7 +194,7 @@ def rate(enquiry: Enquiry, *, by: User, rating: str, rationale: str) -> RagRatin
 
 
 def mark_ready(enquiry: Enquiry, *, by: User, note: str = "") -> Enquiry:
-    policy.require(by, policy.MARK_READY, enquiry)
+    gate.require(by, rules.MARK_READY, enquiry)
     with transaction.atomic():
         return transition(enquiry, "mark_ready", by, note=note.strip())
 
@@ -221,7 +221,7 @@ def _decision_fields(errors, *, outcome, rationale, recipient_type, receiving_te
 def decide(enquiry: Enquiry, *, by: User, outcome: str, rationale: str, recipient_type: str = "",
            receiving_team: str = "", receiving_professional: str = "") -> Decision:
     """Record the manager's decision. Requests still unanswered lapse."""
-    policy.require(by, policy.DECIDE, enquiry)
+    gate.require(by, rules.DECIDE, enquiry)
     next_state(enquiry.state, "decide")
     errors: dict[str, list[str]] = {}
     professional = _decision_fields(errors, outcome=outcome, rationale=rationale, recipient_type=recipient_type,
@@ -237,7 +237,7 @@ def decide(enquiry: Enquiry, *, by: User, outcome: str, rationale: str, recipien
         # What asked agencies keep after the decision runs from the first decision (ISA after_decision).
         Enquiry.objects.filter(pk=enquiry.pk, decided_at__isnull=True).update(decided_at=now)
         enquiry.decided_at = enquiry.decided_at or now
-        policy.forget_facts(enquiry)
+        gate.forget_facts(enquiry)
         return Decision.objects.create(
             enquiry=enquiry, outcome=outcome, rationale=rationale.strip(), recipient_type=recipient_type or "",
             receiving_team=(receiving_team or "").strip(), receiving_professional=professional, decided_by=by,
@@ -248,7 +248,7 @@ def decide(enquiry: Enquiry, *, by: User, outcome: str, rationale: str, recipien
 def amend_decision(enquiry: Enquiry, *, by: User, reason: str, outcome: str, rationale: str,
                    recipient_type: str = "", receiving_team: str = "", receiving_professional: str = "") -> Decision:
     """A new version of the decision; the earlier one is kept and points to its successor."""
-    policy.require(by, policy.DECIDE, enquiry)
+    gate.require(by, rules.DECIDE, enquiry)
     next_state(enquiry.state, "amend_decision")
     errors: dict[str, list[str]] = {}
     _require_text(errors, "reason", reason, "why the decision is being amended")
@@ -269,7 +269,7 @@ def amend_decision(enquiry: Enquiry, *, by: User, reason: str, outcome: str, rat
 
 
 def close(enquiry: Enquiry, *, by: User, note: str = "") -> Enquiry:
-    policy.require(by, policy.CLOSE, enquiry)
+    gate.require(by, rules.CLOSE, enquiry)
     with transaction.atomic():
         return transition(enquiry, "close", by, note=note.strip())
 
@@ -288,7 +288,7 @@ def _team_member(errors: dict, username: str) -> User | None:
 
 def assign(enquiry: Enquiry, *, by: User, member: str, note: str = "") -> EnquiryAssignment:
     """Put a MASH team member on the enquiry: they can then read it as the team does (need-to-know)."""
-    policy.require(by, policy.ASSIGN, enquiry)
+    gate.require(by, rules.ASSIGN, enquiry)
     next_state(enquiry.state, "assign")
     errors: dict[str, list[str]] = {}
     person = _team_member(errors, member)
@@ -299,13 +299,13 @@ def assign(enquiry: Enquiry, *, by: User, member: str, note: str = "") -> Enquir
     with transaction.atomic():
         transition(enquiry, "assign", by, note=f"{person.username}: {note.strip()}".rstrip(": "))
         assignment = EnquiryAssignment.objects.create(enquiry=enquiry, user=person, assigned_by=by)
-    policy.forget_facts(enquiry)
+    gate.forget_facts(enquiry)
     return assignment
 
 
 def end_assignment(enquiry: Enquiry, *, by: User, member: str, note: str = "") -> EnquiryAssignment:
     """Take a team member off the enquiry. The assignment is kept, with when it ended and by whom."""
-    policy.require(by, policy.ASSIGN, enquiry)
+    gate.require(by, rules.ASSIGN, enquiry)
     next_state(enquiry.state, "end_assignment")
     errors: dict[str, list[str]] = {}
     person = _team_member(errors, member)
@@ -320,5 +320,5 @@ def end_assignment(enquiry: Enquiry, *, by: User, member: str, note: str = "") -
         transition(enquiry, "end_assignment", by, note=f"{person.username}: {note.strip()}".rstrip(": "))
         current.ended_at, current.ended_by = timezone.now(), by
         current.save(update_fields=["ended_at", "ended_by"])
-    policy.forget_facts(enquiry)
+    gate.forget_facts(enquiry)
     return current

@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from mash.access import policy
+from mash.access import gate, rules
 from mash.accounts.models import Role, User
 from mash.cases.models import Enquiry
 from mash.cases.history import transition
@@ -46,7 +46,7 @@ def record_consent(enquiry: Enquiry, *, by: User, person_id: int | None = None, 
     """Record the consent position of one person on the enquiry (the child when no person is named).
 
     Given consent says what it covers: its purposes and, for the MASH enquiry, the agencies."""
-    policy.require(by, policy.RECORD_CONSENT, enquiry)
+    gate.require(by, rules.RECORD_CONSENT, enquiry)
     next_state(enquiry.state, "record_consent")
     errors: dict[str, list[str]] = {}
     people = people_on(enquiry)
@@ -126,7 +126,7 @@ def withdraw_consent(record: ConsentRecord, *, by: User, reason: str) -> Consent
     """The person withdraws consent they gave. What follows honours it: nothing more is shared on it,
     and disclosure packages sent on it are withdrawn from their recipients."""
     enquiry = record.enquiry
-    policy.require(by, policy.RECORD_CONSENT, enquiry)
+    gate.require(by, rules.RECORD_CONSENT, enquiry)
     next_state(enquiry.state, "withdraw_consent")
     if not (reason or "").strip():
         raise ValidationFailed({"reason": ["Record what the person said, or why consent is withdrawn"]})
@@ -151,18 +151,18 @@ def propose_override(enquiry: Enquiry, *, by: User, justification: str, lawful_b
                      purposes=()) -> ConsentOverride:
     """Record why information must be shared without consent. A manager's own record is approved as
     they make it; a MASH worker's waits for a manager."""
-    policy.require(by, policy.PROPOSE_OVERRIDE, enquiry)
+    gate.require(by, rules.PROPOSE_OVERRIDE, enquiry)
     next_state(enquiry.state, "propose_override")
     version, agreement = isa.current()
-    rules = agreement.consent.without_consent
+    without = agreement.consent.without_consent
     errors: dict[str, list[str]] = {}
     if not (justification or "").strip():
         errors["justification"] = ["Record why the child or an adult may be at risk of significant harm"]
-    basis = agreement.lawful_basis(lawful_basis) if lawful_basis in rules.lawful_bases else None
+    basis = agreement.lawful_basis(lawful_basis) if lawful_basis in without.lawful_bases else None
     if basis is None:
-        allowed = ", ".join(rules.lawful_bases) or "none"
+        allowed = ", ".join(without.lawful_bases) or "none"
         errors["lawful_basis"] = [f"Choose a lawful basis ISA {agreement.version} allows for sharing without "
-                                  f"consent (clause {rules.clause}): {allowed}"]
+                                  f"consent (clause {without.clause}): {allowed}"]
     chosen = _purposes(errors, purposes)
     if not chosen:
         errors.setdefault("purposes", []).append("Choose what is to be shared without consent")
@@ -175,7 +175,7 @@ def propose_override(enquiry: Enquiry, *, by: User, justification: str, lawful_b
                    note=f"{lawful_basis}{' (approved by the manager recording it)' if approved else ''}")
         return ConsentOverride.objects.create(
             enquiry=enquiry, justification=justification.strip(), lawful_basis=lawful_basis,
-            lawful_basis_clause=basis.clause, purposes=chosen, isa_version=version, isa_clause=rules.clause,
+            lawful_basis_clause=basis.clause, purposes=chosen, isa_version=version, isa_clause=without.clause,
             proposed_by=by, proposed_at=now,
             status=OverrideStatus.APPROVED if approved else OverrideStatus.PROPOSED,
             decided_by=by if approved else None, decided_at=now if approved else None)
@@ -184,7 +184,7 @@ def propose_override(enquiry: Enquiry, *, by: User, justification: str, lawful_b
 def decide_override(override: ConsentOverride, *, by: User, approve: bool, note: str = "") -> ConsentOverride:
     """A MASH manager approves, or rejects with a reason, sharing without consent a worker proposed."""
     enquiry = override.enquiry
-    policy.require(by, policy.APPROVE_OVERRIDE, enquiry)
+    gate.require(by, rules.APPROVE_OVERRIDE, enquiry)
     next_state(enquiry.state, "decide_override")
     if not approve and not (note or "").strip():
         raise ValidationFailed({"note": ["Give the reason for rejecting it"]})

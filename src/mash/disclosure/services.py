@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import BigIntegerField
 from django.utils import timezone
 
-from mash.access import policy
+from mash.access import gate, rules
 from mash.accounts.models import Role, User
 from mash.cases.models import Enquiry
 from mash.cases.selectors import current_decision
@@ -153,7 +153,7 @@ def _check(enquiry: Enquiry, agreement, *, recipient_type: str, lawful_basis: st
 
 
 def _draft_fields(enquiry, *, by, recipient_type, recipient, recipient_team, lawful_basis, selection):
-    policy.require(by, policy.BUILD_PACKAGE, enquiry)
+    gate.require(by, rules.BUILD_PACKAGE, enquiry)
     next_state(enquiry.state, "send_package")  # only after the decision
     decision = current_decision(enquiry)
     _, agreement = isa.current()
@@ -201,7 +201,7 @@ def update_package(package: DisclosurePackage, *, by: User, recipient_type: str,
 def send_package(package: DisclosurePackage, *, by: User) -> DisclosurePackage:
     """Check the draft again (the ISA, the items and consent may have changed), fix its content, send it."""
     enquiry = package.enquiry
-    policy.require(by, policy.BUILD_PACKAGE, enquiry)
+    gate.require(by, rules.BUILD_PACKAGE, enquiry)
     next_state(enquiry.state, "send_package")
     version, agreement = isa.current()
     with transaction.atomic():
@@ -239,7 +239,7 @@ def send_package(package: DisclosurePackage, *, by: User) -> DisclosurePackage:
 def withdraw_package(package: DisclosurePackage, *, by: User, reason: str) -> DisclosurePackage:
     """Take a sent package back from its recipient. It is kept, marked withdrawn, with who, when and why."""
     enquiry = package.enquiry
-    policy.require(by, policy.BUILD_PACKAGE, enquiry)
+    gate.require(by, rules.BUILD_PACKAGE, enquiry)
     next_state(enquiry.state, "withdraw_package")
     if not (reason or "").strip():
         raise ValidationFailed({"reason": ["Give the reason for withdrawing the package"]})

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 MESSAGE = "This item cannot be shown: it failed an integrity check and has been reported"
 ALERT_EVERY_SECONDS = 3600
 
-# The part of the case (mash.access.policy.FIELDS, and the gate's other read names) each table's
+# The part of the case (mash.access.rules.FIELDS, and the gate's other read names) each table's
 # encrypted columns belong to, for the read event.
 PARTS = {
     "cases_contact": {"concern": "concern", "consent_notes": "consent", "reporter_name": "reporter",

@@ -160,7 +160,7 @@ PLAINTEXT: dict[str, str] = {
         "fields", "purpose")},
     "audit.AuditEvent.object_ref": AUDIT + ("; ids and application-made references only: search text and "
                                             "whatever is typed where a reference goes are not kept "
-                                            "(access.policy.loggable_ref, sar_people), and in events recorded "
+                                            "(audit.typed.loggable_ref, sar.selectors.sar_people), and in events recorded "
                                             "before that are not shown (audit/shown.py)"),
     "audit.AuditEvent.detail": AUDIT + "; a reason or a count in the application's words",
     "audit.Seal.leaf": HASH,

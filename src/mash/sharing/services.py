@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from mash.access import policy
+from mash.access import gate, rules
 from mash.accounts.models import User
 from mash.cases.models import Enquiry
 from mash.cases.history import transition
@@ -20,7 +20,7 @@ from .models import (ConfidentialReason, Confidentiality, Contribution, Contribu
 
 def request_information(enquiry: Enquiry, *, by: User, partners: list[str], question: str = "") -> list[InformationRequest]:
     """Ask each named agency (by ISA id) for what it holds about the child."""
-    policy.require(by, policy.REQUEST_INFORMATION, enquiry)
+    gate.require(by, rules.REQUEST_INFORMATION, enquiry)
     next_state(enquiry.state, "request_information")  # a step out of order is reported before any field error
     _, agreement = isa.current()
     slugs = list(dict.fromkeys(partners or []))
@@ -47,7 +47,7 @@ def request_information(enquiry: Enquiry, *, by: User, partners: list[str], ques
                                               consent_override=basis.override)
             for p in Partner.objects.filter(slug__in=slugs).order_by("name")
         ]
-    policy.forget_facts(enquiry)
+    gate.forget_facts(enquiry)
     return made
 
 
@@ -132,7 +132,7 @@ def _save(request, by, version, *, kind, decision_reason, lawful_basis, confiden
 def contribute(request: InformationRequest, *, by: User, kind: str, decision_reason: str, items: list[dict] = (),
                lawful_basis: str = "", confidential_reason: str = "") -> Contribution:
     """The agency's case-by-case answer: share items, decline with a reason, or record confidential information held."""
-    policy.require(by, policy.ANSWER_REQUEST, request)
+    gate.require(by, rules.ANSWER_REQUEST, request)
     if request.status == RequestStatus.ANSWERED:
         raise DomainError("Your agency has already answered this request: amend the answer instead")
     if request.status == RequestStatus.LAPSED:
@@ -149,7 +149,7 @@ def contribute(request: InformationRequest, *, by: User, kind: str, decision_rea
 def amend_contribution(request: InformationRequest, *, by: User, reason: str, kind: str, decision_reason: str,
                        items: list[dict] = (), lawful_basis: str = "", confidential_reason: str = "") -> Contribution:
     """A new version of the agency's answer; the earlier version is kept."""
-    policy.require(by, policy.ANSWER_REQUEST, request)
+    gate.require(by, rules.ANSWER_REQUEST, request)
     if not (reason or "").strip():
         raise ValidationFailed({"reason": ["Give a reason for the amendment"]})
     previous = request.contributions.filter(superseded_by__isnull=True).first()
@@ -173,7 +173,7 @@ def unseal(request: InformationRequest, *, by: User, reason: str, level: str = C
     item is readable at `level` (restricted: the MASH managers and the agency; normal: the MASH team),
     and "confidential information held" becomes a share. Only that agency may do it, and it is
     recorded: the version is marked `unsealed`, with the reason, and the enquiry's history says so."""
-    policy.require(by, policy.UNSEAL, request)
+    gate.require(by, rules.UNSEAL, request)
     errors: dict[str, list[str]] = {}
     if not (reason or "").strip():
         errors["reason"] = ["Give the reason the information can now be shared"]

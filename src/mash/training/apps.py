@@ -8,9 +8,9 @@ class TrainingConfig(AppConfig):
 
     def ready(self):
         # Lapsed or untrained staff reach no case data: the access gate asks this before any rule.
-        from mash.access import policy
+        from mash.access import gate
 
         from . import services
 
-        policy.register_gate(services.gate, advice=services.GATE_ADVICE, link_name="training:mine",
-                             link_text="See your training status")
+        gate.register_gate(services.gate, advice=services.GATE_ADVICE, link_name="training:mine",
+                           link_text="See your training status")
