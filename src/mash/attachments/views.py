@@ -1,18 +1,16 @@
 """Adding a file to an item of an agency's answer, and downloading one. Works without JavaScript."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_safe
 
-from mash.access import policy
-from mash.access.declare import policy as declare
+from mash.access.guard import FORM, SAFE, guarded
+from mash.access.rules import ANSWER_REQUEST, READ_ATTACHMENT
 from mash.core.errors import ValidationFailed
 from mash.core.web import submit, translate_errors
 from mash.partners import services as isa
 
-from . import services
+from . import selectors, services
 from .forms import AttachmentForm
 
 
@@ -36,14 +34,11 @@ def _category_label(category: str) -> str:
         return category
 
 
-@declare(f"case:{policy.ANSWER_REQUEST}")
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
+@guarded(ANSWER_REQUEST, load=selectors.attachable_item, methods=FORM)
 @translate_errors
-def add(request, item_id):
+def add(request, item):
     """The agency's own worker adds a file to an item of its current answer."""
     user = request.user
-    item = policy.attachable_item(user, item_id)
     info_request = item.contribution.request
     status = 200
     if request.method == "POST":
@@ -67,9 +62,7 @@ def add(request, item_id):
     }, status=status)
 
 
-@declare(f"case:{policy.READ_ATTACHMENT}")
-@login_required
-@require_safe
+@guarded(READ_ATTACHMENT, methods=SAFE)  # the service loads the file through the gate (selectors.attachment)
 @translate_errors
 def download(request, attachment_id):
     return services.download(request.user, attachment_id)

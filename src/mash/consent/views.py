@@ -5,18 +5,18 @@ on the form that made it, with the input kept.
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST, require_safe
 
 from mash.access import policy
-from mash.access.declare import policy as declare
+from mash.access.guard import POST, SAFE, guarded
+from mash.access.rules import APPROVE_OVERRIDE, PROPOSE_OVERRIDE, READ_FIELD, RECORD_CONSENT
+from mash.cases import selectors as cases
 from mash.core.errors import DomainError
 from mash.core.vocabulary import ConsentPurpose
 from mash.core.web import lawful_basis_labels, submit, translate_errors
 from mash.partners import services as isa
 
-from . import services
+from . import selectors, services
 from .forms import ConsentForm, OverrideDecisionForm, OverrideForm, WithdrawalForm
 
 
@@ -28,7 +28,7 @@ def _people(position, enquiry):
     return out
 
 
-def _render(request, enquiry, forms=None, status=200, failed_id=None):
+def _render(request, enquiry, may, forms=None, status=200, failed_id=None):
     user = request.user
     _, agreement = isa.current()
     position = policy.consent_position(user, enquiry)
@@ -52,64 +52,61 @@ def _render(request, enquiry, forms=None, status=200, failed_id=None):
         "purpose_labels": dict(ConsentPurpose.choices),
         "clause": agreement.consent.clause,
         "without_clause": agreement.consent.without_consent.clause,
-        "may_approve": bool(policy.decide(user, policy.APPROVE_OVERRIDE, enquiry)),
+        "may_approve": may.approve_override,
         "bound_forms": [f for f in forms.values() if f.is_bound],
     }
     return render(request, "consent/consent.html", context, status=status)
 
 
-@declare(f"case:{policy.READ_FIELD}")
-@login_required
-@require_safe
+@guarded(READ_FIELD, load=cases.enquiry, methods=SAFE)
 @translate_errors
-def consent_page(request, reference):
-    return _render(request, policy.enquiry(request.user, reference))
+def consent_page(request, enquiry, may):
+    return _render(request, enquiry, may)
 
 
-def _post(request, enquiry, name, form, call, success, failed_id=None):
+def _with_record(user, reference, record_id):
+    enquiry = cases.enquiry(user, reference)
+    return enquiry, selectors.consent_record(user, enquiry, record_id)
+
+
+def _with_override(user, reference, override_id):
+    enquiry = cases.enquiry(user, reference)
+    return enquiry, selectors.consent_override(user, enquiry, override_id)
+
+
+def _post(request, enquiry, may, name, form, call, success, failed_id=None):
     _, status = submit(form, call)
     if status is None:
         messages.success(request, success)
         return redirect("consent:page", reference=enquiry.reference)
-    return _render(request, enquiry, {name: form}, status, failed_id)
+    return _render(request, enquiry, may, {name: form}, status, failed_id)
 
 
-@declare(f"case:{policy.RECORD_CONSENT}")
-@login_required
-@require_POST
+@guarded(RECORD_CONSENT, load=cases.enquiry, require=RECORD_CONSENT, methods=POST)
 @translate_errors
-def record(request, reference):
+def record(request, enquiry, may):
     user = request.user
-    enquiry = policy.enquiry(user, reference)
-    policy.require(user, policy.RECORD_CONSENT, enquiry)
     form = ConsentForm(request.POST, people=_people(None, enquiry), partners=isa.signatories().order_by("name"))
-    return _post(request, enquiry, "consent", form,
+    return _post(request, enquiry, may, "consent", form,
                  lambda f: services.record_consent(enquiry, by=user, **f.consent_data()), "Consent recorded")
 
 
-@declare(f"case:{policy.RECORD_CONSENT}")
-@login_required
-@require_POST
+@guarded(RECORD_CONSENT, load=_with_record, methods=POST)
 @translate_errors
-def withdraw(request, reference, record_id):
+def withdraw(request, found, may):
     user = request.user
-    enquiry = policy.enquiry(user, reference)
-    record_obj = policy.consent_record(user, enquiry, record_id)
+    enquiry, record_obj = found
     form = WithdrawalForm(request.POST, prefix=f"withdraw-{record_obj.pk}")
-    return _post(request, enquiry, "withdraw", form,
+    return _post(request, enquiry, may, "withdraw", form,
                  lambda f: services.withdraw_consent(record_obj, by=user, reason=f.cleaned_data["reason"]),
                  "The withdrawal of consent is recorded. Nothing more is shared on it, and packages sent on it "
                  "are withdrawn", failed_id=record_obj.pk)
 
 
-@declare(f"case:{policy.PROPOSE_OVERRIDE}")
-@login_required
-@require_POST
+@guarded(PROPOSE_OVERRIDE, load=cases.enquiry, require=PROPOSE_OVERRIDE, methods=POST)
 @translate_errors
-def propose(request, reference):
+def propose(request, enquiry, may):
     user = request.user
-    enquiry = policy.enquiry(user, reference)
-    policy.require(user, policy.PROPOSE_OVERRIDE, enquiry)
     _, agreement = isa.current()
     form = OverrideForm(request.POST, lawful_bases=[agreement.lawful_basis(b) for b in
                                                     agreement.consent.without_consent.lawful_bases])
@@ -121,17 +118,14 @@ def propose(request, reference):
         if not made.is_approved:
             messages.info(request, "A MASH manager must approve it before anything is shared on it")
 
-    return _post(request, enquiry, "override", form, call, "Sharing without consent is recorded")
+    return _post(request, enquiry, may, "override", form, call, "Sharing without consent is recorded")
 
 
-@declare(f"case:{policy.APPROVE_OVERRIDE}")
-@login_required
-@require_POST
+@guarded(APPROVE_OVERRIDE, load=_with_override, methods=POST)
 @translate_errors
-def decide(request, reference, override_id):
+def decide(request, found, may):
     user = request.user
-    enquiry = policy.enquiry(user, reference)
-    override = policy.consent_override(user, enquiry, override_id)
+    enquiry, override = found
     form = OverrideDecisionForm(request.POST, prefix=f"decide-{override.pk}")
 
     def call(f):
@@ -140,5 +134,5 @@ def decide(request, reference, override_id):
             raise DomainError("Choose whether to approve or reject it", field="decision")
         services.decide_override(override, by=user, approve=choice == "approve", note=f.cleaned_data["note"])
 
-    return _post(request, enquiry, "decide", form, call, "Your decision on sharing without consent is recorded",
+    return _post(request, enquiry, may, "decide", form, call, "Your decision on sharing without consent is recorded",
                  failed_id=override.pk)

@@ -6,20 +6,20 @@ previews and the page the recipient reads render the same content with the same 
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from mash.access import policy
-from mash.access.declare import policy as declare
+from mash.access.guard import FORM, POST, SAFE, guarded
+from mash.access.rules import BUILD_PACKAGE, PACKAGES, VIEW_PACKAGE
+from mash.cases import selectors as cases
 from mash.accounts.models import Role, User
 from mash.cases.services import current_decision
 from mash.core.web import submit, translate_errors
 from mash.partners import services as isa
 from mash.sharing.models import Confidentiality
 
-from . import services
+from . import selectors, services
 from .api import pdf_response
 from .forms import PackageForm, WithdrawPackageForm
 from .models import PackageStatus
@@ -60,14 +60,14 @@ def _save(request, enquiry, form, views, rules, call, package=None):
     return _render_builder(request, enquiry, form, views, rules, package, status)
 
 
-@declare(f"case:{policy.BUILD_PACKAGE}")
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
+def _its_enquiry(package):
+    return package.enquiry
+
+
+@guarded(BUILD_PACKAGE, load=cases.enquiry, require=BUILD_PACKAGE, methods=FORM)
 @translate_errors
-def new(request, reference):
+def new(request, enquiry):
     user = request.user
-    enquiry = policy.enquiry(user, reference)
-    policy.require(user, policy.BUILD_PACKAGE, enquiry)
     if request.method != "POST":
         form, views, rules = _builder(user, enquiry, initial=PackageForm.initial_from(decision=current_decision(enquiry)))
         return _render_builder(request, enquiry, form, views, rules)
@@ -76,15 +76,12 @@ def new(request, reference):
                  lambda data: services.create_package(enquiry, by=user, **data))
 
 
-@declare(f"case:{policy.BUILD_PACKAGE}")
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
+@guarded(BUILD_PACKAGE, load=selectors.package, keys=("package_id",), require=BUILD_PACKAGE, on=_its_enquiry,
+         methods=FORM)
 @translate_errors
-def edit(request, package_id):
+def edit(request, package):
     user = request.user
-    package = policy.package(user, package_id)
     enquiry = package.enquiry
-    policy.require(user, policy.BUILD_PACKAGE, enquiry)
     if package.status != PackageStatus.DRAFT:
         messages.info(request, "A package that has been sent cannot be changed: withdraw it and build a new one")
         return redirect("disclosure:package", package_id=package.pk)
@@ -100,70 +97,57 @@ class SendForm(forms.Form):
     """No fields: it carries what the send was refused for to the error summary."""
 
 
-def _render_package(request, package, send_form=None, withdraw_form=None, status=200):
-    user = request.user
-    content = policy.package_content(user, package)
-    team = bool(policy.decide(user, policy.READ_FIELD, package.enquiry, policy.PACKAGES))
+def _render_package(request, package, may, send_form=None, withdraw_form=None, status=200):
+    content = policy.package_content(request.user, package)
     return render(request, "disclosure/package.html", {
-        "package": package, "content": content, "team": team,
-        "may_build": bool(policy.decide(user, policy.BUILD_PACKAGE, package.enquiry)),
+        "package": package, "content": content, "team": may.read(PACKAGES),
+        "may_build": may.build_package,
         "send_form": send_form or SendForm(), "withdraw_form": withdraw_form or WithdrawPackageForm(),
         "bound_forms": [f for f in (send_form, withdraw_form) if f is not None and f.is_bound],
     }, status=status)
 
 
-@declare(f"case:{policy.VIEW_PACKAGE}")
-@login_required
-@require_safe
+@guarded(VIEW_PACKAGE, load=selectors.package, keys=("package_id",), methods=SAFE)
 @translate_errors
-def package_detail(request, package_id):
-    return _render_package(request, policy.package(request.user, package_id))
+def package_detail(request, package, may):
+    return _render_package(request, package, may)
 
 
-@declare(f"case:{policy.BUILD_PACKAGE}")
-@login_required
-@require_POST
+# Sending and withdrawing: the service requires BUILD_PACKAGE, and a refusal shows on the package's page.
+@guarded(BUILD_PACKAGE, load=selectors.package, keys=("package_id",), methods=POST)
 @translate_errors
-def send(request, package_id):
+def send(request, package, may):
     user = request.user
-    package = policy.package(user, package_id)
     form = SendForm(request.POST)
     sent, status = submit(form, lambda f: services.send_package(package, by=user))
     if status is not None:
         package.refresh_from_db()
-        return _render_package(request, package, send_form=form, status=status)
+        return _render_package(request, package, may, send_form=form, status=status)
     messages.success(request, f"Package {sent.pk} sent to {sent.addressed_to}. It expires on "
                               f"{sent.expires_at:%-d %B %Y}")
     return redirect("disclosure:package", package_id=sent.pk)
 
 
-@declare(f"case:{policy.BUILD_PACKAGE}")
-@login_required
-@require_POST
+@guarded(BUILD_PACKAGE, load=selectors.package, keys=("package_id",), methods=POST)
 @translate_errors
-def withdraw(request, package_id):
+def withdraw(request, package, may):
     user = request.user
-    package = policy.package(user, package_id)
     form = WithdrawPackageForm(request.POST)
     _, status = submit(form, lambda f: services.withdraw_package(package, by=user, reason=f.cleaned_data["reason"]))
     if status is None:
         messages.success(request, "The package is withdrawn: its recipient can no longer open it")
         return redirect("disclosure:package", package_id=package.pk)
     package.refresh_from_db()
-    return _render_package(request, package, withdraw_form=form, status=status)
+    return _render_package(request, package, may, withdraw_form=form, status=status)
 
 
-@declare(f"case:{policy.VIEW_PACKAGE}")
-@login_required
-@require_safe
+@guarded(VIEW_PACKAGE, load=selectors.package, keys=("package_id",), methods=SAFE)
 @translate_errors
-def pdf(request, package_id):
-    return pdf_response(request.user, policy.package(request.user, package_id))
+def pdf(request, package):
+    return pdf_response(request.user, package)
 
 
-@declare(f"case:{policy.VIEW_PACKAGE}")
-@login_required
-@require_safe
+@guarded(VIEW_PACKAGE, methods=SAFE)
 def packages(request):
     """A receiving professional's packages (live ones addressed to them or their team); the team's all."""
     qs = policy.packages(request.user).order_by("-sent_at", "-created_at", "-id")

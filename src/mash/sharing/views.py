@@ -1,27 +1,24 @@
 """Requests for information as the asked agency sees them, and the agency's answer."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_safe
 
-from mash.access import policy
-from mash.access.declare import policy as declare
+from mash.access import gate, policy
+from mash.access.guard import FORM, POST, SAFE, guarded
+from mash.access.rules import ANSWER_REQUEST, UNSEAL, VIEW_ENQUIRY, VIEW_REQUEST
 from mash.accounts.models import Role
 from mash.cases import steps
 from mash.core.errors import DomainError
 from mash.core.web import INVALID, apply_domain_error, lawful_basis_labels, split_key, submit, translate_errors
 from mash.partners import services as isa
 
-from . import services
+from . import selectors, services
 from .forms import AmendContributionForm, ContributionForm, UnsealForm, item_forms
 from .models import RequestStatus
 
 
-@declare(f"case:{policy.VIEW_REQUEST}")
-@login_required
-@require_safe
+@guarded(VIEW_REQUEST, methods=SAFE)
 def requests(request):
     """A worker sees the requests to their agency, open ones first; a manager every open request."""
     user = request.user
@@ -51,28 +48,28 @@ def _forms(info_request, agreement, data=None, amending=False, current=None):
     return form, item_forms(data, categories, items_initial)
 
 
-@declare(f"case:{policy.VIEW_REQUEST}")  # and a POST answers it: checked as ANSWER_REQUEST
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
+def _may_answer_now(may, info_request) -> bool:
+    """The agency may answer (or amend its answer) now: the rule, on a request that has not lapsed."""
+    return may.answer and info_request.status != RequestStatus.LAPSED
+
+
+@guarded(VIEW_REQUEST, load=selectors.information_request, methods=FORM)  # a POST answers it: ANSWER_REQUEST
 @translate_errors
-def request_detail(request, pk):
+def request_detail(request, info_request, may):
     """The request, the agency's current answer, and the form to answer (or amend the answer)."""
     user = request.user
-    info_request = policy.information_request(user, pk)
     enquiry = info_request.enquiry
     _, agreement = isa.current()
     views = [v for v in policy.contribution_views(user, enquiry, agreement)
              if v.partner_slug == info_request.partner.slug]
     current = views[-1] if views else None
-    may_answer = bool(policy.decide(user, policy.ANSWER_REQUEST, info_request))
     amending = info_request.status == RequestStatus.ANSWERED
-    can_answer = may_answer and info_request.status != RequestStatus.LAPSED
 
     status = 200
     if request.method == "POST":
         status = INVALID
-        if not may_answer:
-            policy.require(user, policy.ANSWER_REQUEST, info_request)
+        if not may.answer:  # refused (and recorded) once the answer shown with the form has been read
+            gate.require(user, ANSWER_REQUEST, info_request)
         form, items = _forms(info_request, agreement, request.POST, amending)
         if all([form.is_valid()] + [i.is_valid() for i in items]):
             rows = [item for item in items if not item.is_blank()]
@@ -99,16 +96,17 @@ def request_detail(request, pk):
                 return redirect("sharing:request", pk=info_request.pk)
     else:
         form, items = _forms(info_request, agreement, None, amending, current)
-    return _render_request(request, info_request, current, status, can_answer=can_answer, amending=amending,
-                           form=form, items=items, agreement=agreement)
+    return _render_request(request, info_request, may, current, status, amending=amending, form=form, items=items,
+                           agreement=agreement)
 
 
-def _render_request(request, info_request, current, status=200, *, can_answer, amending, form, items, agreement,
+def _render_request(request, info_request, may, current, status=200, *, amending, form, items, agreement,
                     unseal_form=None):
     user, enquiry = request.user, info_request.enquiry
     # The answer's earlier versions, newest first, redacted as ever (each with why it was replaced).
     earlier = [v for v in policy.contribution_views(user, enquiry, agreement, include_superseded=True)
                if v.partner_slug == info_request.partner.slug and current and v.id != current.id][::-1]
+    can_answer = _may_answer_now(may, info_request)
     return render(request, "sharing/request.html", {
         "info_request": info_request,
         "enquiry": enquiry,
@@ -119,23 +117,18 @@ def _render_request(request, info_request, current, status=200, *, can_answer, a
         "form": form,
         "items": items,
         "lawful_bases": lawful_basis_labels(agreement),
-        "can_view_enquiry": bool(policy.decide(user, policy.VIEW_ENQUIRY, enquiry)),
+        "can_view_enquiry": may(VIEW_ENQUIRY),
         "unseal_form": unseal_form or UnsealForm(),
         # Files are added to the items of the agency's current answer while the enquiry takes answers.
-        "can_add_files": bool(can_answer and current and not current.sealed
-                              and steps.step("contribute").allows(enquiry.state)),
+        "can_add_files": bool(can_answer and current and not current.sealed) and may.take(steps.step("contribute")),
     }, status=status)
 
 
-@declare(f"case:{policy.UNSEAL}")
-@login_required
-@require_http_methods(["POST"])
+@guarded(UNSEAL, load=selectors.information_request, require=UNSEAL, methods=POST)
 @translate_errors
-def unseal(request, pk):
+def unseal(request, info_request, may):
     """The contributing agency lifts its own seal. Anyone else gets not found, or is refused."""
     user = request.user
-    info_request = policy.information_request(user, pk)
-    policy.require(user, policy.UNSEAL, info_request)
     form = UnsealForm(request.POST)
     _, status = submit(form, lambda f: services.unseal(info_request, by=user, reason=f.cleaned_data["reason"],
                                                        level=f.cleaned_data["level"] or ""))
@@ -148,7 +141,5 @@ def unseal(request, pk):
     current = views[-1] if views else None
     amending = info_request.status == RequestStatus.ANSWERED
     form_, items = _forms(info_request, agreement, None, amending, current)
-    can_answer = bool(policy.decide(user, policy.ANSWER_REQUEST, info_request)) \
-        and info_request.status != RequestStatus.LAPSED
-    return _render_request(request, info_request, current, status, can_answer=can_answer, amending=amending,
-                           form=form_, items=items, agreement=agreement, unseal_form=form)
+    return _render_request(request, info_request, may, current, status, amending=amending, form=form_, items=items,
+                           agreement=agreement, unseal_form=form)
