@@ -43,6 +43,7 @@ PUBLIC = "public"
 SAFE = ("GET", "HEAD")
 POST = ("POST",)
 FORM = ("GET", "HEAD", "POST")
+GET_OR_POST = ("GET", "POST")
 
 ATTRIBUTE = "access_guard"
 CASE_ACTIONS = frozenset(ACTIONS) | {READ_FIELD, READ_ATTACHMENT, RECORD_CONTACT}

@@ -4,15 +4,13 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, user_login_failed
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_otp import login as otp_login
 
-from mash.access.declare import policy as declare
+from mash.access.guard import GET_OR_POST, POST, SAFE, guarded
 from mash.core.errors import DomainError
 from mash.core.web import INVALID, apply_domain_error
 
@@ -61,9 +59,7 @@ def _locked_out(request, user):
     return locked_out_response(request, credentials=credentials)
 
 
-@declare("two-factor")
-@login_required
-@require_http_methods(["GET", "POST"])
+@guarded("two-factor", methods=GET_OR_POST)
 def verify(request):
     """The second step of signing in: a code from the person's authenticator app, or a backup code."""
     user = request.user
@@ -98,9 +94,7 @@ def verify(request):
     return render(request, "accounts/verify.html", {"form": form, "next": _next(request)}, status=status)
 
 
-@declare("two-factor")
-@login_required
-@require_http_methods(["GET", "POST"])
+@guarded("two-factor", methods=GET_OR_POST)
 def setup(request):
     """Add MASH Hub to an authenticator app: scan the QR code (or type the key), then confirm a code."""
     user = request.user
@@ -128,9 +122,7 @@ def setup(request):
     }, status=status)
 
 
-@declare("authenticated")
-@login_required
-@require_safe
+@guarded("authenticated", methods=SAFE)
 def account(request):
     user = request.user
     tokens = ApiToken.objects.filter(user=user).select_related("partner").order_by("-created_at")
@@ -143,9 +135,7 @@ def account(request):
     })
 
 
-@declare("authenticated")
-@login_required
-@require_POST
+@guarded("authenticated", methods=POST)
 def backup_codes(request):
     try:
         codes = services.new_backup_codes(request.user)
@@ -155,18 +145,14 @@ def backup_codes(request):
     return render(request, "accounts/backup_codes.html", {"codes": codes, "first_time": False})
 
 
-@declare("authenticated")
-@login_required
-@require_POST
+@guarded("authenticated", methods=POST)
 def reset_authenticator(request):
     """Replace the authenticator app (a new phone): remove it, then set up again straight away."""
     services.reset_two_factor(request.user, by=request.user, reason="replaced by its owner from the account page")
     return redirect("accounts:setup")
 
 
-@declare("authenticated")
-@login_required
-@require_POST
+@guarded("authenticated", methods=POST)
 def revoke_token(request, prefix):
     try:
         token = services.revoke_token(prefix, by=request.user, owner=request.user)

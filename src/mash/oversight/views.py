@@ -9,15 +9,13 @@ and each CSV an export.
 import csv
 import datetime as dt
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_safe
 
 from mash.access import gate
-from mash.access.declare import policy as declare
+from mash.access.guard import SAFE, guarded
 from mash.access.rules import VIEW_PERSON_TRAIL, VIEW_REPORTS, VIEW_USER_ACTIVITY
 from mash.audit import selectors as log
 from mash.audit import services as audit
@@ -48,18 +46,22 @@ def _period(request) -> tuple[dt.date | None, dt.date | None, list[str]]:
     return dates[0], dates[1], errors
 
 
-def _trail(request, person_id: int):
-    """The person (through the gate) and the events about them in the period asked for."""
-    subject = selectors.person_for_trail(request.user, person_id)
+def _trail(request, subject):
+    """The events about the person (reached through the gate) in the period asked for."""
     since, until, errors = _period(request)
     return subject, log.in_period(log.events_about(subject.pk), since, until), errors
 
 
+def _actor(user, user_id: int):
+    """The user whose activity is asked for, through the gate (None for someone known only to the log),
+    and their id."""
+    return selectors.actor_for_activity(user, user_id), user_id
+
+
 def _activity(request, user_id: int):
-    """The user (through the gate) and their events in the period asked for."""
-    actor = selectors.actor_for_activity(request.user, user_id)
+    """Their events in the period asked for."""
     since, until, errors = _period(request)
-    return actor, log.in_period(log.events_by(user_id), since, until), errors
+    return log.in_period(log.events_by(user_id), since, until), errors
 
 
 def _page(request, qs):
@@ -91,9 +93,7 @@ def _csv(events, filename: str) -> HttpResponse:
     return response
 
 
-@declare("audit:" + VIEW_PERSON_TRAIL)
-@login_required
-@require_safe
+@guarded(VIEW_PERSON_TRAIL, methods=SAFE)
 @translate_errors
 def find_person(request):
     """Find a child's record by enquiry reference, to see who has seen it."""
@@ -110,30 +110,24 @@ def find_person(request):
                   status=404 if error else 200)
 
 
-@declare("audit:" + VIEW_PERSON_TRAIL)
-@login_required
-@require_safe
+@guarded(VIEW_PERSON_TRAIL, load=selectors.person_for_trail, methods=SAFE)
 @translate_errors
-def person(request, person_id: int):
+def person(request, subject):
     """Who has seen (or changed, or shared) this person's record, newest first."""
-    subject, events, errors = _trail(request, person_id)
+    subject, events, errors = _trail(request, subject)
     return render(request, "audit/person.html", {
         "subject": subject, "page": _events_page(request, events), "since": request.GET.get("since", ""),
         "until": request.GET.get("until", ""), "errors": errors, "kinds": dict(Kind.choices)})
 
 
-@declare("audit:" + VIEW_PERSON_TRAIL)
-@login_required
-@require_safe
+@guarded(VIEW_PERSON_TRAIL, load=selectors.person_for_trail, methods=SAFE)
 @translate_errors
-def person_csv(request, person_id: int):
-    subject, events, _ = _trail(request, person_id)
+def person_csv(request, subject):
+    subject, events, _ = _trail(request, subject)
     return _csv(events, f"audit-person-{subject.pk}-{timezone.localdate():%Y-%m-%d}.csv")
 
 
-@declare("audit:" + VIEW_USER_ACTIVITY)
-@login_required
-@require_safe
+@guarded(VIEW_USER_ACTIVITY, methods=SAFE)
 @translate_errors
 def users(request):
     """Everyone who has done anything, with how much and when last."""
@@ -145,13 +139,12 @@ def users(request):
         "errors": errors, "status": log.status()})
 
 
-@declare("audit:" + VIEW_USER_ACTIVITY)
-@login_required
-@require_safe
+@guarded(VIEW_USER_ACTIVITY, load=_actor, methods=SAFE)
 @translate_errors
-def user(request, user_id: int):
+def user(request, found):
     """One user's activity, newest first."""
-    actor, events, errors = _activity(request, user_id)
+    actor, user_id = found
+    events, errors = _activity(request, user_id)
     kind = request.GET.get("kind", "")
     if kind in Kind.values:
         events = events.filter(kind=kind)
@@ -160,12 +153,11 @@ def user(request, user_id: int):
         "until": request.GET.get("until", ""), "kind": kind, "errors": errors, "kinds": Kind.choices})
 
 
-@declare("audit:" + VIEW_USER_ACTIVITY)
-@login_required
-@require_safe
+@guarded(VIEW_USER_ACTIVITY, load=_actor, methods=SAFE)
 @translate_errors
-def user_csv(request, user_id: int):
-    _, events, _ = _activity(request, user_id)
+def user_csv(request, found):
+    _, user_id = found
+    events, _ = _activity(request, user_id)
     return _csv(events, f"audit-user-{user_id}-{timezone.localdate():%Y-%m-%d}.csv")
 
 
@@ -178,9 +170,7 @@ def _date(value: str | None) -> dt.date | None:
         return None
 
 
-@declare(f"reports:{VIEW_REPORTS}")
-@login_required
-@require_safe
+@guarded(VIEW_REPORTS, methods=SAFE)
 @translate_errors
 def sharing(request):
     gate.require_audit_reader(request.user, VIEW_REPORTS, "report", "sharing")

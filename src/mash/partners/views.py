@@ -1,18 +1,14 @@
 """The Information Sharing Agreement as the MASH works to it. Not case data: any signed-in user may read it."""
 
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
 
-from mash.access.declare import policy as declare
+from mash.access.guard import SAFE, guarded
 
 from . import services
 from .models import IsaVersion
 
 
-@declare("isa")
-@login_required
-@require_safe
+@guarded("isa", methods=SAFE)
 def isa(request):
     try:
         version, agreement = services.current()

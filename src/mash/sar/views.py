@@ -3,27 +3,21 @@ changes through mash.sar.services; a refused change is shown on the form that ma
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from mash.access import policy
-from mash.access.declare import policy as declare
+from mash.access.guard import GET_OR_POST, POST, SAFE, guarded
+from mash.access.rules import MANAGE_SAR
 from mash.core.web import submit, translate_errors
 from mash.keys.fields import DamagedData
 
-from . import services
+from . import selectors, services
 from .forms import (ExtensionForm, IdentityForm, ItemDecisionForm, LogRequestForm, PauseForm, ResumeForm,
                     WithdrawForm)
 from .models import ItemDecision, SarStatus
 from .pack import as_issued, build_content, download
 
-SAR = f"sar:{policy.MANAGE_SAR}"
-
-
-@declare(SAR)
-@login_required
-@require_safe
+@guarded(MANAGE_SAR, methods=SAFE)
 @translate_errors
 def open_requests(request):
     rows = policy.open_subject_access_requests(request.user)
@@ -32,9 +26,7 @@ def open_requests(request):
                                              "overdue": sum(1 for _, c in rows if c.overdue)})
 
 
-@declare(SAR)
-@login_required
-@require_http_methods(["GET", "POST"])
+@guarded(MANAGE_SAR, methods=GET_OR_POST)
 @translate_errors
 def log_request(request):
     user = request.user
@@ -76,21 +68,15 @@ def _detail(request, sar, forms=None, status=200):
     return render(request, "sar/detail.html", context, status=status)
 
 
-@declare(SAR)
-@login_required
-@require_safe
+@guarded(MANAGE_SAR, load=selectors.subject_access_request, methods=SAFE)
 @translate_errors
-def detail(request, reference):
-    return _detail(request, policy.subject_access_request(request.user, reference))
+def detail(request, sar):
+    return _detail(request, sar)
 
 
 def _action(name, form_class, call, success):
-    @declare(SAR)
-    @login_required
-    @require_POST
     @translate_errors
-    def view(request, reference):
-        sar = policy.subject_access_request(request.user, reference)
+    def view(request, sar):
         form = (form_class or _Button)(request.POST)
         _, status = submit(form, lambda f: call(sar, request.user, f.cleaned_data))
         if status is None:
@@ -100,7 +86,7 @@ def _action(name, form_class, call, success):
         return _detail(request, sar, {name: form}, status)
 
     view.__name__ = f"sar_{name}"
-    return view
+    return guarded(MANAGE_SAR, load=selectors.subject_access_request, methods=POST)(view)
 
 
 class _Button(forms.Form):
@@ -121,14 +107,16 @@ compile_items = _action("compile", None, lambda s, u, c: services.compile_reques
                         "Everything held has been compiled for review")
 
 
-@declare(SAR)
-@login_required
-@require_http_methods(["GET", "POST"])
+def _with_item(user, reference, item_id):
+    sar = selectors.subject_access_request(user, reference)
+    return sar, selectors.sar_item(user, sar, item_id)
+
+
+@guarded(MANAGE_SAR, load=_with_item, methods=GET_OR_POST)
 @translate_errors
-def review_item(request, reference, item_id):
+def review_item(request, found):
     user = request.user
-    sar = policy.subject_access_request(user, reference)
-    item = policy.sar_item(user, sar, item_id)
+    sar, item = found
     if request.method == "GET":
         form = ItemDecisionForm(proposed=item.proposed_redactions, initial={
             "decision": "" if item.decision == ItemDecision.PENDING else item.decision,
@@ -143,14 +131,11 @@ def review_item(request, reference, item_id):
     return render(request, "sar/item.html", {"sar": sar, "item": item, "form": form}, status=status)
 
 
-@declare(SAR)
-@login_required
-@require_http_methods(["GET", "POST"])
+@guarded(MANAGE_SAR, load=selectors.subject_access_request, methods=GET_OR_POST)
 @translate_errors
-def pack(request, reference):
+def pack(request, sar):
     """GET: the pack as it stands (issued, or a preview built by the same code); POST: issue it."""
     user = request.user
-    sar = policy.subject_access_request(user, reference)
     if request.method == "POST":
         form = _Button(request.POST)
         _, status = submit(form, lambda f: services.issue_pack(sar, by=user))
@@ -164,24 +149,20 @@ def pack(request, reference):
     return render(request, "sar/pack.html", {"sar": sar, "c": content, "issued": issued})
 
 
-@declare(SAR)
-@login_required
-@require_safe
+@guarded(MANAGE_SAR, load=selectors.issued_sar_pack, methods=SAFE)
 @translate_errors
-def pack_pdf(request, reference):
-    return _download(request, reference, as_pdf=True)
+def pack_pdf(request, found):
+    return _download(request, found, as_pdf=True)
 
 
-@declare(SAR)
-@login_required
-@require_safe
+@guarded(MANAGE_SAR, load=selectors.issued_sar_pack, methods=SAFE)
 @translate_errors
-def pack_json(request, reference):
-    return _download(request, reference, as_pdf=False)
+def pack_json(request, found):
+    return _download(request, found, as_pdf=False)
 
 
-def _download(request, reference, as_pdf: bool):
-    sar, issued = policy.issued_sar_pack(request.user, reference)
+def _download(request, found, as_pdf: bool):
+    sar, issued = found
     try:
         return download(sar, issued, as_pdf=as_pdf)
     except DamagedData as exc:

@@ -1,21 +1,19 @@
 """Signing in and out, and the home page: what each role has to do now."""
 
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_safe
 
 from mash.access import policy
+from mash.access.guard import PUBLIC, SAFE, guarded
 from mash.accounts.models import Role
 from mash.cases.states import OPEN_STATES, EnquiryState
 from mash.consent import services as consent
-from mash.core.declare import policy as declare
 from mash.sharing.models import RequestStatus
 
-login = declare("public")(auth_views.LoginView.as_view(template_name="registration/login.html",
-                                                       redirect_authenticated_user=True))
-logout = declare("public")(auth_views.LogoutView.as_view())
+login = guarded(PUBLIC)(auth_views.LoginView.as_view(template_name="registration/login.html",
+                                                     redirect_authenticated_user=True))
+logout = guarded(PUBLIC)(auth_views.LogoutView.as_view())
 
 COMING = {
     Role.DPO: "You log and answer subject access requests, within their deadlines. From the audit log you can "
@@ -28,9 +26,7 @@ COMING = {
 }
 
 
-@declare("authenticated")
-@login_required
-@require_safe
+@guarded("authenticated", methods=SAFE)
 def home(request):
     user = request.user
     context = {"role": user.role, "gate_refusal": policy.refusal(user)}

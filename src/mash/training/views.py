@@ -3,11 +3,9 @@ and the form that records a completion (managers and system administrators)."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_safe
 
-from mash.access.declare import policy as declare
+from mash.access.guard import GET_OR_POST, SAFE, guarded
 from mash.core.dates import long_date
 from mash.core.web import submit, translate_errors
 
@@ -18,9 +16,7 @@ COMPLIANCE = "training:compliance"
 RECORD = "training:record"
 
 
-@declare("authenticated")
-@login_required
-@require_safe
+@guarded("authenticated", methods=SAFE)
 def mine(request):
     user = request.user
     return render(request, "training/mine.html", {
@@ -30,9 +26,7 @@ def mine(request):
         "hide_training_banner": True})  # the page itself says it
 
 
-@declare(COMPLIANCE)
-@login_required
-@require_safe
+@guarded(COMPLIANCE, methods=SAFE)
 @translate_errors
 def compliance(request):
     agencies = services.compliance(request.user)
@@ -42,9 +36,7 @@ def compliance(request):
                    for state in ("current", "expiring", "lapsed", "never")}})
 
 
-@declare(RECORD)
-@login_required
-@require_http_methods(["GET", "POST"])
+@guarded(RECORD, methods=GET_OR_POST)
 @translate_errors
 def record(request):
     user = request.user
