@@ -38,7 +38,7 @@ def audit_middleware(get_response):
             except Exception:
                 log.exception("audit: the reads of %s could not be recorded; response withheld", request.path)
                 return _refused(request)
-            if (written is not None or ctx.recorded) and getattr(settings, "MASH_AUDIT_SEAL_INLINE", True):
+            if (written is not None or ctx.recorded) and settings.MASH_AUDIT_SEAL_INLINE:
                 # Seal once the response has gone (the server closes it), so no one waits for the hashing.
                 response._resource_closers.append(sealing.seal_quietly)
             return response
