@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 
-from mash.access.declare import declared_policy
+from mash.core.declare import declared_policy
 
 from . import sealing, services
 
