@@ -49,7 +49,7 @@ def test_the_opening_step_is_not_a_move():
 
 
 def test_every_step_is_taken_by_a_service():
-    """A cheap, static check: each declared step is named in a call to cases.services.transition in some
+    """A cheap, static check: each declared step is named in a call to cases.history.transition in some
     domain's services, and no service takes a step the registry does not declare."""
     taken = _steps_taken()
     assert set(taken) == {s.name for s in steps.STEPS}, taken
