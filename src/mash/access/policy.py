@@ -26,7 +26,6 @@ from mash.access.rules import VIEW_USER_ACTIVITY
 from mash.access.rules import VIEW_REPORTS
 from mash.access.rules import MANAGE_SAR
 from mash.access.rules import AUDIT_ROLES
-from mash.access.rules import STATE_ACTIONS
 from mash.access.rules import Link
 from mash.access.rules import HUB
 from mash.access.rules import ASSIGNED

@@ -69,19 +69,6 @@ AUDIT_ROLES = {
     MANAGE_SAR: frozenset({Role.DPO}),
 }
 
-# The enquiry state machine's actions, and the access action that guards each.
-# ("contribute" and "unseal" are guarded per request, by ANSWER_REQUEST and UNSEAL.)
-STATE_ACTIONS = {
-    "rate": RATE,
-    "request_information": REQUEST_INFORMATION,
-    "mark_ready": MARK_READY,
-    "decide": DECIDE,
-    "amend_decision": DECIDE,
-    "close": CLOSE,
-    "assign": ASSIGN,
-    "end_assignment": ASSIGN,
-}
-
 
 class Link(StrEnum):
     HUB_MANAGER = "hub manager"

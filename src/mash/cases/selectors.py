@@ -10,16 +10,16 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from mash.access import gate
 from mash.access.columns import CONTACT, CONTACT_DERIVED, RedactedRow
 from mash.access.filters import enquiry_filter
-from mash.access.rules import (ACTIONS, ANSWER_REQUEST, CHILD, CONCERN, DECISION, FIELDS, HISTORY, HOUSEHOLD, OUTCOME,
-                               RATINGS, READ_FIELD, REPORTER, STATE_ACTIONS, TEAM_MEMBERS, VIEW_ENQUIRY, Link, Subject,
+from mash.access.rules import (ACTIONS, CHILD, CONCERN, DECISION, FIELDS, HISTORY, HOUSEHOLD, OUTCOME,
+                               RATINGS, READ_FIELD, REPORTER, TEAM_MEMBERS, VIEW_ENQUIRY, Link, Subject,
                                case_links, evaluate)
 from mash.audit import services as audit
 from mash.core.errors import NotFound
 from mash.sharing.models import RequestStatus
 from mash.sharing.selectors import contribution_views, information_requests
 
+from . import steps
 from .models import Decision, Enquiry
-from .states import allowed_actions
 
 
 def current_decision(enquiry: Enquiry) -> Decision | None:
@@ -155,16 +155,16 @@ def case_record(user, enquiry_obj: Enquiry, agreement=None) -> CaseRecord:
 
 
 def available_actions(user, enquiry_obj: Enquiry) -> list[str]:
-    """The state-machine actions the enquiry's state allows and this user may take on it."""
+    """The workflow steps offered in the enquiry's state (mash.cases.steps) that this user may take on it."""
     out = []
-    for action in allowed_actions(enquiry_obj.state):
-        if action == "contribute":
+    for step in steps.offered_in(enquiry_obj.state):
+        if step.per_request:  # contribute: an open request this user may answer
             open_requests = information_requests(user).filter(enquiry=enquiry_obj, status=RequestStatus.OPEN)
-            if any(gate.decide(user, ANSWER_REQUEST, r) for r in open_requests):
-                out.append(action)
-        elif action == "end_assignment" and not gate.facts_for(enquiry_obj).assigned_user_ids:
+            if any(gate.decide(user, step.action, r) for r in open_requests):
+                out.append(step.name)
+        elif step.name == "end_assignment" and not gate.facts_for(enquiry_obj).assigned_user_ids:
             continue
-        elif action in STATE_ACTIONS and gate.decide(user, STATE_ACTIONS[action], enquiry_obj):
-            out.append(action)
+        elif gate.decide(user, step.action, enquiry_obj):
+            out.append(step.name)
     return out
 
