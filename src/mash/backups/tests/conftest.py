@@ -35,10 +35,10 @@ def live(databases, schema_backup):
     """A database of the test's own with three enquiries (scratch.py), the ORM pointed at it: the
     services' audit events go there, not into the test database (whose audit log cannot be emptied),
     and the test itself need not be transactional (no flush afterwards)."""
-    from mash.backups import services
+    from mash.backups import engines, services
     from mash.backups.tests import scratch
 
     db = databases.new("live")
     services.restore(schema_backup, database_url=db.url)
-    with services._orm_on(db.cfg):
+    with engines.orm_on(db.cfg):
         yield db, scratch.three_enquiries()

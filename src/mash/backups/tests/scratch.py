@@ -90,9 +90,9 @@ class PgDatabase(Database):
     def connect(self):
         import psycopg
 
-        from mash.backups import services
+        from mash.backups import postgres
 
-        return psycopg.connect(**services._pg_params(connection.settings_dict, dbname=self.name))
+        return psycopg.connect(**postgres.libpq_params(connection.settings_dict, dbname=self.name))
 
     def text(self) -> str:
         from psycopg import sql
@@ -124,10 +124,10 @@ class Databases:
         import psycopg
         from psycopg import sql
 
-        from mash.backups import services
+        from mash.backups import postgres
 
         name = f"mash_bk_{label}_{secrets.token_hex(4)}"
-        admin = services._pg_params(connection.settings_dict, dbname="postgres")
+        admin = postgres.libpq_params(connection.settings_dict, dbname="postgres")
         with psycopg.connect(**admin, autocommit=True) as con:
             con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         self.made.append(name)
@@ -139,9 +139,9 @@ class Databases:
         import psycopg
         from psycopg import sql
 
-        from mash.backups import services
+        from mash.backups import postgres
 
-        admin = services._pg_params(connection.settings_dict, dbname="postgres")
+        admin = postgres.libpq_params(connection.settings_dict, dbname="postgres")
         with psycopg.connect(**admin, autocommit=True) as con:
             for name in self.made:
                 con.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -24,7 +24,7 @@ from django.db import connection
 from django.utils import timezone
 
 from mash.accounts.models import Role, User
-from mash.backups import services
+from mash.backups import fileformat, postgres
 from mash.cases.models import Contact
 from mash.keys import keyring
 from mash.keys import services as keys
@@ -97,7 +97,7 @@ def source_dump() -> dict:
     if ON_PG:
         import psycopg
 
-        with psycopg.connect(**services._pg_params(connection.settings_dict)) as con:
+        with psycopg.connect(**postgres.libpq_params(connection.settings_dict)) as con:
             return _pg_dump(con)
     con = sqlite3.connect(connection.settings_dict["NAME"], uri=True)  # the in-memory database, shared cache
     try:
@@ -143,7 +143,7 @@ class PgTarget:
     def connect(self):
         import psycopg
 
-        return psycopg.connect(**services._pg_params(connection.settings_dict, dbname=self.name))
+        return psycopg.connect(**postgres.libpq_params(connection.settings_dict, dbname=self.name))
 
     def dump(self) -> dict:
         with self.connect() as con:
@@ -170,7 +170,7 @@ def target(tmp_path):
     from psycopg import sql
 
     name = f"mash_restore_test_{secrets.token_hex(4)}"
-    admin = services._pg_params(connection.settings_dict, dbname="postgres")
+    admin = postgres.libpq_params(connection.settings_dict, dbname="postgres")
     with psycopg.connect(**admin, autocommit=True) as con:
         con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
@@ -372,36 +372,36 @@ def _frames(raw: bytes) -> tuple[bytes, list[bytes]]:
 @pytest.fixture
 def small_chunks(monkeypatch, tmp_path):
     """A 1000-byte payload encrypted in 64-byte chunks."""
-    monkeypatch.setattr(services, "CHUNK", 64)
+    monkeypatch.setattr(fileformat, "CHUNK", 64)
     source = tmp_path / "payload"
     source.write_bytes(os.urandom(1000))
     path = tmp_path / "small.backup"
-    services.encrypt_file(source, path, {"engine": "sqlite", "created_at": "2025-01-01T00:00:00+00:00"})
+    fileformat.encrypt_file(source, path, {"engine": "sqlite", "created_at": "2025-01-01T00:00:00+00:00"})
     return source, path
 
 
 @pytest.mark.parametrize("size", [0, 64, 1000])
 def test_payloads_of_any_size_come_back_whole(monkeypatch, tmp_path, size):
-    monkeypatch.setattr(services, "CHUNK", 64)
+    monkeypatch.setattr(fileformat, "CHUNK", 64)
     source, path, out = tmp_path / "in", tmp_path / "b", tmp_path / "out"
     source.write_bytes(os.urandom(size))
-    services.encrypt_file(source, path, {"engine": "sqlite"})
+    fileformat.encrypt_file(source, path, {"engine": "sqlite"})
     assert len(_frames(path.read_bytes())[1]) == max(1, -(-size // 64))
-    services.decrypt_file(path, out)
+    fileformat.decrypt_file(path, out)
     assert out.read_bytes() == source.read_bytes()
 
 
 def _refused(path: Path, tmp_path: Path, content: bytes, match: str):
     path.write_bytes(content)
-    with pytest.raises(services.BackupError, match=match):
-        services.decrypt_file(path, tmp_path / "out")
+    with pytest.raises(fileformat.BackupError, match=match):
+        fileformat.decrypt_file(path, tmp_path / "out")
 
 
 def test_chunks_dropped_reordered_or_added_are_refused(small_chunks, tmp_path):
     source, path = small_chunks
     head, frames = _frames(path.read_bytes())
     assert len(frames) == 16
-    services.decrypt_file(path, tmp_path / "out")
+    fileformat.decrypt_file(path, tmp_path / "out")
     assert (tmp_path / "out").read_bytes() == source.read_bytes()
 
     _refused(path, tmp_path, head + b"".join(frames[:-1]), r"is truncated: it ends after chunk 14, which is not its last")
@@ -417,7 +417,7 @@ def test_chunks_dropped_reordered_or_added_are_refused(small_chunks, tmp_path):
 def test_a_swapped_file_key_is_refused(small_chunks, tmp_path):
     source, path = small_chunks
     other = tmp_path / "other.backup"
-    services.encrypt_file(source, other, {"engine": "sqlite"})
+    fileformat.encrypt_file(source, other, {"engine": "sqlite"})
     head, frames = _frames(path.read_bytes())
     header = json.loads(head)
     header["file_key"] = json.loads(_frames(other.read_bytes())[0])["file_key"]

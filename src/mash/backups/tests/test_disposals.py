@@ -11,7 +11,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from mash.backups import services
+from mash.backups import engines, fileformat, services
 from mash.backups.tests.scratch import (ANONYMISED, ANONYMISED_BORN, ANONYMISED_NHS, CONCERN, DELETED, DELETED_BORN,
                                         DELETED_NHS, DELETED_STREET, KEPT, mash)
 from mash.retention import register
@@ -130,7 +130,7 @@ def test_a_backup_older_than_the_code_is_migrated_inside_the_restore_before_the_
     mash(["migrate", "people", "0001", "--verbosity", "0"], older, tmp_path)
     old = tmp_path / "old.backup"
     mash(["backup", str(old)], older, tmp_path)
-    assert services.read_header(old)[0]["migrations"]["people"] == "0001_initial"
+    assert fileformat.read_header(old)[0]["migrations"]["people"] == "0001_initial"
 
     assert len(retention.run(today=world.due).disposed) == 2
 
@@ -181,7 +181,7 @@ def test_after_a_restore_no_new_enquiry_or_person_takes_an_id_the_register_names
 
     target = databases.new("restored")
     assert "Disposal register re-applied: 0 enquiries and 0 people" in restore(path, target)
-    with services._orm_on(target.cfg):
+    with engines.orm_on(target.cfg):
         person = Person.objects.create(first_name="New", last_name="Arrival", created_by=User.objects.first())
         assert person.pk > gone_person
     if scratch.ON_PG:
