@@ -6,9 +6,9 @@ from django.utils import timezone
 
 from mash.keys.fields import EncryptedTextField
 
-from mash.core.vocabulary import IntakeConsent, Outcome, RagRating, RecipientType, ReporterType
+from mash.core.vocabulary import (OPEN_STATES, EnquiryState, IntakeConsent, Outcome, RagRating, RecipientType,
+                                  ReporterType)
 
-from .states import OPEN_STATES, EnquiryState
 
 
 class Contact(models.Model):

@@ -3,9 +3,9 @@
 The states and the steps between them are declared once, in `mash.cases.steps`."""
 
 from mash.core.errors import InvalidTransition
+from mash.core.vocabulary import OPEN_STATES, EnquiryState  # noqa: F401  (imported from here across the hub)
 
 from . import steps
-from .steps import EnquiryState  # noqa: F401  (EnquiryState is imported from here across the hub)
 
 S = EnquiryState
 
@@ -17,9 +17,6 @@ _HINTS = {
     S.DECIDED: "a decision has been recorded (amend the decision instead)",
     S.CLOSED: "it is closed",
 }
-
-OPEN_STATES = (S.AWAITING_RATING, S.GATHERING, S.READY_FOR_DECISION)
-
 
 def allowed_actions(state: str) -> list[str]:
     return [s.name for s in steps.allowed_in(state)]

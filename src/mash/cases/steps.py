@@ -17,19 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from django.db import models
-
 from mash.access.rules import (ANSWER_REQUEST, APPROVE_OVERRIDE, ASSIGN, BUILD_PACKAGE, CLOSE, DECIDE, MARK_READY,
                                PROPOSE_OVERRIDE, RATE, RECORD_CONSENT, RECORD_CONTACT, REQUEST_INFORMATION, UNSEAL)
 from mash.core.errors import InvalidTransition
-
-
-class EnquiryState(models.TextChoices):
-    AWAITING_RATING = "awaiting_rating", "Awaiting RAG rating"
-    GATHERING = "gathering", "Gathering information"
-    READY_FOR_DECISION = "ready_for_decision", "Ready for decision"
-    DECIDED = "decided", "Decided"
-    CLOSED = "closed", "Closed"
+from mash.core.vocabulary import EnquiryState
 
 
 S = EnquiryState

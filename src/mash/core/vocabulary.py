@@ -90,3 +90,17 @@ class NotSoughtReason(models.TextChoices):
 class ConsentPurpose(models.TextChoices):
     MASH_ENQUIRY = "mash_enquiry", "Sharing with the partner agencies for the MASH enquiry"
     ONWARD_DISCLOSURE = "onward_disclosure", "Passing the relevant parts on to the professionals who receive the case"
+
+
+class EnquiryState(models.TextChoices):
+    """Where an enquiry is in the MASH's workflow (the steps between them: mash.cases.steps)."""
+
+    AWAITING_RATING = "awaiting_rating", "Awaiting RAG rating"
+    GATHERING = "gathering", "Gathering information"
+    READY_FOR_DECISION = "ready_for_decision", "Ready for decision"
+    DECIDED = "decided", "Decided"
+    CLOSED = "closed", "Closed"
+
+
+# The states of an enquiry still being worked.
+OPEN_STATES = (EnquiryState.AWAITING_RATING, EnquiryState.GATHERING, EnquiryState.READY_FOR_DECISION)
