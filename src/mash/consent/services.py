@@ -63,6 +63,28 @@ def record_consent(enquiry: Enquiry, *, by: User, person_id: int | None = None, 
         errors["not_sought_reason"] = ["Only consent that was not sought has a reason for not seeking it"]
     if status in (ConsentStatus.GIVEN, ConsentStatus.REFUSED) and not (given_by or "").strip():
         errors["given_by"] = ["Enter who gave or refused consent, for example the child's mother"]
+    chosen, slugs = _scope(errors, status, purposes, agencies)
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        transition(enquiry, "record_consent", by, note=f"person {person_id}: {status}", people=[person_id])
+        record = ConsentRecord.objects.create(
+            enquiry=enquiry, person_id=person_id, status=status, not_sought_reason=not_sought_reason or "",
+            given_by=(given_by or "").strip(), notes=(notes or "").strip(), purposes=chosen, agencies=slugs,
+            recorded_by=by)
+        if person_id == enquiry.child_id and refuses(record, ConsentPurpose.ONWARD_DISCLOSURE):
+            # Refusing onward disclosure after giving it: packages sent on the earlier consent are withdrawn.
+            from mash.disclosure import services as disclosure
+
+            when = timezone.localtime(record.recorded_at)
+            for earlier in ConsentRecord.objects.filter(enquiry=enquiry, person_id=person_id,
+                                                        status=ConsentStatus.GIVEN, withdrawn_at__isnull=True):
+                disclosure.withdraw_relying_on(earlier, by=by, reason=f"Consent refused on {when:%-d %B %Y}")
+        return record
+
+
+def _scope(errors: dict[str, list[str]], status: str, purposes, agencies) -> tuple[list[str], list[str]]:
+    """What the consent covers (its purposes, and the agencies' slugs), each problem added to `errors`."""
     chosen = _purposes(errors, purposes)
     slugs = list(dict.fromkeys(agencies or []))
     if status == ConsentStatus.GIVEN:
@@ -84,23 +106,7 @@ def record_consent(enquiry: Enquiry, *, by: User, person_id: int | None = None, 
         if unknown:
             errors.setdefault("agencies", []).append(
                 f"Not a partner to the current ISA: {', '.join(unknown)}")
-    if errors:
-        raise ValidationFailed(errors)
-    with transaction.atomic():
-        transition(enquiry, "record_consent", by, note=f"person {person_id}: {status}", people=[person_id])
-        record = ConsentRecord.objects.create(
-            enquiry=enquiry, person_id=person_id, status=status, not_sought_reason=not_sought_reason or "",
-            given_by=(given_by or "").strip(), notes=(notes or "").strip(), purposes=chosen, agencies=slugs,
-            recorded_by=by)
-        if person_id == enquiry.child_id and refuses(record, ConsentPurpose.ONWARD_DISCLOSURE):
-            # Refusing onward disclosure after giving it: packages sent on the earlier consent are withdrawn.
-            from mash.disclosure import services as disclosure
-
-            when = timezone.localtime(record.recorded_at)
-            for earlier in ConsentRecord.objects.filter(enquiry=enquiry, person_id=person_id,
-                                                        status=ConsentStatus.GIVEN, withdrawn_at__isnull=True):
-                disclosure.withdraw_relying_on(earlier, by=by, reason=f"Consent refused on {when:%-d %B %Y}")
-        return record
+    return chosen, slugs
 
 
 def record_from_intake(enquiry: Enquiry, *, by: User, consent_at_intake: str, notes: str) -> ConsentRecord | None:

@@ -94,13 +94,24 @@ def _check(enquiry: Enquiry, agreement, *, recipient_type: str, lawful_basis: st
     if not isinstance(selection, dict):
         raise ValidationFailed({"selection": ["Choose the parts to pass on"]})
     chosen = {"child": _fields(errors, "selection.child", selection.get("child"), CHILD_FIELDS),
-              "decision": _fields(errors, "selection.decision", selection.get("decision"), DECISION_FIELDS),
-              "items": {}}
-    raw_items = selection.get("items") or {}
+              "decision": _fields(errors, "selection.decision", selection.get("decision"), DECISION_FIELDS)}
+    chosen["items"], ids = _chosen_items(errors, selection.get("items") or {})
+    if errors:
+        raise ValidationFailed(errors)
+    if lawful_basis not in rule.lawful_bases:
+        raise IsaViolation(
+            f"ISA {agreement.version} clause {rule.clause} does not give '{lawful_basis}' as a lawful basis for "
+            f"passing information to a {RecipientType(recipient_type).label.lower()}: choose one of "
+            f"{', '.join(rule.lawful_bases) or '(none)'}", field="lawful_basis")
+    return rule, chosen, _items_to_pass_on(enquiry, agreement, rule, recipient_type, ids)
+
+
+def _chosen_items(errors: dict[str, list[str]], raw_items) -> tuple[dict[str, list[str]], list[int]]:
+    """The items chosen ({item id: [fields]}, as given) and their ids; each problem added to `errors`."""
     if not isinstance(raw_items, dict):
         errors["selection.items"] = ["Give the chosen items as {item id: [fields]}"]
         raw_items = {}
-    ids = []
+    chosen, ids = {}, []
     for key, fields in raw_items.items():
         try:
             item_id = int(key)
@@ -113,15 +124,15 @@ def _check(enquiry: Enquiry, agreement, *, recipient_type: str, lawful_basis: st
         if "content" not in item_fields:
             errors.setdefault(f"selection.items[{item_id}]", []).append(
                 "An item passed on includes its information (content)")
-        chosen["items"][str(item_id)] = item_fields
+        chosen[str(item_id)] = item_fields
         ids.append(item_id)
-    if errors:
-        raise ValidationFailed(errors)
-    if lawful_basis not in rule.lawful_bases:
-        raise IsaViolation(
-            f"ISA {agreement.version} clause {rule.clause} does not give '{lawful_basis}' as a lawful basis for "
-            f"passing information to a {RecipientType(recipient_type).label.lower()}: choose one of "
-            f"{', '.join(rule.lawful_bases) or '(none)'}", field="lawful_basis")
+    return chosen, ids
+
+
+def _items_to_pass_on(enquiry: Enquiry, agreement, rule, recipient_type: str, ids: list[int]) -> list:
+    """The chosen items of this enquiry, in order; PackageRefused if the agency or the ISA keeps any of them
+    back, ValidationFailed if any is not this enquiry's or not from the current answer."""
+    errors: dict[str, list[str]] = {}
     # An id outside the database's range is no item of this enquiry (and the query would fail).
     in_range = [i for i in ids if 0 < i <= BigIntegerField.MAX_BIGINT]
     items = {i.pk: i for i in ContributionItem.objects.filter(pk__in=in_range, contribution__enquiry=enquiry)
@@ -149,7 +160,7 @@ def _check(enquiry: Enquiry, agreement, *, recipient_type: str, lawful_basis: st
         raise PackageRefused("This package cannot be sent: " + "; ".join(refused), field="selection.items")
     if errors:
         raise ValidationFailed(errors)
-    return rule, chosen, [items[i] for i in ids]
+    return [items[i] for i in ids]
 
 
 def _draft_fields(enquiry, *, by, recipient_type, recipient, recipient_team, lawful_basis, selection):

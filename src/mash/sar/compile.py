@@ -148,6 +148,28 @@ def _enquiry(person: Person, enquiry: Enquiry, agreement) -> list[Candidate]:
             Passed_to=decision.get_recipient_type_display() if decision.recipient_type else "",
             Amended_because=decision.amendment_reason),
             held_on=_day(decision.decided_at), enquiry_reference=ref, agency=COUNCIL, social_work=True))
+    out += _contributions(person, enquiry, agreement, ref)
+    for package in DisclosurePackage.objects.filter(enquiry=enquiry).exclude(status="draft"):
+        content = package.content or {}
+        out.append(Candidate(person.pk, ItemSource.PACKAGE, package.pk, "Information passed on after the decision",
+                             _fields(Passed_to=package.addressed_to, Kind_of_recipient=package.get_recipient_type_display(),
+                                     Sent=package.sent_at, Lawful_basis=package.lawful_basis,
+                                     What_was_passed_on=_passed_on(content),
+                                     Status=package.state_label, Withdrawn_because=package.withdrawal_reason),
+                             held_on=_day(package.sent_at), enquiry_reference=ref, agency=COUNCIL, social_work=True))
+    for override in ConsentOverride.objects.filter(enquiry=enquiry):
+        out.append(Candidate(person.pk, ItemSource.OVERRIDE, override.pk, "Information shared without consent",
+                             _fields(Why=override.justification, Lawful_basis=override.lawful_basis,
+                                     For=override.purposes, Status=override.get_status_display(),
+                                     Decided=override.decided_at),
+                             held_on=_day(override.proposed_at), enquiry_reference=ref, agency=COUNCIL,
+                             social_work=True))
+    return out
+
+
+def _contributions(person: Person, enquiry: Enquiry, agreement, ref: str) -> list[Candidate]:
+    """What the agencies answered on the enquiry: each item, or that an answer is held or declined."""
+    out = []
     contributions = (Contribution.objects.filter(enquiry=enquiry).select_related("partner")
                      .prefetch_related("items").order_by("contributed_at", "id"))
     for c in contributions:
@@ -175,21 +197,6 @@ def _enquiry(person: Person, enquiry: Enquiry, agreement) -> list[Candidate]:
                 What_was_shared=item.content, Why_it_is_relevant=item.relevance_note, Date=item.occurred_on,
                 Shared=c.contributed_at), held_on=_day(c.contributed_at), enquiry_reference=ref,
                 agency=c.partner.name, category=label, social_work=social))
-    for package in DisclosurePackage.objects.filter(enquiry=enquiry).exclude(status="draft"):
-        content = package.content or {}
-        out.append(Candidate(person.pk, ItemSource.PACKAGE, package.pk, "Information passed on after the decision",
-                             _fields(Passed_to=package.addressed_to, Kind_of_recipient=package.get_recipient_type_display(),
-                                     Sent=package.sent_at, Lawful_basis=package.lawful_basis,
-                                     What_was_passed_on=_passed_on(content),
-                                     Status=package.state_label, Withdrawn_because=package.withdrawal_reason),
-                             held_on=_day(package.sent_at), enquiry_reference=ref, agency=COUNCIL, social_work=True))
-    for override in ConsentOverride.objects.filter(enquiry=enquiry):
-        out.append(Candidate(person.pk, ItemSource.OVERRIDE, override.pk, "Information shared without consent",
-                             _fields(Why=override.justification, Lawful_basis=override.lawful_basis,
-                                     For=override.purposes, Status=override.get_status_display(),
-                                     Decided=override.decided_at),
-                             held_on=_day(override.proposed_at), enquiry_reference=ref, agency=COUNCIL,
-                             social_work=True))
     return out
 
 
