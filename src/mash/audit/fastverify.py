@@ -1,7 +1,7 @@
 """`verify`'s fast path on PostgreSQL: the same checks, with nothing per event crossing to Python but hashes.
 
 It only ever says "all of it holds" (a `Passed`) or "something may not" (None); it never names a fault.
-On None `services.verify` runs the exact path, event by event, which finds and names the first bad event
+On None `verification.verify` runs the exact path, event by event, which finds and names the first bad event
 (and may find nothing: the fast path's shortcuts can cost time, never a missed tampering). Every check
 of the exact path is made here, in this order of work:
 

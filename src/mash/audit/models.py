@@ -2,7 +2,7 @@
 
 `AuditEvent` rows are written on the request path (in the same transaction as the change they
 record) and never changed: the database refuses UPDATE and DELETE (and TRUNCATE on PostgreSQL),
-see migration 0002. The sealer (`services.seal`) then hashes events in order into `Seal` rows and
+see migration 0002. The sealer (`sealing.seal`) then hashes events in order into `Seal` rows and
 signs `Checkpoint`s: appending never waits on a single locked head row.
 
 No foreign keys leave these tables: the log records who and what as plain values, so it stands on
