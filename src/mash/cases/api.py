@@ -1,7 +1,9 @@
 """Contacts and MASH enquiries: intake, the queue, an enquiry's detail, and the manager's steps.
 
-Reads go through mash.access.policy; writes through mash.cases.services and mash.sharing.services,
-which check the policy again and the state machine.
+Reads go through the gate (mash.cases.selectors); writes through mash.cases.services and
+mash.sharing.services, which check the policy again and the state machine. The output schemas read
+what the selectors hand out: an enquiry of the queue, and the CaseRecord `case_record` redacts for
+the caller (a part they may not read is None or empty there, so it is null or empty here).
 """
 
 import datetime as dt
@@ -12,11 +14,17 @@ from django.http import HttpResponse
 from ninja import Field, Path, Query, Router, Schema
 
 from mash.access import policy
-from mash.core.api import REFERENCE_PATTERN, InputSchema, access, case_policy, created, listing, responses
+from mash.access.guard import guarded_operation
+from mash.access.rules import (ASSIGN, CLOSE, DECIDE, MARK_READY, RATE, RECORD_CONTACT, REQUEST_INFORMATION,
+                               VIEW_ENQUIRY)
+from mash.core.api import (REFERENCE_PATTERN, InputSchema, access, case_policy, created, listing, read,
+                           responses)
 from mash.sharing import services as sharing
-from mash.sharing.api import ContributionEntry, contribution_out, current_agreement
+from mash.sharing.api import ContributionEntry, current_agreement
 
-from . import services
+from . import selectors, services
+from .models import Enquiry
+from .selectors import CaseRecord
 from .states import OPEN_STATES, EnquiryState
 
 router = Router(tags=["enquiries"])
@@ -89,7 +97,12 @@ class NoteIn(InputSchema):
     note: str = ""
 
 
-# --- Output ---------------------------------------------------------------------------------
+# --- Output: the schemas read the enquiry, and the case record `case_record` redacted for the caller --
+
+def _enquiry_of(obj) -> Enquiry:
+    """The enquiry a summary is of: a row of the queue, or a case record's."""
+    return obj.enquiry if isinstance(obj, CaseRecord) else obj
+
 
 class EnquirySummaryOut(Schema):
     reference: str
@@ -102,6 +115,47 @@ class EnquirySummaryOut(Schema):
     seconds_remaining: int | None = Field(description="until the decision is due; negative once overdue")
     child_name: str
     concern_categories: list[str]
+
+    @staticmethod
+    def resolve_reference(obj) -> str:
+        return _enquiry_of(obj).reference or ""
+
+    @staticmethod
+    def resolve_state(obj) -> str:
+        return _enquiry_of(obj).state
+
+    @staticmethod
+    def resolve_state_label(obj) -> str:
+        return _enquiry_of(obj).get_state_display()
+
+    @staticmethod
+    def resolve_rag(obj) -> str | None:
+        return _enquiry_of(obj).rag or None
+
+    @staticmethod
+    def resolve_received_at(obj):
+        return _enquiry_of(obj).contact.received_at
+
+    @staticmethod
+    def resolve_decision_due_at(obj):
+        return _enquiry_of(obj).decision_due_at
+
+    @staticmethod
+    def resolve_overdue(obj) -> bool:
+        return _enquiry_of(obj).is_overdue
+
+    @staticmethod
+    def resolve_seconds_remaining(obj) -> int | None:
+        remaining = _enquiry_of(obj).time_remaining
+        return int(remaining.total_seconds()) if remaining is not None else None
+
+    @staticmethod
+    def resolve_child_name(obj) -> str:
+        return _enquiry_of(obj).child.full_name
+
+    @staticmethod
+    def resolve_concern_categories(obj) -> list[str]:
+        return list(_enquiry_of(obj).contact.concern_categories)
 
 
 class PersonOut(Schema):
@@ -117,13 +171,30 @@ class PersonOut(Schema):
     postcode: str
 
 
+# Read from a relationship of the child's: the person's details, and how they are related.
 class RelatedPersonOut(PersonOut):
     relationship: str
     relationship_label: str
     lives_with_child: bool
     parental_responsibility: bool
 
+    resolve_first_name = read("person.first_name")
+    resolve_last_name = read("person.last_name")
+    resolve_full_name = read("person.full_name")
+    resolve_other_names = read("person.other_names")
+    resolve_date_of_birth = read("person.date_of_birth")
+    resolve_gender = read("person.gender")
+    resolve_nhs_number = read("person.nhs_number")
+    resolve_upn = read("person.upn")
+    resolve_address = read("person.address")
+    resolve_postcode = read("person.postcode")
 
+    @staticmethod
+    def resolve_relationship_label(rel) -> str:
+        return rel.get_relationship_display()
+
+
+# Read from the contact (a RedactedRow), only where the caller reads the reporter.
 class ReporterOut(Schema):
     type: str
     type_label: str
@@ -133,7 +204,24 @@ class ReporterOut(Schema):
     phone: str
     email: str
 
+    resolve_type = read("reporter_type")
 
+    @staticmethod
+    def resolve_type_label(contact) -> str:
+        return contact.get_reporter_type_display()
+
+    resolve_name = read("reporter_name")
+    resolve_organisation = read("reporter_organisation")
+
+    @staticmethod
+    def resolve_partner(contact) -> str | None:
+        return contact.reporter_partner.slug if contact.reporter_partner_id else None
+
+    resolve_phone = read("reporter_phone")
+    resolve_email = read("reporter_email")
+
+
+# Read from the case record's contact, a RedactedRow: a column the caller may not read is empty.
 class ContactOut(Schema):
     received_at: dt.datetime
     reporter_type: str = Field(description="who reported the concern: for the MASH team only (empty for others)")
@@ -145,6 +233,16 @@ class ContactOut(Schema):
     consent_at_intake: str = Field(description="consent at intake: for the MASH team only (empty for others)")
     consent_notes: str = Field(description="for the MASH team only (empty for others)")
 
+    @staticmethod
+    def resolve_reporter_type_label(contact) -> str:
+        return contact.get_reporter_type_display()
+
+    @staticmethod
+    def resolve_reporter(contact):
+        # The reporter's columns are all the REPORTER part (access.columns.CONTACT): case_record's
+        # reporter_visible, asked of the row itself.
+        return contact if contact.may_read("reporter_type") else None
+
 
 class RatingOut(Schema):
     rating: str
@@ -155,6 +253,9 @@ class RatingOut(Schema):
     isa_version: str
     isa_clause: str
 
+    resolve_rated_by = read("rated_by.display_name")
+    resolve_isa_version = read("isa_version.version")
+
 
 class RequestBrief(Schema):
     id: int
@@ -164,6 +265,13 @@ class RequestBrief(Schema):
     status_label: str
     question: str
     requested_at: dt.datetime
+
+    resolve_partner_slug = read("partner.slug")
+    resolve_partner_name = read("partner.name")
+
+    @staticmethod
+    def resolve_status_label(r) -> str:
+        return r.get_status_display()
 
 
 class DecisionOut(Schema):
@@ -180,12 +288,31 @@ class DecisionOut(Schema):
     isa_version: str
     retention_clause: str
 
+    @staticmethod
+    def resolve_outcome_label(d) -> str:
+        return d.get_outcome_display()
 
+    @staticmethod
+    def resolve_receiving_professional(d) -> str | None:
+        return d.receiving_professional.username if d.receiving_professional else None
+
+    resolve_decided_by = read("decided_by.display_name")
+    resolve_isa_version = read("isa_version.version")
+
+
+# Read from an assignment.
 class TeamMemberOut(Schema):
     username: str
     name: str
     partner: str | None
     assigned_at: dt.datetime
+
+    resolve_username = read("user.username")
+    resolve_name = read("user.display_name")
+
+    @staticmethod
+    def resolve_partner(a) -> str | None:
+        return a.user.partner.slug if a.user.partner_id else None
 
 
 class EventOut(Schema):
@@ -196,7 +323,11 @@ class EventOut(Schema):
     at: dt.datetime
     note: str
 
+    resolve_by = read("by.display_name")
 
+
+# Read from a CaseRecord (cases.selectors.case_record): each part the caller may not read is already
+# None or empty there. (Comments, not docstrings: a docstring would change the OpenAPI document.)
 class EnquiryDetailOut(EnquirySummaryOut):
     readable_parts: list[str] = Field(description="the parts of the enquiry the caller may read; the others "
                                                   "are left out (null or empty) by need-to-know")
@@ -214,105 +345,32 @@ class EnquiryDetailOut(EnquirySummaryOut):
     history: list[EventOut]
     allowed_actions: list[str] = Field(description="what the caller may do next")
 
+    @staticmethod
+    def resolve_readable_parts(record: CaseRecord) -> list[str]:
+        return sorted(record.readable)
+
+    @staticmethod
+    def resolve_related_people(record: CaseRecord) -> list:
+        return record.relationships
+
+    @staticmethod
+    def resolve_history(record: CaseRecord) -> list:
+        return record.events
+
+    @staticmethod
+    def resolve_allowed_actions(record: CaseRecord) -> list[str]:
+        return record.actions
+
 
 class AssignmentIn(InputSchema):
     member: str = Field(max_length=150, description="username of the MASH team member")
     note: str = ""
 
 
-def _summary(enquiry) -> dict:
-    remaining = enquiry.time_remaining
-    return {
-        "reference": enquiry.reference or "",
-        "state": enquiry.state,
-        "state_label": enquiry.get_state_display(),
-        "rag": enquiry.rag or None,
-        "received_at": enquiry.contact.received_at,
-        "decision_due_at": enquiry.decision_due_at,
-        "overdue": enquiry.is_overdue,
-        "seconds_remaining": int(remaining.total_seconds()) if remaining is not None else None,
-        "child_name": enquiry.child.full_name,
-        "concern_categories": list(enquiry.contact.concern_categories),
-    }
-
-
-def _person(p) -> dict:
-    return {
-        "first_name": p.first_name, "last_name": p.last_name, "full_name": p.full_name,
-        "other_names": p.other_names, "date_of_birth": p.date_of_birth, "gender": p.gender,
-        "nhs_number": p.nhs_number, "upn": p.upn, "address": p.address, "postcode": p.postcode,
-    }
-
-
-def _decision(d) -> dict:
-    return {
-        "version": d.version, "outcome": d.outcome, "outcome_label": d.get_outcome_display(),
-        "rationale": d.rationale, "recipient_type": d.recipient_type, "receiving_team": d.receiving_team,
-        "receiving_professional": d.receiving_professional.username if d.receiving_professional else None,
-        "decided_by": d.decided_by.display_name, "decided_at": d.decided_at,
-        "amendment_reason": d.amendment_reason, "isa_version": d.isa_version.version,
-        "retention_clause": d.retention_clause,
-    }
-
-
-def enquiry_detail(user, reference: str) -> dict:
-    """The enquiry as the caller may read it: policy.case_record leaves out what they may not."""
-    enquiry = policy.enquiry(user, reference)
-    record = policy.case_record(user, enquiry, current_agreement())
-    child, contact = record.child, record.contact
-    data = _summary(enquiry)
-    data.update(
-        readable_parts=sorted(record.readable),
-        child=_person(child),
-        related_people=[
-            dict(_person(rel.person), relationship=rel.relationship,
-                 relationship_label=rel.get_relationship_display(), lives_with_child=rel.lives_with_child,
-                 parental_responsibility=rel.parental_responsibility)
-            for rel in record.relationships
-        ],
-        contact={
-            "received_at": contact.received_at,
-            "reporter_type": contact.reporter_type,
-            "reporter_type_label": contact.get_reporter_type_display(),
-            "reporter": {
-                "type": contact.reporter_type,
-                "type_label": contact.get_reporter_type_display(),
-                "name": contact.reporter_name,
-                "organisation": contact.reporter_organisation,
-                "partner": contact.reporter_partner.slug if contact.reporter_partner_id else None,
-                "phone": contact.reporter_phone,
-                "email": contact.reporter_email,
-            } if record.reporter_visible else None,
-            "concern": contact.concern,
-            "concern_categories": list(contact.concern_categories),
-            "concern_category_labels": contact.concern_category_labels(),
-            "consent_at_intake": contact.consent_at_intake,
-            "consent_notes": contact.consent_notes,
-        },
-        outcome=record.outcome,
-        outcome_label=record.outcome_label,
-        ratings=[
-            {"rating": r.rating, "rationale": r.rationale, "rated_by": r.rated_by.display_name,
-             "rated_at": r.rated_at, "decision_due_at": r.decision_due_at, "isa_version": r.isa_version.version,
-             "isa_clause": r.isa_clause}
-            for r in record.ratings
-        ],
-        team=[{"username": a.user.username, "name": a.user.display_name,
-               "partner": a.user.partner.slug if a.user.partner_id else None, "assigned_at": a.assigned_at}
-              for a in record.team],
-        information_requests=[
-            {"id": r.pk, "partner_slug": r.partner.slug, "partner_name": r.partner.name, "status": r.status,
-             "status_label": r.get_status_display(), "question": r.question, "requested_at": r.requested_at}
-            for r in record.information_requests
-        ],
-        contributions=[contribution_out(v) for v in record.contributions],
-        decision=_decision(record.decision) if record.decision else None,
-        earlier_decisions=[_decision(d) for d in record.earlier_decisions],
-        history=[{"action": e.action, "from_state": e.from_state, "to_state": e.to_state, "by": e.by.display_name,
-                  "at": e.at, "note": e.note} for e in record.events],
-        allowed_actions=record.actions,
-    )
-    return data
+def enquiry_detail(user, reference: str) -> CaseRecord:
+    """The enquiry as the caller may read it: case_record leaves out what they may not (EnquiryDetailOut)."""
+    enquiry = selectors.enquiry(user, reference)
+    return selectors.case_record(user, enquiry, current_agreement())
 
 
 # --- Operations -----------------------------------------------------------------------------
@@ -320,6 +378,7 @@ def enquiry_detail(user, reference: str) -> dict:
 @router.post("/contacts", response=responses({201: EnquirySummaryOut}, 400, 422),
              openapi_extra=access(case_policy(policy.RECORD_CONTACT)),
              summary="Record a contact; opens its MASH enquiry, awaiting a RAG rating")
+@guarded_operation(RECORD_CONTACT)
 def record_contact(request, payload: ContactIn):
     enquiry = services.record_contact(
         by=request.user,
@@ -338,12 +397,13 @@ def record_contact(request, payload: ContactIn):
         related_people=[p.model_dump(exclude_unset=True) for p in payload.related_people],
     )
     # The enquiry the service has just created: only what the caller themselves submitted.
-    return created(_summary(enquiry))
+    return created(enquiry)
 
 
 @router.get("/enquiries", response=responses({200: list[EnquirySummaryOut]}, 422),
             openapi_extra=listing(case_policy(policy.VIEW_ENQUIRY)),
             summary="The caller's queue: open enquiries, awaiting rating first, then by decision deadline")
+@guarded_operation(VIEW_ENQUIRY)
 def list_enquiries(request, response: HttpResponse,
                    state: Literal[tuple(EnquiryState.values)] | None = None,  # type: ignore[valid-type]
                    q: str = Query("", max_length=100, description="search: a reference, NHS number, UPN or the "
@@ -360,19 +420,20 @@ def list_enquiries(request, response: HttpResponse,
                       output_field=IntegerField())
     ).order_by("awaiting", F("decision_due_at").asc(nulls_last=True), "contact__received_at", "pk")
     response["X-Total-Count"] = str(qs.count())
-    return [_summary(e) for e in qs[offset:offset + limit]]
+    return list(qs[offset:offset + limit])
 
 
 @router.get("/enquiries/{reference}", response=responses({200: EnquiryDetailOut}, 404, 422),
             openapi_extra=access(case_policy(policy.VIEW_ENQUIRY)), summary="One enquiry, redacted for the caller")
+@guarded_operation(VIEW_ENQUIRY)  # enquiry_detail reads it through the gate
 def get_enquiry(request, reference: Reference):
     return enquiry_detail(request.user, reference)
 
 
 @router.post("/enquiries/{reference}/rating", response=responses({201: EnquiryDetailOut}, 400, 404, 409, 422, 503),
              openapi_extra=access(case_policy(policy.RATE)), summary="RAG-rate or re-rate the enquiry")
-def rate(request, reference: Reference, payload: RatingIn):
-    enquiry = policy.enquiry(request.user, reference)
+@guarded_operation(RATE, load=selectors.enquiry, require=RATE)
+def rate(request, enquiry, reference: Reference, payload: RatingIn):
     services.rate(enquiry, by=request.user, rating=payload.rating, rationale=payload.rationale)
     return created(enquiry_detail(request.user, reference))
 
@@ -381,24 +442,24 @@ def rate(request, reference: Reference, payload: RatingIn):
              response=responses({201: EnquiryDetailOut}, 400, 404, 409, 422, 503),
              openapi_extra=access(case_policy(policy.REQUEST_INFORMATION)),
              summary="Ask partner agencies what they hold")
-def request_information(request, reference: Reference, payload: InformationRequestsIn):
-    enquiry = policy.enquiry(request.user, reference)
+@guarded_operation(REQUEST_INFORMATION, load=selectors.enquiry, require=REQUEST_INFORMATION)
+def request_information(request, enquiry, reference: Reference, payload: InformationRequestsIn):
     sharing.request_information(enquiry, by=request.user, partners=payload.partners, question=payload.question)
     return created(enquiry_detail(request.user, reference))
 
 
 @router.post("/enquiries/{reference}/ready", response=responses({200: EnquiryDetailOut}, 400, 404, 409, 422),
              openapi_extra=access(case_policy(policy.MARK_READY)), summary="Mark the enquiry ready for decision")
-def mark_ready(request, reference: Reference, payload: NoteIn | None = None):
-    enquiry = policy.enquiry(request.user, reference)
+@guarded_operation(MARK_READY, load=selectors.enquiry, require=MARK_READY)
+def mark_ready(request, enquiry, reference: Reference, payload: NoteIn | None = None):
     services.mark_ready(enquiry, by=request.user, note=payload.note if payload else "")
     return enquiry_detail(request.user, reference)
 
 
 @router.post("/enquiries/{reference}/decision", response=responses({201: EnquiryDetailOut}, 400, 404, 409, 422, 503),
              openapi_extra=access(case_policy(policy.DECIDE)), summary="Record the manager's decision")
-def decide(request, reference: Reference, payload: DecisionIn):
-    enquiry = policy.enquiry(request.user, reference)
+@guarded_operation(DECIDE, load=selectors.enquiry, require=DECIDE)
+def decide(request, enquiry, reference: Reference, payload: DecisionIn):
     services.decide(enquiry, by=request.user, outcome=payload.outcome, rationale=payload.rationale,
                     recipient_type=payload.recipient_type, receiving_team=payload.receiving_team,
                     receiving_professional=payload.receiving_professional)
@@ -409,8 +470,8 @@ def decide(request, reference: Reference, payload: DecisionIn):
              response=responses({201: EnquiryDetailOut}, 400, 404, 409, 422, 503),
              openapi_extra=access(case_policy(policy.DECIDE)),
              summary="Amend the decision; the earlier version is kept")
-def amend_decision(request, reference: Reference, payload: DecisionAmendmentIn):
-    enquiry = policy.enquiry(request.user, reference)
+@guarded_operation(DECIDE, load=selectors.enquiry, require=DECIDE)
+def amend_decision(request, enquiry, reference: Reference, payload: DecisionAmendmentIn):
     services.amend_decision(enquiry, by=request.user, reason=payload.reason, outcome=payload.outcome,
                             rationale=payload.rationale, recipient_type=payload.recipient_type,
                             receiving_team=payload.receiving_team,
@@ -420,8 +481,8 @@ def amend_decision(request, reference: Reference, payload: DecisionAmendmentIn):
 
 @router.post("/enquiries/{reference}/close", response=responses({200: EnquiryDetailOut}, 400, 404, 409, 422),
              openapi_extra=access(case_policy(policy.CLOSE)), summary="Close a decided enquiry")
-def close(request, reference: Reference, payload: NoteIn | None = None):
-    enquiry = policy.enquiry(request.user, reference)
+@guarded_operation(CLOSE, load=selectors.enquiry, require=CLOSE)
+def close(request, enquiry, reference: Reference, payload: NoteIn | None = None):
     services.close(enquiry, by=request.user, note=payload.note if payload else "")
     return enquiry_detail(request.user, reference)
 
@@ -429,8 +490,8 @@ def close(request, reference: Reference, payload: NoteIn | None = None):
 @router.post("/enquiries/{reference}/team", response=responses({201: EnquiryDetailOut}, 400, 404, 409, 422),
              openapi_extra=access(case_policy(policy.ASSIGN)),
              summary="Put a MASH team member on the enquiry (case assignment)")
-def assign(request, reference: Reference, payload: AssignmentIn):
-    enquiry = policy.enquiry(request.user, reference)
+@guarded_operation(ASSIGN, load=selectors.enquiry, require=ASSIGN)
+def assign(request, enquiry, reference: Reference, payload: AssignmentIn):
     services.assign(enquiry, by=request.user, member=payload.member, note=payload.note)
     return created(enquiry_detail(request.user, reference))
 
@@ -438,7 +499,7 @@ def assign(request, reference: Reference, payload: AssignmentIn):
 @router.post("/enquiries/{reference}/team/ended", response=responses({200: EnquiryDetailOut}, 400, 404, 409, 422),
              openapi_extra=access(case_policy(policy.ASSIGN)),
              summary="Take a MASH team member off the enquiry; the assignment is kept as history")
-def end_assignment(request, reference: Reference, payload: AssignmentIn):
-    enquiry = policy.enquiry(request.user, reference)
+@guarded_operation(ASSIGN, load=selectors.enquiry, require=ASSIGN)
+def end_assignment(request, enquiry, reference: Reference, payload: AssignmentIn):
     services.end_assignment(enquiry, by=request.user, member=payload.member, note=payload.note)
     return enquiry_detail(request.user, reference)

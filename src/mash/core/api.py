@@ -10,6 +10,7 @@ policy stops the URLs from loading.
 from __future__ import annotations
 
 import logging
+import operator
 from typing import Any
 
 from django.http import HttpRequest
@@ -103,6 +104,15 @@ class InputSchema(Schema):
         if _has_nul(data):
             raise ValueError("text may not contain NUL characters")
         return data
+
+
+# --- Output --------------------------------------------------------------------------------
+
+def read(path: str):
+    """A `resolve_<field>` for an output schema that reads a view object (ninja `Schema`, from attributes):
+    the field is the object's `path`, dotted (`read("person.first_name")`)."""
+    get = operator.attrgetter(path)
+    return staticmethod(lambda obj: get(obj))
 
 
 # Path parameters: an enquiry reference (MASH-2026-000123) and a row id within the database's range.

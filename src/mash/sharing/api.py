@@ -1,7 +1,8 @@
 """Information requests to partner agencies and each agency's answer (its contribution).
 
-Every read goes through mash.access.policy. Contributions are serialised from the redacted views
-`policy.contribution_views()` hands out: a sealed view yields the marker and nothing else.
+Every read goes through the gate (mash.sharing.selectors), and the output schemas read what the selectors
+hand out: a request row, a RequestDetail, and the redacted ContributionViews of `contribution_views()`,
+of which a sealed one yields the marker and nothing else.
 """
 
 import datetime as dt
@@ -12,10 +13,12 @@ from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 
 from mash.access import policy
-from mash.core.api import MAX_ID, InputSchema, access, case_policy, created, listing, responses
+from mash.access.guard import guarded_operation
+from mash.access.rules import ANSWER_REQUEST, UNSEAL, VIEW_REQUEST
+from mash.core.api import MAX_ID, InputSchema, access, case_policy, created, listing, read, responses
 from mash.partners import services as isa
 from mash.partners.api import CategoryOut  # the ISA's category, as /isa lists it
-from mash.sharing import services
+from mash.sharing import selectors, services
 
 from .models import RequestStatus
 
@@ -68,6 +71,14 @@ class ContributionOut(Schema):
     items: list[ItemOut]
     withheld_items: int = Field(description="items sealed to the contributing agency, not shown")
 
+    @staticmethod
+    def resolve_decision_reason(view) -> str:
+        return view.decision_reason or ""
+
+    @staticmethod
+    def resolve_lawful_basis(view) -> str:
+        return view.lawful_basis or ""
+
 
 class SealedContributionOut(Schema):
     """Confidential information held by another agency: that it exists, and nothing of what it says."""
@@ -78,56 +89,15 @@ class SealedContributionOut(Schema):
     confidential_reason_label: str
     marker: str
 
+    @staticmethod
+    def resolve_recorded_on(view) -> dt.date:
+        return timezone.localdate(view.contributed_at)
+
 
 # Told apart by `sealed` (each side pins it with a Literal), without an OpenAPI discriminator,
-# which must be a string.
+# which must be a string. Each reads a ContributionView (sharing.selectors.contribution_views): a sealed
+# view holds the marker's four facts and nothing else.
 ContributionEntry = Union[ContributionOut, SealedContributionOut]
-
-
-def contribution_out(view: policy.ContributionView) -> dict:
-    """Serialise one redacted view. For a sealed view only the marker's four facts are copied."""
-    if view.sealed:
-        return {
-            "sealed": True,
-            "partner_name": view.partner_name,
-            "recorded_on": timezone.localdate(view.contributed_at),
-            "confidential_reason_label": view.confidential_reason_label,
-            "marker": view.marker,
-        }
-    return {
-        "sealed": False,
-        "id": view.id,
-        "partner_name": view.partner_name,
-        "partner_slug": view.partner_slug,
-        "kind": view.kind,
-        "kind_label": view.kind_label,
-        "version": view.version,
-        "contributed_at": view.contributed_at,
-        "contributed_by": view.contributed_by,
-        "isa_version": view.isa_version,
-        "confidential_reason": view.confidential_reason,
-        "confidential_reason_label": view.confidential_reason_label,
-        "decision_reason": view.decision_reason or "",
-        "lawful_basis": view.lawful_basis or "",
-        "unsealed": view.unsealed,
-        "amendment_reason": view.amendment_reason,
-        "items": [
-            {
-                "id": i.id,
-                "category": i.category,
-                "category_label": i.category_label,
-                "content": i.content,
-                "relevance_note": i.relevance_note,
-                "occurred_on": i.occurred_on,
-                "confidentiality": i.confidentiality,
-                "isa_clause": i.isa_clause,
-                "attachments": [{"id": a.id, "filename": a.filename, "content_type": a.content_type,
-                                 "size": a.size} for a in i.attachments],
-            }
-            for i in view.items
-        ],
-        "withheld_items": view.withheld_items,
-    }
 
 
 def current_agreement():
@@ -136,13 +106,6 @@ def current_agreement():
         return isa.current()[1]
     except isa.NoAgreementLoaded:
         return None
-
-
-def contributions_out(user, enquiry, *, include_superseded=False, partner_slug: str | None = None) -> list[dict]:
-    views = policy.contribution_views(user, enquiry, current_agreement(), include_superseded=include_superseded)
-    if partner_slug is not None:
-        views = [v for v in views if v.partner_slug == partner_slug]
-    return [contribution_out(v) for v in views]
 
 
 # --- Requests -------------------------------------------------------------------------------
@@ -174,7 +137,22 @@ class InformationRequestOut(Schema):
     requested_at: dt.datetime
     requested_by: str
 
+    @staticmethod
+    def resolve_enquiry_reference(req) -> str:
+        return req.enquiry.reference or ""
 
+    resolve_enquiry_state = read("enquiry.state")
+    resolve_child_name = read("enquiry.child.full_name")
+
+    @staticmethod
+    def resolve_status_label(req) -> str:
+        return req.get_status_display()
+
+    resolve_requested_by = read("requested_by.display_name")
+
+
+# Read from a RequestDetail (sharing.selectors.request_detail). (A comment: a docstring would change the
+# OpenAPI document.)
 class InformationRequestDetailOut(InformationRequestOut):
     child: ChildBrief
     concern: str
@@ -185,58 +163,10 @@ class InformationRequestDetailOut(InformationRequestOut):
     contributions: list[ContributionEntry] = Field(description="this agency's answer, every version, oldest first")
 
 
-def request_out(req) -> dict:
-    enquiry = req.enquiry
-    return {
-        "id": req.pk,
-        "enquiry_reference": enquiry.reference or "",
-        "enquiry_state": enquiry.state,
-        "child_name": enquiry.child.full_name,
-        "partner": {"slug": req.partner.slug, "name": req.partner.name},
-        "question": req.question,
-        "status": req.status,
-        "status_label": req.get_status_display(),
-        "requested_at": req.requested_at,
-        "requested_by": req.requested_by.display_name,
-    }
-
-
-def request_detail_out(user, req) -> dict:
-    enquiry = req.enquiry
-    # Whoever may see a request may read the child and the concern (policy.FIELDS); checked all the same.
-    policy.require(user, policy.READ_FIELD, enquiry, policy.CHILD)
-    policy.require(user, policy.READ_FIELD, enquiry, policy.CONCERN)
-    child = enquiry.child
-    contact = enquiry.contact
-    agreement = current_agreement()
-    entry = agreement.partner(req.partner.slug) if agreement else None
-    data = request_out(req)
-    data.update(
-        child={
-            "full_name": child.full_name,
-            "date_of_birth": child.date_of_birth,
-            "gender": child.gender,
-            "nhs_number": child.nhs_number,
-            "upn": child.upn,
-            "address": child.address,
-            "postcode": child.postcode,
-        },
-        concern=contact.concern,
-        concern_categories=list(contact.concern_categories),
-        consent_basis=req.consent_basis,
-        lawful_bases=list(entry.lawful_bases) if entry else [],
-        permitted_categories=[
-            {"id": rule.category, "label": agreement.category_label(rule.category), "clause": rule.clause}
-            for rule in entry.contributions
-        ] if entry else [],
-        contributions=contributions_out(user, enquiry, include_superseded=True, partner_slug=req.partner.slug),
-    )
-    return data
-
-
 @router.get("/information-requests", response=responses({200: list[InformationRequestOut]}, 422),
             openapi_extra=listing(case_policy(policy.VIEW_REQUEST)),
             summary="Requests the caller may see: a worker's agency's, or all for a MASH manager")
+@guarded_operation(VIEW_REQUEST)
 def list_requests(request, response: HttpResponse,
                   status: Literal[tuple(RequestStatus.values)] | None = None,  # type: ignore[valid-type]
                   limit: int = Query(100, ge=1, le=500, description="at most this many (X-Total-Count: all)"),
@@ -245,14 +175,14 @@ def list_requests(request, response: HttpResponse,
     if status:
         qs = qs.filter(status=status)
     response["X-Total-Count"] = str(qs.count())
-    return [request_out(r) for r in qs.order_by("-requested_at", "-id")[offset:offset + limit]]
+    return list(qs.order_by("-requested_at", "-id")[offset:offset + limit])
 
 
 @router.get("/information-requests/{request_id}", response=responses({200: InformationRequestDetailOut}, 404, 422),
             openapi_extra=access(case_policy(policy.VIEW_REQUEST)), summary="One request, with the agency's answer")
-def get_request(request, request_id: RequestId):
-    req = policy.information_request(request.user, request_id)
-    return request_detail_out(request.user, req)
+@guarded_operation(VIEW_REQUEST, load=selectors.information_request, keys=("request_id",))
+def get_request(request, req, request_id: RequestId):
+    return selectors.request_detail(request.user, req, current_agreement())
 
 
 class ItemIn(InputSchema):
@@ -275,30 +205,30 @@ class ContributionAmendmentIn(ContributionIn):
     reason: str = Field(description="why the answer is being amended")
 
 
-def _answer_out(user, req, contribution) -> dict:
-    views = policy.contribution_views(user, req.enquiry, current_agreement(), include_superseded=True)
-    view = next(v for v in views if v.id == contribution.pk)
-    return contribution_out(view)
+def _answer(user, req, contribution) -> selectors.ContributionView:
+    """The answer just given, as the agency reads it (ContributionOut)."""
+    views = selectors.contribution_views(user, req.enquiry, current_agreement(), include_superseded=True)
+    return next(v for v in views if v.id == contribution.pk)
 
 
 @router.post("/information-requests/{request_id}/contribution",
              response=responses({201: ContributionOut}, 400, 404, 409, 422, 503),
              openapi_extra=access(case_policy(policy.ANSWER_REQUEST)), summary="The agency's answer")
-def contribute(request, request_id: RequestId, payload: ContributionIn):
-    req = policy.information_request(request.user, request_id)
+@guarded_operation(ANSWER_REQUEST, load=selectors.information_request, keys=("request_id",), require=ANSWER_REQUEST)
+def contribute(request, req, request_id: RequestId, payload: ContributionIn):
     contribution = services.contribute(req, by=request.user, **_contribution_args(payload))
-    return created(_answer_out(request.user, req, contribution))
+    return created(_answer(request.user, req, contribution))
 
 
 @router.post("/information-requests/{request_id}/contribution/amendments",
              response=responses({201: ContributionOut}, 400, 404, 409, 422, 503),
              openapi_extra=access(case_policy(policy.ANSWER_REQUEST)),
              summary="A new version of the agency's answer; the earlier one is kept")
-def amend_contribution(request, request_id: RequestId, payload: ContributionAmendmentIn):
-    req = policy.information_request(request.user, request_id)
+@guarded_operation(ANSWER_REQUEST, load=selectors.information_request, keys=("request_id",), require=ANSWER_REQUEST)
+def amend_contribution(request, req, request_id: RequestId, payload: ContributionAmendmentIn):
     contribution = services.amend_contribution(req, by=request.user, reason=payload.reason,
                                                **_contribution_args(payload))
-    return created(_answer_out(request.user, req, contribution))
+    return created(_answer(request.user, req, contribution))
 
 
 class UnsealIn(InputSchema):
@@ -311,10 +241,10 @@ class UnsealIn(InputSchema):
              response=responses({201: ContributionOut}, 400, 404, 409, 422, 503),
              openapi_extra=access(case_policy(policy.UNSEAL)),
              summary="Lift your agency's seal: a new version with the sealed items readable; only that agency may")
-def unseal(request, request_id: RequestId, payload: UnsealIn):
-    req = policy.information_request(request.user, request_id)
+@guarded_operation(UNSEAL, load=selectors.information_request, keys=("request_id",), require=UNSEAL)
+def unseal(request, req, request_id: RequestId, payload: UnsealIn):
     contribution = services.unseal(req, by=request.user, reason=payload.reason, level=payload.level)
-    return created(_answer_out(request.user, req, contribution))
+    return created(_answer(request.user, req, contribution))
 
 
 def _contribution_args(payload: ContributionIn) -> dict:

@@ -208,3 +208,48 @@ def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_super
     list_attachments(views, enquiry_obj)
     return views
 
+
+
+# --- One request, as whoever may see it reads it ------------------------------------------------------
+
+@dataclass
+class RequestDetail:
+    """A request to an agency with what its reader sees beside it: the child and the concern, what the ISA
+    lets the agency share, and the agency's answer, every version (`contributions`, redacted views).
+    The request's own fields read through to the request."""
+
+    request: InformationRequest
+    child: object
+    concern: str
+    concern_categories: list[str]
+    lawful_bases: list[str]
+    permitted_categories: list[dict]
+    contributions: list[ContributionView]
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.request, name)
+
+
+def request_detail(user, req: InformationRequest, agreement=None) -> RequestDetail:
+    """One request from `information_request`, with the child, the concern, the ISA's terms for the agency
+    (None when no agreement is loaded: none listed) and the agency's answer as `user` may read it."""
+    enquiry_obj = req.enquiry
+    # Whoever may see a request may read the child and the concern (rules.FIELDS); checked all the same.
+    gate.require(user, READ_FIELD, enquiry_obj, CHILD)
+    gate.require(user, READ_FIELD, enquiry_obj, CONCERN)
+    entry = agreement.partner(req.partner.slug) if agreement else None
+    views = contribution_views(user, enquiry_obj, agreement, include_superseded=True)
+    return RequestDetail(
+        request=req,
+        child=enquiry_obj.child,
+        concern=enquiry_obj.contact.concern,
+        concern_categories=list(enquiry_obj.contact.concern_categories),
+        lawful_bases=list(entry.lawful_bases) if entry else [],
+        permitted_categories=[
+            {"id": rule.category, "label": agreement.category_label(rule.category), "clause": rule.clause}
+            for rule in entry.contributions
+        ] if entry else [],
+        contributions=[v for v in views if v.partner_slug == req.partner.slug],
+    )
