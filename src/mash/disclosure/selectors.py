@@ -5,6 +5,7 @@ it), and the contributions a manager builds one from."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -103,6 +104,28 @@ def package_content(user, package_obj: DisclosurePackage) -> dict:
     content = preview(package_obj)
     audit.note_read("package", str(package_obj.pk), [package_obj.enquiry.child_id], ("package",))
     return content
+
+
+@dataclass
+class PackageRead:
+    """A package as one user reads it: what it says (`content`, from `package_content`) and whether they
+    read the enquiry's packages as the MASH team (`team`: the selection and a withdrawal are theirs
+    only). The package's own fields read through to it."""
+
+    package: DisclosurePackage
+    content: dict
+    team: bool
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.package, name)
+
+
+def package_read(user, package_obj: DisclosurePackage) -> PackageRead:
+    content = package_content(user, package_obj)
+    team = bool(gate.decide(user, READ_FIELD, package_obj.enquiry, PACKAGES))
+    return PackageRead(package=package_obj, content=content, team=team)
 
 
 def package_choices(user, enquiry_obj: Enquiry, agreement=None) -> list[ContributionView]:
