@@ -151,7 +151,20 @@ def _loader_keys(load: Callable, keys) -> tuple[str, ...]:
     return tuple(list(inspect.signature(load).parameters)[1:])
 
 
+def its_enquiry(obj):
+    """For `on=`: an action decided on the enquiry of the object loaded (a package's, say)."""
+    return obj.enquiry
+
+
+def route_object(loaded):
+    """What a loader returned, or the first of what it returned: a loader may return the route's object
+    with what else the view needs ((sar, item), (enquiry, consent record)); `may` and `require` are of
+    the object."""
+    return loaded[0] if isinstance(loaded, tuple) else loaded
+
+
 def _target(obj, on):
+    obj = route_object(obj)
     return on(obj) if on is not None else obj
 
 
@@ -177,7 +190,8 @@ def guarded(declared: str, *, load: Callable | None = None, keys=None, require=N
     """Guard a web view. `declared`: an action (case:, audit:, sar:, reports:) or another policy's name
     ("public": no sign-in). `load(user, *url_args)` reads the route's object through the gate, from the URL
     arguments `keys` (by default those its own parameters name); the view is called with it, after the
-    request, and the URL arguments the loader did not take. `require`: an action the user must be allowed
+    request, and the URL arguments the loader did not take (a loader may return a tuple whose first item
+    is the route's object: `route_object`). `require`: an action the user must be allowed
     on the object (`on(obj)`, if given, picks what it is decided on), or {method: action}. `methods`: the
     methods the route answers. A view with a `may` parameter gets a `May`."""
     name = policy_name(declared)
@@ -195,7 +209,7 @@ def guarded(declared: str, *, load: Callable | None = None, keys=None, require=N
             obj = through_gate(request, kwargs)
             rest = {k: v for k, v in kwargs.items() if k not in loader_keys}
             if wants_may:
-                rest["may"] = May(request.user, obj)
+                rest["may"] = May(request.user, route_object(obj))
             return view(request, obj, **rest) if load is not None else view(request, **rest)
 
         wrapped = require_http_methods(list(methods))(guarded_view) if methods else guarded_view
@@ -225,7 +239,7 @@ def guarded_operation(declared: str, *, load: Callable | None = None, keys=None,
         @functools.wraps(view)
         def operation(request, **kwargs):
             obj = _through_gate(request.user, request.method, kwargs, load, loader_keys, require, on)
-            extra = {"may": May(request.user, obj)} if wants_may else {}
+            extra = {"may": May(request.user, route_object(obj))} if wants_may else {}
             return view(request, obj, **kwargs, **extra) if load is not None else view(request, **kwargs, **extra)
 
         operation.__signature__ = signature.replace(parameters=[p for p in params if p.name not in handed])

@@ -2,6 +2,7 @@
 
 from ninja import Router, Schema
 
+from mash.access.guard import guarded_operation
 from mash.core.api import AUTHENTICATED, access, responses
 
 router = Router(tags=["accounts"])
@@ -21,6 +22,7 @@ class MeOut(Schema):
 
 
 @router.get("/me", response=responses({200: MeOut}), openapi_extra=access(AUTHENTICATED), summary="The signed-in user")
+@guarded_operation(AUTHENTICATED)
 def me(request):
     user = request.user
     partner = user.partner

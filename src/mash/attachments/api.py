@@ -8,9 +8,11 @@ from ninja import Field, File, Path, Router, Schema
 from ninja.files import UploadedFile
 
 from mash.access import policy
+from mash.access.guard import guarded_operation
+from mash.access.rules import ANSWER_REQUEST, READ_ATTACHMENT
 from mash.core.api import MAX_ID, access, case_policy, created, responses
 
-from . import services
+from . import selectors, services
 from .views import attach
 
 router = Router(tags=["attachments"])
@@ -40,10 +42,10 @@ def attachment_out(a) -> dict:
              openapi_extra=access(case_policy(policy.ANSWER_REQUEST)),
              summary="Attach a file (multipart field `file`) to an item of your agency's current answer: "
                      "PDF, PNG, JPEG, GIF, DOCX, XLSX, ODT or plain text, judged by its bytes")
-def add_attachment(request, item_id: ItemId, file: UploadedFile = File(None)):
+@guarded_operation(ANSWER_REQUEST, load=selectors.attachable_item)
+def add_attachment(request, item, item_id: ItemId, file: UploadedFile = File(None)):
     # `UploadedFile`, not `| None`: the document then shows a binary part (a form field is never null);
     # a request without one is still answered 400 "Select a file", as the web form is.
-    item = policy.attachable_item(request.user, item_id)
     return created(attachment_out(attach(item, request.user, file)))
 
 
@@ -53,5 +55,6 @@ def add_attachment(request, item_id: ItemId, file: UploadedFile = File(None)):
                 "content": {kind.content_type: {"schema": {"type": "string", "format": "binary"}}
                             for kind in services.KINDS}}}},
             summary="Download a file attached to an item you may read")
+@guarded_operation(READ_ATTACHMENT)  # the service loads the file through the gate
 def download(request, attachment_id: AttachmentId):
     return services.download(request.user, attachment_id)

@@ -10,9 +10,12 @@ from typing import Annotated
 from ninja import Field, Path, Router, Schema
 
 from mash.access import policy
+from mash.access.guard import guarded_operation
+from mash.access.rules import APPROVE_OVERRIDE, PROPOSE_OVERRIDE, READ_FIELD, RECORD_CONSENT
+from mash.cases import selectors as cases
 from mash.core.api import MAX_ID, REFERENCE_PATTERN, InputSchema, access, case_policy, created, responses
 
-from . import services
+from . import selectors, services
 from .models import ConsentOverride, ConsentRecord
 
 router = Router(tags=["consent"])
@@ -84,6 +87,14 @@ def override_out(o: ConsentOverride) -> dict:
             "decision_note": o.decision_note}
 
 
+def _record(user, reference, record_id):
+    return selectors.consent_record(user, cases.enquiry(user, reference), record_id)
+
+
+def _override(user, reference, override_id):
+    return selectors.consent_override(user, cases.enquiry(user, reference), override_id)
+
+
 def position_out(user, enquiry) -> dict:
     found = policy.consent_position(user, enquiry)
     return {"child_state": found.child_record.state if found.child_record else None,
@@ -121,16 +132,16 @@ class OverrideDecisionIn(InputSchema):
 @router.get("/enquiries/{reference}/consent", response=responses({200: ConsentPositionOut}, 404, 422),
             openapi_extra=access(case_policy(policy.READ_FIELD)),
             summary="Consent on the enquiry, and any sharing without consent (the MASH team)")
-def get_consent(request, reference: Reference):
-    enquiry = policy.enquiry(request.user, reference)
+@guarded_operation(READ_FIELD, load=cases.enquiry)
+def get_consent(request, enquiry, reference: Reference):
     return position_out(request.user, enquiry)
 
 
 @router.post("/enquiries/{reference}/consent", response=responses({201: ConsentRecordOut}, 400, 404, 409, 422, 503),
              openapi_extra=access(case_policy(policy.RECORD_CONSENT)),
              summary="Record consent: sought, given (with its scope), refused, or not sought (with the reason)")
-def record_consent(request, reference: Reference, payload: ConsentIn):
-    enquiry = policy.enquiry(request.user, reference)
+@guarded_operation(RECORD_CONSENT, load=cases.enquiry, require=RECORD_CONSENT)
+def record_consent(request, enquiry, reference: Reference, payload: ConsentIn):
     record = services.record_consent(enquiry, by=request.user, **payload.model_dump())
     return created(record_out(ConsentRecord.objects.select_related("person", "recorded_by").get(pk=record.pk)))
 
@@ -139,9 +150,8 @@ def record_consent(request, reference: Reference, payload: ConsentIn):
              response=responses({200: ConsentRecordOut}, 400, 404, 409, 422),
              openapi_extra=access(case_policy(policy.RECORD_CONSENT)),
              summary="Record that consent was withdrawn; packages sent on it are withdrawn too")
-def withdraw_consent(request, reference: Reference, record_id: RecordId, payload: ConsentWithdrawalIn):
-    enquiry = policy.enquiry(request.user, reference)
-    record = policy.consent_record(request.user, enquiry, record_id)
+@guarded_operation(RECORD_CONSENT, load=_record)
+def withdraw_consent(request, record, reference: Reference, record_id: RecordId, payload: ConsentWithdrawalIn):
     record = services.withdraw_consent(record, by=request.user, reason=payload.reason)
     return record_out(ConsentRecord.objects.select_related("person", "recorded_by", "withdrawn_by").get(pk=record.pk))
 
@@ -151,8 +161,8 @@ def withdraw_consent(request, reference: Reference, record_id: RecordId, payload
              openapi_extra=access(case_policy(policy.PROPOSE_OVERRIDE)),
              summary="Record why information must be shared without consent; a manager's record is approved as "
                      "made, a worker's waits for a manager")
-def propose_override(request, reference: Reference, payload: OverrideIn):
-    enquiry = policy.enquiry(request.user, reference)
+@guarded_operation(PROPOSE_OVERRIDE, load=cases.enquiry, require=PROPOSE_OVERRIDE)
+def propose_override(request, enquiry, reference: Reference, payload: OverrideIn):
     override = services.propose_override(enquiry, by=request.user, **payload.model_dump())
     return created(override_out(override))
 
@@ -161,8 +171,7 @@ def propose_override(request, reference: Reference, payload: OverrideIn):
              response=responses({200: OverrideOut}, 400, 404, 409, 422),
              openapi_extra=access(case_policy(policy.APPROVE_OVERRIDE)),
              summary="A MASH manager approves, or rejects with a reason, sharing without consent")
-def decide_override(request, reference: Reference, override_id: OverrideId, payload: OverrideDecisionIn):
-    enquiry = policy.enquiry(request.user, reference)
-    override = policy.consent_override(request.user, enquiry, override_id)
+@guarded_operation(APPROVE_OVERRIDE, load=_override)
+def decide_override(request, override, reference: Reference, override_id: OverrideId, payload: OverrideDecisionIn):
     return override_out(services.decide_override(override, by=request.user, approve=payload.approve,
                                                  note=payload.note))

@@ -13,10 +13,13 @@ from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 
 from mash.access import policy
+from mash.access.guard import guarded_operation, its_enquiry
+from mash.access.rules import BUILD_PACKAGE, VIEW_ENQUIRY, VIEW_PACKAGE
 from mash.audit import services as audit
+from mash.cases import selectors as cases
 from mash.core.api import MAX_ID, REFERENCE_PATTERN, InputSchema, access, case_policy, created, listing, responses
 
-from . import services
+from . import selectors, services
 from .models import DisclosurePackage
 
 router = Router(tags=["disclosure packages"])
@@ -93,16 +96,16 @@ class PackageWithdrawalIn(InputSchema):
 @router.get("/enquiries/{reference}/packages", response=responses({200: list[PackageSummaryOut]}, 404, 422),
             openapi_extra=access(case_policy(policy.VIEW_ENQUIRY)),
             summary="The disclosure packages built from an enquiry (the MASH team)")
-def enquiry_packages(request, reference: Reference):
-    enquiry = policy.enquiry(request.user, reference)
+@guarded_operation(VIEW_ENQUIRY, load=cases.enquiry)
+def enquiry_packages(request, enquiry, reference: Reference):
     return [summary_out(p) for p in policy.enquiry_packages(request.user, enquiry)]
 
 
 @router.post("/enquiries/{reference}/packages", response=responses({201: PackageOut}, 400, 404, 409, 422, 503),
              openapi_extra=access(case_policy(policy.BUILD_PACKAGE)),
              summary="Draft a package of the relevant parts for whoever receives the case")
-def create_package(request, reference: Reference, payload: PackageIn):
-    enquiry = policy.enquiry(request.user, reference)
+@guarded_operation(BUILD_PACKAGE, load=cases.enquiry, require=BUILD_PACKAGE)
+def create_package(request, enquiry, reference: Reference, payload: PackageIn):
     data = payload.model_dump()
     package = services.create_package(enquiry, by=request.user, **data)
     return created(package_out(request.user, package))
@@ -111,6 +114,7 @@ def create_package(request, reference: Reference, payload: PackageIn):
 @router.get("/packages", response=responses({200: list[PackageSummaryOut]}, 422),
             openapi_extra=listing(case_policy(policy.VIEW_PACKAGE)),
             summary="Packages the caller may see: for a receiving professional, the live ones addressed to them")
+@guarded_operation(VIEW_PACKAGE)
 def list_packages(request, response: HttpResponse,
                   limit: int = Query(100, ge=1, le=500, description="at most this many (X-Total-Count: all)"),
                   offset: int = Query(0, ge=0, le=10_000_000)):
@@ -122,14 +126,15 @@ def list_packages(request, response: HttpResponse,
 @router.get("/packages/{package_id}", response=responses({200: PackageOut}, 404, 422),
             openapi_extra=access(case_policy(policy.VIEW_PACKAGE)),
             summary="One package: what it says (a draft: what it would send now)")
-def get_package(request, package_id: PackageId):
-    return package_out(request.user, policy.package(request.user, package_id))
+@guarded_operation(VIEW_PACKAGE, load=selectors.package, keys=("package_id",))
+def get_package(request, package, package_id: PackageId):
+    return package_out(request.user, package)
 
 
 @router.put("/packages/{package_id}", response=responses({200: PackageOut}, 400, 404, 409, 422, 503),
             openapi_extra=access(case_policy(policy.BUILD_PACKAGE)), summary="Change a draft package")
-def update_package(request, package_id: PackageId, payload: PackageIn):
-    package = policy.package(request.user, package_id)
+@guarded_operation(BUILD_PACKAGE, load=selectors.package, keys=("package_id",), require=BUILD_PACKAGE, on=its_enquiry)
+def update_package(request, package, package_id: PackageId, payload: PackageIn):
     package = services.update_package(package, by=request.user, **payload.model_dump())
     return package_out(request.user, package)
 
@@ -137,16 +142,16 @@ def update_package(request, package_id: PackageId, payload: PackageIn):
 @router.post("/packages/{package_id}/sent", response=responses({200: PackageOut}, 400, 404, 409, 422, 503),
              openapi_extra=access(case_policy(policy.BUILD_PACKAGE)),
              summary="Send a draft: its content is fixed, with the ISA clause, lawful basis and consent it relies on")
-def send_package(request, package_id: PackageId):
-    package = policy.package(request.user, package_id)
+@guarded_operation(BUILD_PACKAGE, load=selectors.package, keys=("package_id",), require=BUILD_PACKAGE, on=its_enquiry)
+def send_package(request, package, package_id: PackageId):
     return package_out(request.user, services.send_package(package, by=request.user))
 
 
 @router.post("/packages/{package_id}/withdrawal", response=responses({200: PackageOut}, 400, 404, 409, 422),
              openapi_extra=access(case_policy(policy.BUILD_PACKAGE)),
              summary="Withdraw a sent package from its recipient")
-def withdraw_package(request, package_id: PackageId, payload: PackageWithdrawalIn):
-    package = policy.package(request.user, package_id)
+@guarded_operation(BUILD_PACKAGE, load=selectors.package, keys=("package_id",), require=BUILD_PACKAGE, on=its_enquiry)
+def withdraw_package(request, package, package_id: PackageId, payload: PackageWithdrawalIn):
     return package_out(request.user, services.withdraw_package(package, by=request.user, reason=payload.reason))
 
 
@@ -155,8 +160,9 @@ def withdraw_package(request, package_id: PackageId, payload: PackageWithdrawalI
                 "description": "The package as a PDF",
                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}},
             summary="The package as a PDF, with the reader's name and the date on every page")
-def package_pdf(request, package_id: PackageId):
-    return pdf_response(request.user, policy.package(request.user, package_id))
+@guarded_operation(VIEW_PACKAGE, load=selectors.package, keys=("package_id",))
+def package_pdf(request, package, package_id: PackageId):
+    return pdf_response(request.user, package)
 
 
 def pdf_response(user, package: DisclosurePackage) -> HttpResponse:

@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from mash.access import policy
-from mash.access.guard import FORM, POST, SAFE, guarded
+from mash.access.guard import FORM, POST, SAFE, guarded, its_enquiry
 from mash.access.rules import BUILD_PACKAGE, PACKAGES, VIEW_PACKAGE
 from mash.cases import selectors as cases
 from mash.accounts.models import Role, User
@@ -60,10 +60,6 @@ def _save(request, enquiry, form, views, rules, call, package=None):
     return _render_builder(request, enquiry, form, views, rules, package, status)
 
 
-def _its_enquiry(package):
-    return package.enquiry
-
-
 @guarded(BUILD_PACKAGE, load=cases.enquiry, require=BUILD_PACKAGE, methods=FORM)
 @translate_errors
 def new(request, enquiry):
@@ -76,7 +72,7 @@ def new(request, enquiry):
                  lambda data: services.create_package(enquiry, by=user, **data))
 
 
-@guarded(BUILD_PACKAGE, load=selectors.package, keys=("package_id",), require=BUILD_PACKAGE, on=_its_enquiry,
+@guarded(BUILD_PACKAGE, load=selectors.package, keys=("package_id",), require=BUILD_PACKAGE, on=its_enquiry,
          methods=FORM)
 @translate_errors
 def edit(request, package):

@@ -4,6 +4,7 @@ import datetime as dt
 
 from ninja import Router, Schema
 
+from mash.access.guard import guarded_operation
 from mash.core.api import access, responses
 from mash.partners import services
 
@@ -56,6 +57,7 @@ class PartnerOut(Schema):
 
 @router.get("/isa", response=responses({200: IsaOut}, 503), openapi_extra=access(ISA_POLICY),
             summary="The Information Sharing Agreement in force")
+@guarded_operation(ISA_POLICY)
 def current_isa(request):
     version, agreement = services.current()
     doc = agreement.doc
@@ -83,6 +85,7 @@ def current_isa(request):
 
 @router.get("/partners", response=responses({200: list[PartnerOut]}, 503), openapi_extra=access(ISA_POLICY),
             summary="The partner agencies that signed the agreement in force")
+@guarded_operation(ISA_POLICY)
 def partners(request):
     return [
         {"slug": p.slug, "name": p.name, "type": p.partner_type, "type_label": p.get_partner_type_display()}

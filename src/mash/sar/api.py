@@ -6,10 +6,12 @@ from typing import Annotated
 from ninja import Path, Router, Schema
 
 from mash.access import policy
+from mash.access.guard import guarded_operation
+from mash.access.rules import MANAGE_SAR
 from mash.audit import services as audit
 from mash.core.api import REFERENCE_PATTERN, InputSchema, MAX_ID, access, created, responses
 
-from . import services
+from . import selectors, services
 from .models import RequesterRelationship
 from .pack import build_content, download
 
@@ -55,6 +57,7 @@ def _out(sar) -> dict:
 
 @router.get("/sars", response=responses({200: list[SarOut]}, 404), openapi_extra=SAR,
             summary="Open subject access requests, the most urgent first, with each one's clock")
+@guarded_operation(MANAGE_SAR)
 def open_requests(request):
     return [_out(s) for s, _ in policy.open_subject_access_requests(request.user)]
 
@@ -73,6 +76,7 @@ class SarIn(InputSchema):
 
 @router.post("/sars", response=responses({201: SarOut}, 400, 404, 422), openapi_extra=SAR,
              summary="Log a subject access request as received")
+@guarded_operation(MANAGE_SAR)
 def log_request(request, body: SarIn):
     policy.subject_access_requests(request.user)
     return created(_out(services.log_request(by=request.user, **body.dict())))
@@ -80,8 +84,9 @@ def log_request(request, body: SarIn):
 
 @router.get("/sars/{reference}", response=responses({200: SarOut}, 404, 422), openapi_extra=SAR,
             summary="One subject access request")
-def get_request(request, reference: Reference):
-    return _out(policy.subject_access_request(request.user, reference))
+@guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
+def get_request(request, sar, reference: Reference):
+    return _out(sar)
 
 
 class IdentityIn(InputSchema):
@@ -91,8 +96,8 @@ class IdentityIn(InputSchema):
 
 @router.post("/sars/{reference}/identity", response=responses({200: SarOut}, 400, 404, 409, 422),
              openapi_extra=SAR, summary="Record that the requester's identity was confirmed (ends an identity pause)")
-def identity(request, body: IdentityIn, reference: Reference):
-    sar = policy.subject_access_request(request.user, reference)
+@guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
+def identity(request, sar, body: IdentityIn, reference: Reference):
     return _out(services.verify_identity(sar, by=request.user, **body.dict()))
 
 
@@ -104,8 +109,8 @@ class PauseIn(InputSchema):
 
 @router.post("/sars/{reference}/pauses", response=responses({200: SarOut}, 400, 404, 409, 422), openapi_extra=SAR,
              summary="Stop the clock while identity or clarification is awaited")
-def pause(request, body: PauseIn, reference: Reference):
-    sar = policy.subject_access_request(request.user, reference)
+@guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
+def pause(request, sar, body: PauseIn, reference: Reference):
     services.pause(sar, by=request.user, **body.dict())
     return _out(sar)
 
@@ -116,8 +121,8 @@ class ResumeIn(InputSchema):
 
 @router.post("/sars/{reference}/pauses/ended", response=responses({200: SarOut}, 400, 404, 409, 422),
              openapi_extra=SAR, summary="Restart the clock: what was awaited has arrived")
-def resume(request, body: ResumeIn, reference: Reference):
-    sar = policy.subject_access_request(request.user, reference)
+@guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
+def resume(request, sar, body: ResumeIn, reference: Reference):
     services.resume(sar, by=request.user, **body.dict())
     return _out(sar)
 
@@ -129,8 +134,8 @@ class ExtensionIn(InputSchema):
 
 @router.post("/sars/{reference}/extension", response=responses({200: SarOut}, 400, 404, 409, 422),
              openapi_extra=SAR, summary="Extend a complex request by one or two further months, with the reason")
-def extension(request, body: ExtensionIn, reference: Reference):
-    sar = policy.subject_access_request(request.user, reference)
+@guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
+def extension(request, sar, body: ExtensionIn, reference: Reference):
     return _out(services.extend(sar, by=request.user, **body.dict()))
 
 
@@ -140,8 +145,8 @@ class ReasonIn(InputSchema):
 
 @router.post("/sars/{reference}/withdrawal", response=responses({200: SarOut}, 400, 404, 409, 422),
              openapi_extra=SAR, summary="Close the request without a response, with the reason")
-def withdrawal(request, body: ReasonIn, reference: Reference):
-    sar = policy.subject_access_request(request.user, reference)
+@guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
+def withdrawal(request, sar, body: ReasonIn, reference: Reference):
     return _out(services.withdraw(sar, by=request.user, **body.dict()))
 
 
@@ -174,15 +179,15 @@ def _item(item) -> dict:
 @router.post("/sars/{reference}/compilation", response=responses({200: list[SarItemOut]}, 404, 409, 422),
              openapi_extra=SAR,
              summary="Compile everything held about the people the request concerns, for review")
-def compilation(request, reference: Reference):
-    sar = policy.subject_access_request(request.user, reference)
+@guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
+def compilation(request, sar, reference: Reference):
     return [_item(i) for i in services.compile_request(sar, by=request.user)]
 
 
 @router.get("/sars/{reference}/items", response=responses({200: list[SarItemOut]}, 404, 422), openapi_extra=SAR,
             summary="The items compiled, with each one's decision")
-def items(request, reference: Reference):
-    sar = policy.subject_access_request(request.user, reference)
+@guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
+def items(request, sar, reference: Reference):
     return [_item(i) for i in sar.items.all()]
 
 
@@ -196,25 +201,28 @@ class SarItemDecisionIn(InputSchema):
     serious_harm_opinion: str = ""
 
 
+def _compiled_item(user, reference, item_id):
+    return selectors.sar_item(user, selectors.subject_access_request(user, reference), item_id)
+
+
 @router.post("/sars/{reference}/items/{item_id}/decision", response=responses({200: SarItemOut}, 400, 404, 409, 422),
              openapi_extra=SAR, summary="The reviewer's decision on one item: disclose, redact or withhold")
-def decide(request, body: SarItemDecisionIn, reference: Reference, item_id: ItemId):
-    sar = policy.subject_access_request(request.user, reference)
-    item = policy.sar_item(request.user, sar, item_id)
+@guarded_operation(MANAGE_SAR, load=_compiled_item)
+def decide(request, item, body: SarItemDecisionIn, reference: Reference, item_id: ItemId):
     return _item(services.decide_item(item, by=request.user, **body.dict()))
 
 
 @router.post("/sars/{reference}/pack", response=responses({201: dict}, 404, 409, 422), openapi_extra=SAR,
              summary="Issue the response pack; it never changes afterwards")
-def issue(request, reference: Reference):
-    sar = policy.subject_access_request(request.user, reference)
+@guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
+def issue(request, sar, reference: Reference):
     return created(services.issue_pack(sar, by=request.user).content)
 
 
 @router.get("/sars/{reference}/pack", response=responses({200: dict}, 404, 422), openapi_extra=SAR,
             summary="The response pack as issued (machine-readable), or a preview while the request is open")
-def get_pack(request, reference: Reference):
-    sar = policy.subject_access_request(request.user, reference)
+@guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
+def get_pack(request, sar, reference: Reference):
     issued = getattr(sar, "pack", None)
     if issued is not None:
         audit.mark_export()
@@ -226,5 +234,6 @@ def get_pack(request, reference: Reference):
             openapi_extra={**SAR, "responses": {200: {"description": "The issued pack as a PDF", "content": {
                 "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}},
             summary="The issued response pack as a PDF")
-def get_pack_pdf(request, reference: Reference):
-    return download(*policy.issued_sar_pack(request.user, reference), as_pdf=True)
+@guarded_operation(MANAGE_SAR, load=selectors.issued_sar_pack)
+def get_pack_pdf(request, found, reference: Reference):
+    return download(*found, as_pdf=True)

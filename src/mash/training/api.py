@@ -4,6 +4,7 @@ import datetime as dt
 
 from ninja import Router, Schema
 
+from mash.access.guard import guarded_operation
 from mash.core.api import AUTHENTICATED, InputSchema, access, created, responses
 
 from . import services
@@ -41,6 +42,7 @@ class MyTrainingOut(Schema):
 @router.get("/training/me", response=responses({200: MyTrainingOut}), openapi_extra=access(AUTHENTICATED),
             summary="Your training refresher: its state (current, expiring, lapsed, never, not_required) and your "
                     "completions")
+@guarded_operation(AUTHENTICATED)
 def my_training(request):
     status = services.current_status(request.user)
     return {"state": status.state, "required": status.required, "current": status.current,
@@ -78,6 +80,7 @@ def _staff(row) -> dict:
             openapi_extra=access("training:compliance"),
             summary="By agency: how many staff are current, and who is expiring within 30 days, lapsed or never "
                     "trained (MASH managers and system administrators)")
+@guarded_operation("training:compliance")
 def compliance(request):
     return [{"agency": a.name, "slug": a.slug, "staff": a.total, "current": len(a.current),
              "expiring": [_staff(r) for r in a.expiring], "lapsed": [_staff(r) for r in a.lapsed],
@@ -94,5 +97,6 @@ class CompletionIn(InputSchema):
 @router.post("/training/records", response=responses({201: CompletionOut}, 400, 422),
              openapi_extra=access("training:record"),
              summary="Record someone's completion (MASH managers and system administrators; not your own)")
+@guarded_operation("training:record")
 def record_completion(request, body: CompletionIn):
     return created(_completion(services.record_completion(by=request.user, **body.dict())))
