@@ -13,10 +13,10 @@ from mash.access import policy
 from mash.access.guard import guarded_operation
 from mash.access.rules import APPROVE_OVERRIDE, PROPOSE_OVERRIDE, READ_FIELD, RECORD_CONSENT
 from mash.cases import selectors as cases
-from mash.core.api import MAX_ID, REFERENCE_PATTERN, InputSchema, access, case_policy, created, responses
+from mash.core.api import MAX_ID, REFERENCE_PATTERN, InputSchema, access, case_policy, created, read, responses
 
 from . import selectors, services
-from .models import ConsentOverride, ConsentRecord
+from .models import ConsentRecord
 
 router = Router(tags=["consent"])
 
@@ -43,6 +43,13 @@ class ConsentRecordOut(Schema):
     withdrawn_by: str | None
     withdrawal_reason: str
 
+    resolve_person_name = read("person.full_name")
+    resolve_recorded_by = read("recorded_by.display_name")
+
+    @staticmethod
+    def resolve_withdrawn_by(r) -> str | None:
+        return r.withdrawn_by.display_name if r.withdrawn_by_id else None
+
 
 class OverrideOut(Schema):
     id: int
@@ -60,6 +67,17 @@ class OverrideOut(Schema):
     decided_at: dt.datetime | None
     decision_note: str
 
+    @staticmethod
+    def resolve_status_label(o) -> str:
+        return o.get_status_display()
+
+    resolve_isa_version = read("isa_version.version")
+    resolve_proposed_by = read("proposed_by.display_name")
+
+    @staticmethod
+    def resolve_decided_by(o) -> str | None:
+        return o.decided_by.display_name if o.decided_by_id else None
+
 
 class ConsentPositionOut(Schema):
     child_state: str | None = Field(description="the child's current consent: sought, given, refused, "
@@ -68,23 +86,11 @@ class ConsentPositionOut(Schema):
     records: list[ConsentRecordOut] = Field(description="every consent record, oldest first")
     sharing_without_consent: list[OverrideOut]
 
+    @staticmethod
+    def resolve_child_state(position) -> str | None:
+        return position.child_record.state if position.child_record else None
 
-def record_out(r: ConsentRecord) -> dict:
-    return {"id": r.pk, "person_id": r.person_id, "person_name": r.person.full_name, "status": r.status,
-            "state": r.state, "state_label": r.state_label, "not_sought_reason": r.not_sought_reason,
-            "given_by": r.given_by, "notes": r.notes, "purposes": list(r.purposes), "agencies": list(r.agencies),
-            "recorded_by": r.recorded_by.display_name, "recorded_at": r.recorded_at, "withdrawn_at": r.withdrawn_at,
-            "withdrawn_by": r.withdrawn_by.display_name if r.withdrawn_by_id else None,
-            "withdrawal_reason": r.withdrawal_reason}
-
-
-def override_out(o: ConsentOverride) -> dict:
-    return {"id": o.pk, "status": o.status, "status_label": o.get_status_display(), "justification": o.justification,
-            "lawful_basis": o.lawful_basis, "lawful_basis_clause": o.lawful_basis_clause,
-            "purposes": list(o.purposes), "isa_version": o.isa_version.version, "isa_clause": o.isa_clause,
-            "proposed_by": o.proposed_by.display_name, "proposed_at": o.proposed_at,
-            "decided_by": o.decided_by.display_name if o.decided_by_id else None, "decided_at": o.decided_at,
-            "decision_note": o.decision_note}
+    resolve_sharing_without_consent = read("overrides")
 
 
 def _record(user, reference, record_id):
@@ -93,14 +99,6 @@ def _record(user, reference, record_id):
 
 def _override(user, reference, override_id):
     return selectors.consent_override(user, cases.enquiry(user, reference), override_id)
-
-
-def position_out(user, enquiry) -> dict:
-    found = policy.consent_position(user, enquiry)
-    return {"child_state": found.child_record.state if found.child_record else None,
-            "shared_without_consent": found.shared_without_consent,
-            "records": [record_out(r) for r in found.records],
-            "sharing_without_consent": [override_out(o) for o in found.overrides]}
 
 
 class ConsentIn(InputSchema):
@@ -134,7 +132,7 @@ class OverrideDecisionIn(InputSchema):
             summary="Consent on the enquiry, and any sharing without consent (the MASH team)")
 @guarded_operation(READ_FIELD, load=cases.enquiry)
 def get_consent(request, enquiry, reference: Reference):
-    return position_out(request.user, enquiry)
+    return selectors.consent_position(request.user, enquiry)
 
 
 @router.post("/enquiries/{reference}/consent", response=responses({201: ConsentRecordOut}, 400, 404, 409, 422, 503),
@@ -143,7 +141,7 @@ def get_consent(request, enquiry, reference: Reference):
 @guarded_operation(RECORD_CONSENT, load=cases.enquiry, require=RECORD_CONSENT)
 def record_consent(request, enquiry, reference: Reference, payload: ConsentIn):
     record = services.record_consent(enquiry, by=request.user, **payload.model_dump())
-    return created(record_out(ConsentRecord.objects.select_related("person", "recorded_by").get(pk=record.pk)))
+    return created(ConsentRecord.objects.select_related("person", "recorded_by").get(pk=record.pk))
 
 
 @router.post("/enquiries/{reference}/consent/{record_id}/withdrawal",
@@ -153,7 +151,7 @@ def record_consent(request, enquiry, reference: Reference, payload: ConsentIn):
 @guarded_operation(RECORD_CONSENT, load=_record)
 def withdraw_consent(request, record, reference: Reference, record_id: RecordId, payload: ConsentWithdrawalIn):
     record = services.withdraw_consent(record, by=request.user, reason=payload.reason)
-    return record_out(ConsentRecord.objects.select_related("person", "recorded_by", "withdrawn_by").get(pk=record.pk))
+    return ConsentRecord.objects.select_related("person", "recorded_by", "withdrawn_by").get(pk=record.pk)
 
 
 @router.post("/enquiries/{reference}/sharing-without-consent",
@@ -164,7 +162,7 @@ def withdraw_consent(request, record, reference: Reference, record_id: RecordId,
 @guarded_operation(PROPOSE_OVERRIDE, load=cases.enquiry, require=PROPOSE_OVERRIDE)
 def propose_override(request, enquiry, reference: Reference, payload: OverrideIn):
     override = services.propose_override(enquiry, by=request.user, **payload.model_dump())
-    return created(override_out(override))
+    return created(override)
 
 
 @router.post("/enquiries/{reference}/sharing-without-consent/{override_id}/decision",
@@ -173,5 +171,4 @@ def propose_override(request, enquiry, reference: Reference, payload: OverrideIn
              summary="A MASH manager approves, or rejects with a reason, sharing without consent")
 @guarded_operation(APPROVE_OVERRIDE, load=_override)
 def decide_override(request, override, reference: Reference, override_id: OverrideId, payload: OverrideDecisionIn):
-    return override_out(services.decide_override(override, by=request.user, approve=payload.approve,
-                                                 note=payload.note))
+    return services.decide_override(override, by=request.user, approve=payload.approve, note=payload.note)

@@ -17,7 +17,8 @@ from mash.access.guard import guarded_operation, its_enquiry
 from mash.access.rules import BUILD_PACKAGE, VIEW_ENQUIRY, VIEW_PACKAGE
 from mash.audit import services as audit
 from mash.cases import selectors as cases
-from mash.core.api import MAX_ID, REFERENCE_PATTERN, InputSchema, access, case_policy, created, listing, responses
+from mash.core.api import (MAX_ID, REFERENCE_PATTERN, InputSchema, access, case_policy, created, listing, read,
+                           responses)
 
 from . import selectors, services
 from .models import DisclosurePackage
@@ -39,7 +40,12 @@ class PackageSummaryOut(Schema):
     sent_at: dt.datetime | None
     expires_at: dt.datetime | None
 
+    resolve_enquiry_reference = read("enquiry_reference_as_sent")
+    resolve_child_name = read("child_name_as_sent")
 
+
+# Read from a PackageRead (disclosure.selectors.package_read). (A comment: a docstring would change the
+# OpenAPI document.)
 class PackageOut(PackageSummaryOut):
     isa_version: str | None
     isa_clause: str = Field(description="the ISA's onward-disclosure clause it relied on (when sent)")
@@ -52,24 +58,21 @@ class PackageOut(PackageSummaryOut):
     withdrawn_at: dt.datetime | None = None
     withdrawal_reason: str | None = Field(None, description="the MASH team only")
 
+    @staticmethod
+    def resolve_isa_version(view) -> str | None:
+        return view.isa_version.version if view.isa_version_id else None
 
-def summary_out(p: DisclosurePackage) -> dict:
-    return {"id": p.pk, "enquiry_reference": p.enquiry_reference_as_sent, "child_name": p.child_name_as_sent,
-            "status": p.status, "state_label": p.state_label, "recipient_type": p.recipient_type,
-            "addressed_to": p.addressed_to, "sent_at": p.sent_at, "expires_at": p.expires_at}
+    @staticmethod
+    def resolve_selection(view):
+        return view.selection if view.team else None
 
+    @staticmethod
+    def resolve_withdrawn_at(view):
+        return view.withdrawn_at if view.team else None
 
-def package_out(user, p: DisclosurePackage) -> dict:
-    content = policy.package_content(user, p)
-    team = bool(policy.decide(user, policy.READ_FIELD, p.enquiry, policy.PACKAGES))
-    data = summary_out(p)
-    data.update(isa_version=p.isa_version.version if p.isa_version_id else None, isa_clause=p.isa_clause,
-                lawful_basis=p.lawful_basis, lawful_basis_clause=p.lawful_basis_clause,
-                consent_state=p.consent_state, content=content,
-                selection=p.selection if team else None,
-                withdrawn_at=p.withdrawn_at if team else None,
-                withdrawal_reason=p.withdrawal_reason if team else None)
-    return data
+    @staticmethod
+    def resolve_withdrawal_reason(view):
+        return view.withdrawal_reason if view.team else None
 
 
 class SelectionIn(InputSchema):
@@ -98,7 +101,7 @@ class PackageWithdrawalIn(InputSchema):
             summary="The disclosure packages built from an enquiry (the MASH team)")
 @guarded_operation(VIEW_ENQUIRY, load=cases.enquiry)
 def enquiry_packages(request, enquiry, reference: Reference):
-    return [summary_out(p) for p in policy.enquiry_packages(request.user, enquiry)]
+    return policy.enquiry_packages(request.user, enquiry)
 
 
 @router.post("/enquiries/{reference}/packages", response=responses({201: PackageOut}, 400, 404, 409, 422, 503),
@@ -108,7 +111,7 @@ def enquiry_packages(request, enquiry, reference: Reference):
 def create_package(request, enquiry, reference: Reference, payload: PackageIn):
     data = payload.model_dump()
     package = services.create_package(enquiry, by=request.user, **data)
-    return created(package_out(request.user, package))
+    return created(selectors.package_read(request.user, package))
 
 
 @router.get("/packages", response=responses({200: list[PackageSummaryOut]}, 422),
@@ -120,7 +123,7 @@ def list_packages(request, response: HttpResponse,
                   offset: int = Query(0, ge=0, le=10_000_000)):
     qs = policy.packages(request.user)
     response["X-Total-Count"] = str(qs.count())
-    return [summary_out(p) for p in qs.order_by("-sent_at", "-id")[offset:offset + limit]]
+    return list(qs.order_by("-sent_at", "-id")[offset:offset + limit])
 
 
 @router.get("/packages/{package_id}", response=responses({200: PackageOut}, 404, 422),
@@ -128,7 +131,7 @@ def list_packages(request, response: HttpResponse,
             summary="One package: what it says (a draft: what it would send now)")
 @guarded_operation(VIEW_PACKAGE, load=selectors.package, keys=("package_id",))
 def get_package(request, package, package_id: PackageId):
-    return package_out(request.user, package)
+    return selectors.package_read(request.user, package)
 
 
 @router.put("/packages/{package_id}", response=responses({200: PackageOut}, 400, 404, 409, 422, 503),
@@ -136,7 +139,7 @@ def get_package(request, package, package_id: PackageId):
 @guarded_operation(BUILD_PACKAGE, load=selectors.package, keys=("package_id",), require=BUILD_PACKAGE, on=its_enquiry)
 def update_package(request, package, package_id: PackageId, payload: PackageIn):
     package = services.update_package(package, by=request.user, **payload.model_dump())
-    return package_out(request.user, package)
+    return selectors.package_read(request.user, package)
 
 
 @router.post("/packages/{package_id}/sent", response=responses({200: PackageOut}, 400, 404, 409, 422, 503),
@@ -144,7 +147,7 @@ def update_package(request, package, package_id: PackageId, payload: PackageIn):
              summary="Send a draft: its content is fixed, with the ISA clause, lawful basis and consent it relies on")
 @guarded_operation(BUILD_PACKAGE, load=selectors.package, keys=("package_id",), require=BUILD_PACKAGE, on=its_enquiry)
 def send_package(request, package, package_id: PackageId):
-    return package_out(request.user, services.send_package(package, by=request.user))
+    return selectors.package_read(request.user, services.send_package(package, by=request.user))
 
 
 @router.post("/packages/{package_id}/withdrawal", response=responses({200: PackageOut}, 400, 404, 409, 422),
@@ -152,7 +155,8 @@ def send_package(request, package, package_id: PackageId):
              summary="Withdraw a sent package from its recipient")
 @guarded_operation(BUILD_PACKAGE, load=selectors.package, keys=("package_id",), require=BUILD_PACKAGE, on=its_enquiry)
 def withdraw_package(request, package, package_id: PackageId, payload: PackageWithdrawalIn):
-    return package_out(request.user, services.withdraw_package(package, by=request.user, reason=payload.reason))
+    sent = services.withdraw_package(package, by=request.user, reason=payload.reason)
+    return selectors.package_read(request.user, sent)
 
 
 @router.get("/packages/{package_id}/pdf", response=responses({200: None}, 404, 422),
