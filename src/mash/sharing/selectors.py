@@ -119,28 +119,20 @@ def _amendment_levels(enquiry_obj: Enquiry) -> dict[int, set[str]]:
             for cid, kind, earlier, unsealed in rows}
 
 
-def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_superseded=False) -> list[ContributionView]:
-    """The contributions on an enquiry the user may see, redacted for them in the query itself.
-
-    The team (manager, assigned members) sees every agency's contribution; an asked agency its own.
-    Items are read by confidentiality (ITEM_READERS). Of another agency's "confidential information
-    held" only the marker is selected: no reason text, no basis, no items.
-    """
-    gate.require(user, VIEW_ENQUIRY, enquiry_obj)
-    subject, facts = Subject.of(user), gate.facts_for(enquiry_obj)
+def _readable_contributions(user, subject: Subject, facts, enquiry_obj: Enquiry, include_superseded: bool,
+                            own: Q) -> QuerySet[Contribution]:
+    """The query that redacts: the contributions the user may see, each with only the items they read and,
+    for another agency's "confidential information held", no basis (`shown_basis` is empty)."""
     qs = Contribution.objects.filter(enquiry=enquiry_obj)
     if not evaluate(subject, READ_FIELD, facts, field_name=CONTRIBUTIONS):
         qs = qs.filter(partner_id=user.partner_id or -1)
     if not include_superseded:
         qs = qs.filter(superseded_by__isnull=True)
-
-    own_reader = reads_own(subject, facts)
-    own = Q(partner_id=subject.partner_id) if own_reader else Q(pk__in=[])
     # An item is selected when its own agency asks, or the user's other links read its level;
     # never an item of another agency's "confidential information held".
     items_q = item_q(subject, facts)
     marker_only = Q(kind=ContributionKind.CONFIDENTIAL_HELD) & ~own
-    qs = (
+    return (
         qs.select_related("partner", "contributed_by", "isa_version")
         # The reason is encrypted, so it comes as ciphertext and is decrypted below only where shown.
         .defer("lawful_basis")
@@ -154,53 +146,76 @@ def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_super
                                    to_attr="readable_items"))
         .order_by("partner__name", "version")
     )
+
+
+def _marker_view(c: Contribution, hidden: bool) -> ContributionView:
+    """Who answered, when, and (for "confidential information held") the category of reason: all that
+    the marker of another agency's sealed answer shows."""
+    return ContributionView(
+        id=c.pk,
+        request_id=c.request_id,
+        partner_name=c.partner.name,
+        partner_slug=c.partner.slug,
+        kind=c.kind,
+        kind_label=c.get_kind_display(),
+        version=c.version,
+        contributed_at=c.contributed_at,
+        contributed_by=c.contributed_by.display_name,
+        isa_version=c.isa_version.version,
+        sealed=hidden,
+        unsealed=c.unsealed,
+        confidential_reason=c.confidential_reason,
+        confidential_reason_label=c.get_confidential_reason_display() if c.confidential_reason else "",
+    )
+
+
+def _fill_readable(view: ContributionView, c: Contribution, *, is_own: bool, shows_reason: bool, agreement) -> None:
+    """What a reader who may see the contribution's content reads of it: its reasons and readable items,
+    with counts of what is withheld."""
+    view.decision_reason = c.decision_reason
+    view.lawful_basis = c.shown_basis
+    if shows_reason:
+        view.amendment_reason = c.amendment_reason
+    shown_restricted = sum(1 for i in c.readable_items if i.confidentiality == Confidentiality.RESTRICTED)
+    view.withheld_restricted = c.restricted_count - shown_restricted
+    view.withheld_items = c.item_count - len(c.readable_items) - view.withheld_restricted
+    view.may_unseal = is_own and (c.kind == ContributionKind.CONFIDENTIAL_HELD or any(
+        i.confidentiality == Confidentiality.SEALED for i in c.readable_items)) and c.is_current
+    for item in c.readable_items:
+        view.items.append(
+            ItemView(
+                id=item.pk,
+                category=item.category,
+                category_label=agreement.category_label(item.category) if agreement else item.category,
+                content=item.content,
+                relevance_note=item.relevance_note,
+                occurred_on=item.occurred_on,
+                isa_clause=item.isa_clause,
+                confidentiality=item.confidentiality,
+            )
+        )
+
+
+def contribution_views(user, enquiry_obj: Enquiry, agreement=None, include_superseded=False) -> list[ContributionView]:
+    """The contributions on an enquiry the user may see, redacted for them in the query itself.
+
+    The team (manager, assigned members) sees every agency's contribution; an asked agency its own.
+    Items are read by confidentiality (ITEM_READERS). Of another agency's "confidential information
+    held" only the marker is selected: no reason text, no basis, no items.
+    """
+    gate.require(user, VIEW_ENQUIRY, enquiry_obj)
+    subject, facts = Subject.of(user), gate.facts_for(enquiry_obj)
+    own_reader = reads_own(subject, facts)
+    own = Q(partner_id=subject.partner_id) if own_reader else Q(pk__in=[])
     views = []
     levels = _amendment_levels(enquiry_obj)
-    for c in qs:
+    for c in _readable_contributions(user, subject, facts, enquiry_obj, include_superseded, own):
         is_own = own_reader and c.partner_id == subject.partner_id
         hidden = c.kind == ContributionKind.CONFIDENTIAL_HELD and not is_own
-        view = ContributionView(
-            id=c.pk,
-            request_id=c.request_id,
-            partner_name=c.partner.name,
-            partner_slug=c.partner.slug,
-            kind=c.kind,
-            kind_label=c.get_kind_display(),
-            version=c.version,
-            contributed_at=c.contributed_at,
-            contributed_by=c.contributed_by.display_name,
-            isa_version=c.isa_version.version,
-            sealed=hidden,
-            unsealed=c.unsealed,
-            confidential_reason=c.confidential_reason,
-            confidential_reason_label=c.get_confidential_reason_display() if c.confidential_reason else "",
-        )
-        if hidden:
-            # The marker only: who, when, and the category of reason.
-            views.append(view)
-            continue
-        view.decision_reason = c.decision_reason
-        view.lawful_basis = c.shown_basis
-        if agency_links(subject, facts, c.partner_id) & amendment_readers(levels.get(c.pk, set())):
-            view.amendment_reason = c.amendment_reason
-        shown_restricted = sum(1 for i in c.readable_items if i.confidentiality == Confidentiality.RESTRICTED)
-        view.withheld_restricted = c.restricted_count - shown_restricted
-        view.withheld_items = c.item_count - len(c.readable_items) - view.withheld_restricted
-        view.may_unseal = is_own and (c.kind == ContributionKind.CONFIDENTIAL_HELD or any(
-            i.confidentiality == Confidentiality.SEALED for i in c.readable_items)) and c.is_current
-        for item in c.readable_items:
-            view.items.append(
-                ItemView(
-                    id=item.pk,
-                    category=item.category,
-                    category_label=agreement.category_label(item.category) if agreement else item.category,
-                    content=item.content,
-                    relevance_note=item.relevance_note,
-                    occurred_on=item.occurred_on,
-                    isa_clause=item.isa_clause,
-                    confidentiality=item.confidentiality,
-                )
-            )
+        view = _marker_view(c, hidden)
+        if not hidden:
+            shows_reason = bool(agency_links(subject, facts, c.partner_id) & amendment_readers(levels.get(c.pk, set())))
+            _fill_readable(view, c, is_own=is_own, shows_reason=shows_reason, agreement=agreement)
         views.append(view)
     if views:
         audit.note_read("contribution", ",".join(str(v.id) for v in views), [enquiry_obj.child_id],
