@@ -1,24 +1,17 @@
-"""Fixtures shared by every domain's tests: the ISA, one user per role, enquiries in each state.
+"""Fixtures shared by every domain's tests, built from the test world (mash.testing, docs/testing.md):
+the ISA, named actors, enquiries in each state and the named cases.
 
 Every person here is synthetic, made up by the fixtures themselves.
 """
 
 import contextlib
-import datetime as dt
 import logging
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
 
-from mash.accounts.models import Role
-from mash.accounts.services import create_user
-from mash.partners import services as isa_services
-from mash.partners.models import Partner
-from mash.training.models import TrainingRecord
-from mash.training.services import REQUIRED_ROLES
-
-PASSWORD = "correct-horse-battery-staple-42"
+from mash.testing import cases
+from mash.testing.world import World
 
 
 def pytest_collection_modifyitems(config, items):
@@ -80,113 +73,90 @@ def log_lines():
 
 
 @pytest.fixture
-def isa_version(db):
-    version, _ = isa_services.load_file(settings.MASH_ISA_FILE)
-    return version
+def world(db) -> World:
+    """This test's world (mash.testing.world): the ISA loaded, named actors made on first use."""
+    return World()
 
 
 @pytest.fixture
-def partner(isa_version):
-    def get(slug: str) -> Partner:
-        return Partner.objects.get(slug=slug)
-
-    return get
+def isa_version(world):
+    return world.isa_version
 
 
 @pytest.fixture
-def make_user(isa_version):
-    """A user of `role`. Staff who must keep a training refresher get a current one, completed 30 days
-    ago, unless `trained=False` (none recorded) or `trained=<date>` (completed then)."""
-    counter = {"n": 0}
-
-    def make(role: str, partner_slug: str | None = None, **extra):
-        counter["n"] += 1
-        username = extra.pop("username", f"{role}-{partner_slug or 'x'}-{counter['n']}")
-        trained = extra.pop("trained", True)
-        user = create_user(
-            username=username,
-            role=role,
-            password=PASSWORD,
-            first_name=extra.pop("first_name", "Test"),
-            last_name=extra.pop("last_name", f"User{counter['n']}"),
-            partner=Partner.objects.get(slug=partner_slug) if partner_slug else None,
-            **extra,
-        )
-        if trained is not False and role in REQUIRED_ROLES:
-            completed = trained if isinstance(trained, dt.date) else timezone.localdate() - dt.timedelta(days=30)
-            TrainingRecord.objects.create(user=user, course="Handling confidential information",
-                                          completed_on=completed, evidence_reference=f"TEST-{counter['n']}")
-        return user
-
-    return make
+def partner(world):
+    return world.partner
 
 
 @pytest.fixture
-def manager(make_user):
-    return make_user(Role.MASH_MANAGER, username="manager")
+def make_user(world):
+    """world.make_user: a user of `role`, trained unless `trained=False` or `trained=<date>`."""
+    return world.make_user
+
+
+# The named actors tests ask for most (any other: world.user(name), see mash.testing.world.ACTORS).
+
+@pytest.fixture
+def manager(world):
+    return world.user("manager")
 
 
 @pytest.fixture
-def police_worker(make_user):
-    return make_user(Role.MASH_WORKER, "essex-police", username="police-worker")
+def police_worker(world):
+    return world.user("police_worker")
 
 
 @pytest.fixture
-def education_worker(make_user):
-    return make_user(Role.MASH_WORKER, "education", username="education-worker")
+def education_worker(world):
+    return world.user("education_worker")
 
 
 @pytest.fixture
-def receiving_professional(make_user):
-    return make_user(Role.RECEIVING_PROFESSIONAL, username="social-worker", team="Assessment team")
-
-
-def child_data(**overrides):
-    data = dict(first_name="Rowan", last_name="Exampleton", date_of_birth="2016-05-04", gender="female",
-                nhs_number="943 476 5919", address_line_1="1 Sample Street", town="Grays", postcode="RM17 6SL")
-    data.update(overrides)
-    return data
-
-
-def contact_data(**overrides):
-    data = dict(
-        child=child_data(),
-        reporter_type="school",
-        reporter_name="Pat Reporter",
-        reporter_organisation="Sample Primary School",
-        concern="Child arrived at school with bruising on both arms and said she was afraid to go home.",
-        concern_categories=["physical_abuse"],
-        consent_at_intake="given",
-        related_people=[dict(first_name="Morgan", last_name="Exampleton", relationship="mother",
-                             lives_with_child=True, parental_responsibility=True)],
-    )
-    data.update(overrides)
-    return data
+def receiving_professional(world):
+    return world.user("receiving_professional")
 
 
 @pytest.fixture
-def new_enquiry(manager):
-    from mash.cases import services
+def dpo(world):
+    return world.user("dpo")
 
-    return services.record_contact(by=manager, **contact_data())
+
+# Enquiries in their first states, and the named cases of mash.testing.cases.
+
+@pytest.fixture
+def new_enquiry(world):
+    return world.new_enquiry()
 
 
 @pytest.fixture
-def rated_enquiry(new_enquiry, manager):
-    from mash.cases import services
-
-    services.rate(new_enquiry, by=manager, rating="amber", rationale="Injuries seen by school staff")
-    return new_enquiry
+def rated_enquiry(world, new_enquiry):
+    return world.rate(new_enquiry)
 
 
 @pytest.fixture
-def asked_enquiry(rated_enquiry, manager):
+def asked_enquiry(world, rated_enquiry):
     """Rated, with Essex Police and Education asked for information."""
-    from mash.sharing import services
+    return world.ask(rated_enquiry)
 
-    services.request_information(rated_enquiry, by=manager, partners=["essex-police", "education"],
-                                 question="What do you hold about the child and household?")
-    return rated_enquiry
+
+@pytest.fixture
+def decided_case(world, asked_enquiry):
+    """Decided (section 17, to the receiving professional) after Essex Police, Education and the GPs
+    shared normal, restricted, sealed and confidential items (cases.decided_case)."""
+    return cases.decided_case(world, asked_enquiry)
+
+
+@pytest.fixture
+def full_case(world, asked_enquiry):
+    """Every kind of record about Rowan and her mother, a package sent (cases.full_case)."""
+    return cases.full_case(world, asked_enquiry)
+
+
+@pytest.fixture
+def case_with_files(world, asked_enquiry):
+    """Police items at three levels and Education's held information, each with a PDF; a council
+    worker assigned (cases.case_with_files)."""
+    return cases.case_with_files(world, asked_enquiry)
 
 
 @pytest.fixture(autouse=True)

@@ -1,12 +1,12 @@
 """Every column that holds free text or an identifier reaches exactly the users its rule allows.
 
-`mash.access.columns.RULES` maps every such column of every MASH model to the gate's rule that
-governs it. Here one hub is built with every kind of row (a contact with its reporter and consent at
-intake, the people around the child, ratings, requests, answers at every confidentiality, an amended
-and an unsealed answer, a file, consent, sharing without consent, decisions, packages live and
+`mash.access.columns.RULES` maps every such column of every MASH model to the gate's rule that governs
+it. Here one case (`marked_case`) is built with every kind of row (a contact with its reporter and
+consent at intake, the people around the child, ratings, requests, answers at every confidentiality, an
+amended and an unsealed answer, a file, consent, sharing without consent, decisions, packages live and
 withdrawn, a subject access request, an API token); then every declared column of every row is
-overwritten with a marker of its own. Each user logs in and reads every page, API response, CSV and
-PDF the URL patterns offer (every route, every object), and for each marker the test checks:
+overwritten with a marker of its own. Each user logs in and reads every page, API response, CSV and PDF
+the URL patterns offer (every route, every object), and for each marker the test checks:
 
 - it reaches no user outside its rule's audience (`allowed`),
 - it reaches every user its rule says must read it (`must`), where some page shows that column,
@@ -31,8 +31,8 @@ from django.utils import timezone
 
 from mash.access import columns
 from mash.access import policy
-from mash.access.tests.test_url_walk import all_patterns
-from mash.accounts.models import Role
+from mash.testing.routes import all_patterns
+from mash.testing.world import contact_data
 
 # Columns no marker is written into, and why.
 UNMARKED = {
@@ -74,33 +74,28 @@ def test_every_text_column_has_a_rule():
     assert set(columns.CONTACT) == {f.name for f in apps.get_model("cases", "Contact")._meta.concrete_fields}
 
 
-# --- The hub ---------------------------------------------------------------------------------------
+# --- The case --------------------------------------------------------------------------------------
+
+# Each user is a named actor of the test world (mash.testing.world.ACTORS).
+ACTOR = {"manager": "manager", "assigned": "council_worker", "police": "police_worker",
+         "education": "education_worker", "nelft": "nelft_worker", "unasked": "sarc_worker",
+         "recipient": "receiving_professional", "dpo": "dpo", "sysadmin": "sysadmin", "auditor": "auditor",
+         "untrained": "untrained_worker"}
+
 
 @pytest.fixture
-def hub(make_user, manager):
+def marked_case(world):
     from mash.accounts.services import create_token
     from mash.attachments import services as attachments
     from mash.cases import services as cases
-    from mash.conftest import contact_data
     from mash.consent import services as consent
     from mash.disclosure import services as disclosure
     from mash.people import services as people
     from mash.sar import services as sars
     from mash.sharing import services as sharing
 
-    u = {
-        "manager": manager,
-        "assigned": make_user(Role.MASH_WORKER, "thurrock-council", username="council-worker"),
-        "police": make_user(Role.MASH_WORKER, "essex-police", username="police-worker"),
-        "education": make_user(Role.MASH_WORKER, "education", username="education-worker"),
-        "nelft": make_user(Role.MASH_WORKER, "nelft", username="nelft-worker"),
-        "unasked": make_user(Role.MASH_WORKER, "g4s-sarc", username="sarc-worker"),
-        "recipient": make_user(Role.RECEIVING_PROFESSIONAL, username="social-worker", team="Assessment team"),
-        "dpo": make_user(Role.DPO, username="dpo"),
-        "sysadmin": make_user(Role.SYSADMIN, username="admin"),
-        "auditor": make_user(Role.AUDITOR, username="auditor"),
-        "untrained": make_user(Role.MASH_WORKER, "essex-police", username="untrained-worker", trained=False),
-    }
+    u = {user: world.user(name) for user, name in ACTOR.items()}
+    manager = u["manager"]
     e = cases.record_contact(by=manager, **contact_data(
         reporter_phone="01375 000000", reporter_email="pat@example.org", reporter_partner="education",
         consent_at_intake="given", consent_notes="Would prejudice a police investigation",
@@ -210,8 +205,8 @@ class Markers:
         return text
 
     def mark_everything(self, users, enquiry):
-        """Overwrite every declared column of every row of the hub with a marker, and work out who
-        may read each from the declared rule and the row's place in the hub."""
+        """Overwrite every declared column of every row of the case with a marker, and work out who
+        may read each from the declared rule and the row's place in the case."""
         premarked = {m.column for m in self.all}
         for label, field in columns.text_columns():
             rule = columns.RULES[label]
@@ -339,27 +334,27 @@ def _window_closed(obj) -> bool:
 
 # --- Reading everything ------------------------------------------------------------------------------
 
-def _values(hub) -> dict[str, list[str]]:
+def _values(marked_case) -> dict[str, list[str]]:
     from mash.attachments.models import Attachment
 
-    e = hub["enquiry"]
-    sar = hub["sar"]
+    e = marked_case["enquiry"]
+    sar = marked_case["sar"]
     return {
-        "reference": [e.reference, hub["old"].reference],
-        "pk": [str(r.pk) for r in hub["requests"].values()],
-        "request_id": [str(r.pk) for r in hub["requests"].values()],
-        "package_id": [str(p.pk) for p in hub["packages"]],
+        "reference": [e.reference, marked_case["old"].reference],
+        "pk": [str(r.pk) for r in marked_case["requests"].values()],
+        "request_id": [str(r.pk) for r in marked_case["requests"].values()],
+        "package_id": [str(p.pk) for p in marked_case["packages"]],
         "attachment_id": [str(a.pk) for a in Attachment.objects.all()],
         "item_id": [str(a.item_id) for a in Attachment.objects.all()],
-        "person_id": [str(hub["child"].pk), str(hub["old"].child_id)],
-        "user_id": [str(hub["users"][k].pk) for k in ("police", "manager")],
+        "person_id": [str(marked_case["child"].pk), str(marked_case["old"].child_id)],
+        "user_id": [str(marked_case["users"][k].pk) for k in ("police", "manager")],
         "sar": [sar.reference],
         "sar_item": [str(i.pk) for i in sar.items.all()],
     }
 
 
-def read_urls(hub) -> list[str]:
-    values = _values(hub)
+def read_urls(marked_case) -> list[str]:
+    values = _values(marked_case)
     urls = set()
     for route, ns, p in all_patterns():
         policy_name = p.callback and getattr(p.callback, "access_policy", None)
@@ -382,7 +377,7 @@ def read_urls(hub) -> list[str]:
             for name, value in zip(names, combo):
                 url = re.sub(r"<(?:\w+:)?" + name + ">", value, url, count=1)
             urls.add("/" + url)
-    e = hub["enquiry"]
+    e = marked_case["enquiry"]
     urls |= {"/enquiries/?show=all", "/enquiries/export.csv?show=all", f"/enquiries/?q={e.reference}",
              f"/api/v1/enquiries?q={e.reference}", "/api/v1/enquiries?state=decided", "/packages/?show=all",
              f"/audit/people/?reference={e.reference}"}
@@ -399,16 +394,16 @@ def text_of(response) -> str:
 
 
 @pytest.mark.django_db
-def test_every_marker_reaches_exactly_the_users_its_rule_allows(client, hub, log_lines):
-    markers = hub["markers"].all
-    urls = read_urls(hub)
+def test_every_marker_reaches_exactly_the_users_its_rule_allows(client, marked_case, log_lines):
+    markers = marked_case["markers"].all
+    urls = read_urls(marked_case)
     assert len(urls) > 60
     seen: dict[str, dict[str, set[str]]] = {m.text: {} for m in markers}
     problems = []
     client.raise_request_exception = False
     with log_lines(logging.INFO) as lines:  # INFO and up: DEBUG adds the PDF library's font chatter
         for key in USERS:
-            client.force_login(hub["users"][key])
+            client.force_login(marked_case["users"][key])
             for url in urls:
                 read(client, key, url, seen, problems)
     # Nor does any of it go into the logs, or the audit log (which records what was read, never the

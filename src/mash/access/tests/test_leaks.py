@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from mash.accounts.models import Role
 from mash.cases import services as cases
 from mash.cases.models import Enquiry
-from mash.conftest import contact_data
 from mash.sharing import services as sharing
+from mash.testing.world import contact_data
 
 # Agencies that may be asked, with a category and lawful basis the ISA allows each.
 AGENCIES = {

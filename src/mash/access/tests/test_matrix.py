@@ -1,6 +1,6 @@
 """Every role x every endpoint, on objects inside and outside each user's need to know.
 
-The hub: one enquiry (gathering information) on which Essex Police and Education were asked and a
+The case (`matrix_case`): one enquiry (gathering information) on which Essex Police and Education were asked and a
 council MASH worker is assigned; the object of request endpoints is the police request. Subjects
 (columns) are linked to it in every way the gate knows, or not at all. The last, `lapsed`, is a MASH
 manager whose training refresher has lapsed: the gate at the door refuses them everything of a case.
@@ -17,7 +17,6 @@ A route the table does not list fails the test: a new endpoint must say who reac
 """
 
 import json
-import re
 from datetime import timedelta
 
 import pytest
@@ -27,15 +26,14 @@ from django.utils import timezone
 
 from mash.access.declare import policy_of
 from mash.audit.models import AuditEvent, Kind
-from mash.access.tests.test_url_walk import all_patterns
-from mash.accounts.models import Role
 from mash.attachments import services as attachments
 from mash.cases import services as cases
-from mash.conftest import child_data, contact_data
 from mash.consent import services as consent
 from mash.disclosure import services as disclosure
 from mash.sar import services as sars
 from mash.sharing import services as sharing
+from mash.testing.routes import BODIES, PACKAGE_BODY, all_patterns, route_key
+from mash.testing.world import child_data, contact_data
 
 SUBJECTS = ["anon", "manager", "assigned", "police", "education", "unasked", "recipient", "dpo", "sysadmin",
             "auditor", "lapsed"]
@@ -191,82 +189,21 @@ NOT_ENDPOINTS = {"api/v1/"}
 OUTSIDE_TABLE = {"logout/", "account/two-factor/backup-codes/", "account/two-factor/reset/",
                  "account/tokens/<str:prefix>/revoke/"}
 
-# A valid body for each API POST, so that what is observed is the gate, not body parsing.
-BODIES = {
-    "api/v1/contacts": lambda h: contact_data(),
-    "api/v1/enquiries/{ref}/rating": lambda h: {"rating": "red", "rationale": "Escalating"},
-    "api/v1/enquiries/{ref}/information-requests": lambda h: {"partners": ["nelft"]},
-    "api/v1/enquiries/{ref}/ready": lambda h: {"note": ""},
-    "api/v1/enquiries/{ref}/decision": lambda h: {"outcome": "no_further_action", "rationale": "Resolved"},
-    "api/v1/enquiries/{ref}/decision/amendments": lambda h: {"reason": "Typo", "outcome": "no_further_action",
-                                                             "rationale": "Resolved"},
-    "api/v1/enquiries/{ref}/close": lambda h: {"note": ""},
-    "api/v1/enquiries/{ref}/team": lambda h: {"member": h["unasked"].username},
-    "api/v1/enquiries/{ref}/team/ended": lambda h: {"member": h["assigned"].username},
-    "api/v1/information-requests/{req}/contribution": lambda h: {"kind": "decline", "decision_reason": "None held"},
-    "api/v1/information-requests/{req}/contribution/amendments": lambda h: {
-        "reason": "Rechecked", "kind": "decline", "decision_reason": "None held"},
-    "api/v1/information-requests/{req}/contribution/unsealed": lambda h: {"reason": "Investigation over"},
-    "api/v1/enquiries/{ref}/consent": lambda h: {"status": "sought"},
-    "api/v1/enquiries/{ref}/consent/{rec}/withdrawal": lambda h: {"reason": "Changed their mind"},
-    "api/v1/enquiries/{ref}/sharing-without-consent": lambda h: {
-        "justification": "Risk of significant harm", "lawful_basis": "children-act-1989-s47",
-        "purposes": ["onward_disclosure"]},
-    "api/v1/enquiries/{ref}/sharing-without-consent/{ovr}/decision": lambda h: {"approve": True},
-    "api/v1/enquiries/{ref}/packages": lambda h: PACKAGE_BODY,
-    "api/v1/packages/{pkg}": lambda h: PACKAGE_BODY,
-    "api/v1/packages/{pkg}/sent": lambda h: {},
-    "api/v1/packages/{pkg}/withdrawal": lambda h: {"reason": "Sent in error"},
-    "api/v1/sars": lambda h: {"requester_name": "A parent", "requester_relationship": "parent",
-                              "requester_contact": "1 Sample Street", "received_on": str(timezone.localdate()),
-                              "person_ids": [h["enquiry"].child_id if "enquiry" in h else 1], "identity_verified": True,
-                              "identity_method": "Passport"},
-    "api/v1/sars/{sar}/identity": lambda h: {"method": "Passport"},
-    "api/v1/sars/{sar}/pauses": lambda h: {"reason": "clarification"},
-    "api/v1/sars/{sar}/pauses/ended": lambda h: {},
-    "api/v1/sars/{sar}/extension": lambda h: {"months": 1, "reason": "Complex"},
-    "api/v1/sars/{sar}/withdrawal": lambda h: {"reason": "Withdrawn by the requester"},
-    "api/v1/sars/{sar}/compilation": lambda h: {},
-    "api/v1/sars/{sar}/items/{sitem}/decision": lambda h: {"decision": "disclose", "serious_harm_checked": True},
-    "api/v1/sars/{sar}/pack": lambda h: {},
-    "api/v1/training/records": lambda h: {"username": "police-worker", "course": "Refresher",
-                                          "completed_on": str(timezone.localdate() - timedelta(days=3)),
-                                          "evidence_reference": "CERT-MATRIX"},
-}
 # POSTs that send a file (multipart), not a JSON body.
 UPLOADS = {"attachments/items/{item}/", "api/v1/items/{item}/attachments"}
 PDF = b"%PDF-1.7\n%%EOF\n"
-PACKAGE_BODY = {"recipient_type": "social_worker", "recipient": "social-worker",
-                "lawful_basis": "children-act-1989-s47", "selection": {"child": ["date_of_birth"]}}
 
 
-def route_key(route: str) -> str:
-    if route.startswith(("sar/", "api/v1/sars")):
-        route = re.sub(r"<(?:\w+:)?item_id>", "{sitem}", route)
-        return re.sub(r"<(?:\w+:)?reference>", "{sar}", route)
-    route = re.sub(r"<(?:\w+:)?(pk|request_id)>", "{req}", route)
-    route = re.sub(r"<(?:\w+:)?package_id>", "{pkg}", route)
-    route = re.sub(r"<(?:\w+:)?item_id>", "{item}", re.sub(r"<(?:\w+:)?attachment_id>", "{att}", route))
-    route = re.sub(r"<(?:\w+:)?record_id>", "{rec}", re.sub(r"<(?:\w+:)?override_id>", "{ovr}", route))
-    route = re.sub(r"<(?:\w+:)?person_id>", "{person}", re.sub(r"<(?:\w+:)?user_id>", "{actor}", route))
-    return re.sub(r"<(?:\w+:)?(reference)>", "{ref}", route)
+# Each subject (column) but `anon` is a named actor of the test world (mash.testing.world.ACTORS).
+ACTOR = {"manager": "manager", "assigned": "council_worker", "police": "police_worker",
+         "education": "education_worker", "unasked": "sarc_worker", "recipient": "receiving_professional",
+         "dpo": "dpo", "sysadmin": "sysadmin", "auditor": "auditor", "lapsed": "lapsed_manager"}
 
 
 @pytest.fixture
-def hub(make_user, manager):
-    users = {
-        "manager": manager,
-        "assigned": make_user(Role.MASH_WORKER, "thurrock-council", username="council-worker"),
-        "police": make_user(Role.MASH_WORKER, "essex-police", username="police-worker"),
-        "education": make_user(Role.MASH_WORKER, "education", username="education-worker"),
-        "unasked": make_user(Role.MASH_WORKER, "g4s-sarc", username="sarc-worker"),
-        "recipient": make_user(Role.RECEIVING_PROFESSIONAL, username="social-worker"),
-        "dpo": make_user(Role.DPO, username="dpo"),
-        "sysadmin": make_user(Role.SYSADMIN, username="admin"),
-        "auditor": make_user(Role.AUDITOR, username="auditor"),
-        "lapsed": make_user(Role.MASH_MANAGER, username="lapsed-manager",
-                            trained=timezone.localdate() - timedelta(days=400)),
-    }
+def matrix_case(world):
+    users = {subject: world.user(name) for subject, name in ACTOR.items()}
+    manager = users["manager"]
     enquiry = cases.record_contact(by=manager, **contact_data())
     cases.rate(enquiry, by=manager, rating="amber", rationale="Bruising seen at school")
     sharing.request_information(enquiry, by=manager, partners=["essex-police", "education"])
@@ -305,30 +242,30 @@ def hub(make_user, manager):
             "item": education_item, "attachment": attachment}
 
 
-def _fill(path: str, hub) -> str:
-    return "/" + path.replace("{ref}", hub["enquiry"].reference).replace("{req}", str(hub["request"].pk)) \
-        .replace("{child}", hub["enquiry"].child.last_name).replace("{person}", str(hub["enquiry"].child_id)) \
-        .replace("{actor}", str(hub["police"].pk)).replace("{pkg}", str(hub["package"].pk)) \
-        .replace("{rec}", str(hub["consent"].pk)).replace("{ovr}", str(hub["override"].pk)) \
-        .replace("{sar}", hub["sar"].reference).replace("{sitem}", str(hub["sar_item"].pk)) \
-        .replace("{item}", str(hub["item"].pk)).replace("{att}", str(hub["attachment"].pk))
+def _fill(path: str, h) -> str:
+    return "/" + path.replace("{ref}", h["enquiry"].reference).replace("{req}", str(h["request"].pk)) \
+        .replace("{child}", h["enquiry"].child.last_name).replace("{person}", str(h["enquiry"].child_id)) \
+        .replace("{actor}", str(h["police"].pk)).replace("{pkg}", str(h["package"].pk)) \
+        .replace("{rec}", str(h["consent"].pk)).replace("{ovr}", str(h["override"].pk)) \
+        .replace("{sar}", h["sar"].reference).replace("{sitem}", str(h["sar_item"].pk)) \
+        .replace("{item}", str(h["item"].pk)).replace("{att}", str(h["attachment"].pk))
 
 
-def _observe(client, method, key, hub, subject):
-    url = _fill(key, hub)
+def _observe(client, method, key, matrix_case, subject):
+    url = _fill(key, matrix_case)
     api = key.startswith("api/")
     if method == "GET":
         return client.get(url)
     if key in UPLOADS:
         return client.post(url, {"file": SimpleUploadedFile("note.pdf", PDF, content_type="application/pdf")})
     if api:
-        body = BODIES[key.split("?")[0]](hub)
+        body = BODIES[key.split("?")[0]](matrix_case)
         send = client.put if method == "PUT" else client.post
         return send(url, data=json.dumps(body, default=str), content_type="application/json")
     return client.post(url, {})
 
 
-def _code(response, key, hub) -> str:
+def _code(response, key, matrix_case) -> str:
     status = response.status_code
     if status == 302 and "/login/" in response.get("Location", ""):
         return "L"
@@ -342,16 +279,16 @@ def _code(response, key, hub) -> str:
         return "F"
     if key.endswith(("enquiries/", "enquiries/?show=all", "enquiries/?q={child}", "api/v1/enquiries",
                      "api/v1/enquiries?q={child}")) or key.startswith("enquiries/export.csv"):
-        present = hub["enquiry"].reference.encode() in response.content
+        present = matrix_case["enquiry"].reference.encode() in response.content
         return "O" if status == 200 and present else "E" if status == 200 else f"?{status}"
     if key in ("packages/", "api/v1/packages"):
-        marker = (f'/packages/{hub["package"].pk}/' if not key.startswith("api/")
-                  else f'"id": {hub["package"].pk},').encode()
+        marker = (f'/packages/{matrix_case["package"].pk}/' if not key.startswith("api/")
+                  else f'"id": {matrix_case["package"].pk},').encode()
         content = response.content if not key.startswith("api/") else json.dumps(response.json()).encode()
         return "O" if status == 200 and marker in content else "E" if status == 200 else f"?{status}"
     if key in ("requests/", "api/v1/information-requests"):
-        marker = (f'/requests/{hub["request"].pk}/' if not key.startswith("api/")
-                  else f'"id": {hub["request"].pk},').encode()
+        marker = (f'/requests/{matrix_case["request"].pk}/' if not key.startswith("api/")
+                  else f'"id": {matrix_case["request"].pk},').encode()
         content = response.content if not key.startswith("api/") else json.dumps(response.json()).encode()
         return "O" if status == 200 and marker in content else "E" if status == 200 else f"?{status}"
     # Through the gate: success, or a refusal that is about the input or the state, not the user.
@@ -374,17 +311,17 @@ READS = {"case:enquiry.view", "case:request.view", "audit:audit.person_trail", "
          "case:enquiry.read_field", "case:package.view", "reports:reports.view", "case:attachment.read"}
 
 
-def _missing_audit(method, key, hub, subject, response, last_event) -> str | None:
+def _missing_audit(method, key, matrix_case, subject, response, last_event) -> str | None:
     """What the audit log should hold after a request the gate let through, if it does not."""
     new = AuditEvent.objects.filter(id__gt=last_event)
-    child = hub["enquiry"].child_id
+    child = matrix_case["enquiry"].child_id
     if "{pkg}" in key or key in ("packages/", "api/v1/packages"):
-        child = hub["package"].enquiry.child_id
+        child = matrix_case["package"].enquiry.child_id
     name = _policy_of_key(key, method)
     if method == "GET" and name in READS and response.status_code == 200 and key != "audit/people/":
         downloads = "export.csv" in key or key.rstrip("/").endswith("pdf") or name == "case:attachment.read"
         kind = Kind.EXPORT if downloads else Kind.READ
-        events = [e for e in new if e.kind == kind and e.actor_id == hub[subject].pk]
+        events = [e for e in new if e.kind == kind and e.actor_id == matrix_case[subject].pk]
         if not events:
             return f"read case data ({name}) but no {kind} event was recorded"
         if name.startswith("case:") and not any(child in e.people for e in events):
@@ -392,7 +329,8 @@ def _missing_audit(method, key, hub, subject, response, last_event) -> str | Non
         if "people" in key and not any(child in e.people for e in events):
             return "viewing the child's audit trail is not in the child's audit trail"
     if method == "POST" and response.status_code in (200, 201, 302):
-        if not new.filter(kind__in=[Kind.WRITE, Kind.DISCLOSURE, Kind.ADMIN], actor_id=hub[subject].pk).exists():
+        if not new.filter(kind__in=[Kind.WRITE, Kind.DISCLOSURE, Kind.ADMIN],
+                          actor_id=matrix_case[subject].pk).exists():
             return "changed case data but no write was recorded"
     return None
 
@@ -408,7 +346,7 @@ def test_the_table_covers_every_route():
 
 
 @pytest.mark.django_db
-def test_role_by_endpoint_matrix(client, hub):
+def test_role_by_endpoint_matrix(client, matrix_case):
     mismatches = []
     for (method, key), row in MATRIX.items():
         expected = row.split()
@@ -418,18 +356,18 @@ def test_role_by_endpoint_matrix(client, hub):
                 if subject == "anon":
                     client.logout()
                 else:
-                    client.force_login(hub[subject])
+                    client.force_login(matrix_case[subject])
                 denials = AuditEvent.objects.filter(kind=Kind.DENIAL).count()
                 last_event = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-                response = _observe(client, method, key, hub, subject)
-                got = _code(response, key, hub)
+                response = _observe(client, method, key, matrix_case, subject)
+                got = _code(response, key, matrix_case)
                 if got != want:
                     mismatches.append(f"{method} /{key} as {subject}: expected {want}, got {got} "
                                       f"({response.status_code})")
                 elif want in "HFT" and AuditEvent.objects.filter(kind=Kind.DENIAL).count() <= denials:
                     mismatches.append(f"{method} /{key} as {subject}: refused but no denial recorded")
                 elif want == "O":
-                    missing = _missing_audit(method, key, hub, subject, response, last_event)
+                    missing = _missing_audit(method, key, matrix_case, subject, response, last_event)
                     if missing:
                         mismatches.append(f"{method} /{key} as {subject}: {missing}")
                 transaction.set_rollback(True)
@@ -437,22 +375,23 @@ def test_role_by_endpoint_matrix(client, hub):
 
 
 @pytest.mark.django_db
-def test_a_closed_window_hides_the_enquiry_from_asked_agencies_only(client, hub, settings):
+def test_a_closed_window_hides_the_enquiry_from_asked_agencies_only(client, matrix_case, settings):
     """After the ISA's days (after_decision), asked agencies lose the enquiry; the team keeps it."""
     from mash.cases.models import Enquiry
 
-    enquiry = hub["enquiry"]
-    cases.decide(enquiry, by=hub["manager"], outcome="no_further_action", rationale="Resolved")
+    enquiry = matrix_case["enquiry"]
+    cases.decide(enquiry, by=matrix_case["manager"], outcome="no_further_action", rationale="Resolved")
     Enquiry.objects.filter(pk=enquiry.pk).update(decided_at=timezone.now() - timedelta(days=29))
     expected = {"manager": 200, "assigned": 200, "police": 404, "education": 404}
     for subject, status in expected.items():
-        client.force_login(hub[subject])
+        client.force_login(matrix_case[subject])
         for url in (f"/enquiries/{enquiry.reference}/", f"/api/v1/enquiries/{enquiry.reference}",
-                    f"/requests/{hub['request'].pk}/", f"/api/v1/information-requests/{hub['request'].pk}"):
+                    f"/requests/{matrix_case['request'].pk}/",
+                    f"/api/v1/information-requests/{matrix_case['request'].pk}"):
             assert client.get(url).status_code == status, (subject, url)
         listed = client.get("/api/v1/enquiries?state=decided").json()
         assert (enquiry.reference in [e["reference"] for e in listed]) == (status == 200), subject
     # One day inside the window, the asked agencies still see it.
     Enquiry.objects.filter(pk=enquiry.pk).update(decided_at=timezone.now() - timedelta(days=27))
-    client.force_login(hub["police"])
+    client.force_login(matrix_case["police"])
     assert client.get(f"/api/v1/enquiries/{enquiry.reference}").status_code == 200

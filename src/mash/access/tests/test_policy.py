@@ -10,10 +10,10 @@ from mash.audit.models import AuditEvent, Kind
 from mash.accounts.models import Role
 from mash.cases import services as cases
 from mash.cases.models import Enquiry, EnquiryEvent
-from mash.conftest import child_data, contact_data
 from mash.core.errors import NotFound, PermissionDenied, ValidationFailed
 from mash.sharing import services as sharing
 from mash.sharing.models import Contribution, ContributionItem
+from mash.testing.world import child_data, contact_data
 
 SEALED = "SEALED-OPERATION-NIGHTJAR"
 RESTRICTED = "RESTRICTED-NAMES-UNDER-REVIEW"

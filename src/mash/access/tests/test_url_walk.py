@@ -5,25 +5,12 @@ import re
 
 import pytest
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from mash.access.declare import policy_of
+from mash.testing.routes import all_patterns
 
 CASE_MODELS = {"contact", "enquiry", "person", "relationship", "informationrequest", "contribution",
                "contributionitem", "decision", "ragratingrecord", "enquiryevent", "revision"}
-
-
-def walk(patterns=None, prefix="", namespace=""):
-    for p in patterns if patterns is not None else get_resolver().url_patterns:
-        if isinstance(p, URLResolver):
-            ns = p.namespace or namespace
-            yield from walk(p.url_patterns, prefix + str(p.pattern), ns)
-        elif isinstance(p, URLPattern):
-            yield prefix + str(p.pattern), namespace, p
-
-
-def all_patterns():
-    return [(route, ns, p) for route, ns, p in walk()]
 
 
 def test_every_url_declares_an_access_policy():

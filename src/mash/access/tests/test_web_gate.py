@@ -75,7 +75,7 @@ def test_csv_export_holds_only_what_the_user_may_see(client, asked_enquiry, mana
     import io
 
     from mash.cases import services as cases
-    from mash.conftest import child_data, contact_data
+    from mash.testing.world import child_data, contact_data
 
     other = cases.record_contact(by=manager, **contact_data(child=child_data(first_name="=HYPERLINK(1)",
                                                                             nhs_number="")))

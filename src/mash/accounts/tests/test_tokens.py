@@ -8,6 +8,7 @@ from django.test import Client
 
 from mash.accounts.models import ApiToken, Role
 from mash.accounts.services import create_token
+from mash.testing.api import bearer
 
 ME = "/api/v1/me"
 
@@ -16,10 +17,6 @@ def token_command(*args) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
     call_command("token", *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.mark.django_db

@@ -15,7 +15,7 @@ from mash.accounts import services
 from mash.accounts.middleware import LAST_SEEN, STARTED
 from mash.accounts.models import Role
 from mash.audit.models import AuditEvent, Kind
-from mash.conftest import PASSWORD
+from mash.testing.world import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -13,6 +13,7 @@ from django.db import DatabaseError, connection, transaction
 
 from mash.audit import chain, sealing, services, verification
 from mash.audit.models import AuditEvent, EventPerson, Kind, Seal, SealCursor
+from mash.testing.database import tampering
 
 
 @pytest.fixture
@@ -114,8 +115,6 @@ def test_a_forged_event_with_a_correct_seal_is_named_not_the_genuine_event_after
     genuine = [services.record(Kind.READ, f"genuine {n}") for n in range(4)]
     sealing.seal()
     forged = _dpo_read()
-    from mash.audit.tests.test_log import tampering
-
     with tampering() as cur:
         for position in range(4, 2, -1):
             cur.execute("UPDATE audit_seal SET position = %s WHERE position = %s", [position + 1, position])
@@ -152,8 +151,6 @@ def test_a_chain_sealed_before_the_strict_order_still_verifies(db, settings):
     settings.MASH_AUDIT_SEAL_GRACE_SECONDS = 300
     events = [services.record(Kind.READ, f"old {n}") for n in range(3)]
     head = chain.GENESIS
-    from mash.audit.tests.test_log import tampering
-
     with tampering() as cur:
         for position, event in enumerate([events[0], events[2], events[1]], start=1):  # 3 sealed before 2
             leaf = chain.leaf_hash(chain.canonical(event.canonical_values()))

@@ -13,6 +13,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 from mash.audit import chain, rows, sealing, services, verification
 from mash.audit.fastverify import _Tree
 from mash.audit.models import HASHED_COLUMNS, AuditEvent, EventPerson, Kind, Seal, canonical_values
+from mash.testing.database import tampering
 
 LONG = "子供 é 😀 " * 60  # 480 characters, 1,320 bytes
 
@@ -128,8 +129,6 @@ def test_the_tree_grown_by_subtrees_is_the_frontier(size, cuts):
 @pytest.mark.postgres
 def test_before_strict_from_a_backdated_event_still_fails_the_fast_path(db, settings):
     """Before strict_from the chain need not follow the numbers, but the times are checked all the same."""
-    from mash.audit.tests.test_log import tampering
-
     settings.MASH_AUDIT_SEAL_GRACE_SECONDS = 300
     now = dt.datetime.now(dt.timezone.utc)
     events = [_create(kind=Kind.READ, action=f"old {n}", at=now - dt.timedelta(seconds=s))

@@ -5,7 +5,6 @@ guard the tables switched off (inside the test's transaction, which is rolled ba
 
 import io
 import json
-from contextlib import contextmanager
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -16,8 +15,8 @@ from django.db import DatabaseError, connection, transaction
 from mash.audit import chain, checkpoints, sealing, selectors, services, verification
 from mash.audit.models import AuditEvent, Checkpoint, EventPerson, Kind, Seal
 from mash.cases import services as cases
-
-TABLES = ["audit_auditevent", "audit_eventperson", "audit_seal", "audit_checkpoint"]
+from mash.testing.database import tampering
+from mash.testing.world import PASSWORD
 
 
 @pytest.fixture
@@ -35,20 +34,6 @@ def log(db, settings):
         sealing.seal()
     assert Checkpoint.objects.count() == 4
     return events
-
-
-@contextmanager
-def tampering():
-    with connection.cursor() as cur:
-        for table in TABLES:
-            if connection.vendor == "sqlite":
-                cur.execute(f"DROP TRIGGER {table}_no_update")
-                cur.execute(f"DROP TRIGGER {table}_no_delete")
-        if connection.vendor == "postgresql":
-            # As a superuser would: every trigger off for this transaction (rolled back after the test).
-            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cur.execute("SET LOCAL session_replication_role = replica")
-        yield cur
 
 
 def sql(cur, statement, params=()):
@@ -293,8 +278,6 @@ def test_reads_name_the_child_and_the_parts_read(client, asked_enquiry, manager,
 
 
 def test_sign_in_sign_out_and_failed_sign_in_are_recorded(client, manager):
-    from mash.conftest import PASSWORD
-
     client.post("/login/", {"username": manager.username, "password": "Tr0ub4dor&3-not-it"})
     client.post("/login/", {"username": manager.username, "password": PASSWORD})
     client.post("/logout/")

@@ -11,8 +11,8 @@ def own_disposal_register(settings, tmp_path):
 
 @pytest.fixture
 def databases(tmp_path):
-    """New, empty databases of the test database's engine, dropped afterwards (scratch.py)."""
-    from mash.backups.tests import scratch
+    """New, empty databases of the test database's engine, dropped afterwards (mash.testing.scratch)."""
+    from mash.testing import scratch
 
     made = scratch.Databases(tmp_path)
     yield made
@@ -32,11 +32,11 @@ def schema_backup(django_db_setup, django_db_blocker, tmp_path_factory):
 
 @pytest.fixture
 def live(databases, schema_backup):
-    """A database of the test's own with three enquiries (scratch.py), the ORM pointed at it: the
+    """A database of the test's own with three enquiries (mash.testing.scratch), the ORM pointed at it: the
     services' audit events go there, not into the test database (whose audit log cannot be emptied),
     and the test itself need not be transactional (no flush afterwards)."""
     from mash.backups import engines, services
-    from mash.backups.tests import scratch
+    from mash.testing import scratch
 
     db = databases.new("live")
     services.restore(schema_backup, database_url=db.url)

@@ -12,9 +12,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from mash.backups import engines, fileformat, services
-from mash.backups.tests.scratch import (ANONYMISED, ANONYMISED_BORN, ANONYMISED_NHS, CONCERN, DELETED, DELETED_BORN,
-                                        DELETED_NHS, DELETED_STREET, KEPT, mash)
 from mash.retention import register
+from mash.testing.scratch import (ANONYMISED, ANONYMISED_BORN, ANONYMISED_NHS, CONCERN, DELETED, DELETED_BORN,
+                                  DELETED_NHS, DELETED_STREET, KEPT, mash)
 
 # The tests work on databases of their own (`live`, `databases`): the test database's transaction is
 # only rolled back.
@@ -170,7 +170,7 @@ def test_after_a_restore_no_new_enquiry_or_person_takes_an_id_the_register_names
     database, but the restored id sequences are from before it: without care, the next enquiry would
     take its id, and the next restore would dispose of that enquiry by mistake."""
     from mash.accounts.models import User
-    from mash.backups.tests import scratch
+    from mash.testing import scratch
     from mash.people.models import Person
 
     db, world = live

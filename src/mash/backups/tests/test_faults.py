@@ -20,9 +20,9 @@ from django.conf import settings
 from django.core.management import call_command
 
 from mash.backups import services
-from mash.backups.tests.scratch import (ANONYMISED, ANONYMISED_NHS, CONCERN, DELETED, DELETED_BORN, DELETED_NHS,
-                                        DELETED_STREET, FAULT_TEST, KEPT, KEPT_NHS, ON_PG, mash)
 from mash.retention import register
+from mash.testing.scratch import (ANONYMISED, ANONYMISED_NHS, CONCERN, DELETED, DELETED_BORN, DELETED_NHS,
+                                  DELETED_STREET, FAULT_TEST, KEPT, KEPT_NHS, ON_PG, mash)
 
 # The tests work on databases of their own (`live`, `databases`): the test database's transaction is
 # only rolled back.

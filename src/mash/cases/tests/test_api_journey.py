@@ -10,25 +10,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from mash.accounts.models import Role
 from mash.accounts.services import create_token
-from mash.conftest import PASSWORD, contact_data
+from mash.testing.api import API, Api
+from mash.testing.world import contact_data
 
-API = "/api/v1"
 SECRET = "OPERATION-SECRET-TEXT"
-
-
-class Api:
-    """A test client that calls the API with one user's bearer token."""
-
-    def __init__(self, token: str):
-        self.client = Client()
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    def get(self, path, **params):
-        return self.client.get(API + path, params, headers=self.headers)
-
-    def post(self, path, data=None):
-        return self.client.post(API + path, json.dumps(data if data is not None else {}),
-                                content_type="application/json", headers=self.headers)
 
 
 def token_via_command(user, name="") -> str:

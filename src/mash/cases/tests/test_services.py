@@ -5,12 +5,12 @@ from django.utils import timezone
 
 from mash.cases import services
 from mash.cases.models import Decision, RagRatingRecord
-from mash.conftest import child_data, contact_data
 from mash.core.errors import NotFound, PermissionDenied, ValidationFailed
 from mash.people.models import PersonRevision
 from mash.people.services import amend_person
 from mash.sharing import services as sharing
 from mash.sharing.models import RequestStatus
+from mash.testing.world import child_data, contact_data
 
 
 def errors(**overrides):

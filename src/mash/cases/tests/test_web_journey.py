@@ -12,8 +12,8 @@ from mash.access.declare import policy_of
 from mash.accounts.models import Role
 from mash.cases import services
 from mash.cases.models import Enquiry
-from mash.conftest import PASSWORD, contact_data
-from mash.sharing.tests.web_forms import answer_form, text
+from mash.testing.pages import answer_form, text
+from mash.testing.world import PASSWORD, contact_data
 
 pytestmark = pytest.mark.django_db
 

@@ -8,13 +8,13 @@ import pytest
 
 from mash.accounts.models import Role
 from mash.cases import services as cases
-from mash.conftest import child_data, contact_data
 from mash.consent import services as consent
 from mash.consent.models import ConsentOverride, ConsentRecord
 from mash.consent.services import ConsentRequired
 from mash.core.errors import DomainError, PermissionDenied, ValidationFailed
 from mash.partners import services as isa
 from mash.sharing import services as sharing
+from mash.testing.world import child_data, contact_data
 
 JUSTIFICATION = "Bruising seen twice in a week and the child is afraid to go home: risk of significant harm."
 

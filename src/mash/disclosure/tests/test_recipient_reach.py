@@ -19,18 +19,17 @@ from types import SimpleNamespace
 import pytest
 from pypdf import PdfReader
 
-from mash.access.tests.test_matrix import BODIES, route_key
-from mash.access.tests.test_url_walk import all_patterns
 from mash.accounts.models import Role
 from mash.audit.models import AuditEvent, Kind
 from mash.cases import services as cases
 from mash.cases.models import Enquiry
-from mash.conftest import child_data, contact_data
 from mash.consent import services as consent
 from mash.disclosure import services as disclosure
 from mash.disclosure.models import DisclosurePackage
 from mash.sharing import services as sharing
 from mash.sharing.models import ContributionItem
+from mash.testing.routes import BODIES, all_patterns, route_key
+from mash.testing.world import child_data, contact_data
 
 CHILD = "Exampleton"  # the child's surname; nobody else on the case has it
 CHOSEN = {"content": "Qzchosencontent attendance fell to 81% this term", "cover": "Qzchosencover please call first"}

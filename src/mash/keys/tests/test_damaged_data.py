@@ -10,18 +10,12 @@ from django.urls import reverse
 from mash.accounts.models import Role
 from mash.audit.models import AuditEvent, Result
 from mash.cases.models import Contact
-from mash.disclosure.tests.test_packages import ATTENDANCE, INCIDENT, hub  # noqa: F401 (fixture)
 from mash.keys.fields import DamagedData
 from mash.keys.integrity import MESSAGE, Unreadable
-from mash.keys.tests.test_encryption import raw, write_raw
 from mash.sharing.models import ContributionItem
-
-
-def damage(model, pk: int, column: str) -> None:
-    """Alter one character of a stored ciphertext, as a fault or a tamperer in the database would."""
-    token = raw(model, pk, column)
-    flipped = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
-    write_raw(model, pk, column, flipped)
+from mash.testing.cases import ATTENDANCE, INCIDENT, sent
+from mash.testing.database import damage, damage_sent_package, raw
+from mash.testing.pages import pdf_text
 
 
 @pytest.fixture
@@ -34,42 +28,43 @@ def integrity_events():
 
 
 @pytest.mark.django_db
-def test_a_damaged_item_is_shown_as_such_and_the_rest_of_the_case_renders(hub, client, sysadmin, settings):
+def test_a_damaged_item_is_shown_as_such_and_the_rest_of_the_case_renders(decided_case, client, sysadmin, settings):
     settings.ADMINS = [("Ops", "ops@example.invalid")]
-    damaged = hub.items["police_incidents"]
+    damaged = decided_case.items["police_incidents"]
     damage(ContributionItem, damaged.pk, "content")
-    client.force_login(hub.manager)
-    page = client.get(reverse("cases:detail", args=[hub.enquiry.reference]))
+    client.force_login(decided_case.manager)
+    page = client.get(reverse("cases:detail", args=[decided_case.enquiry.reference]))
     assert page.status_code == 200
     body = page.content.decode()
     assert MESSAGE in body and INCIDENT not in body
     assert ATTENDANCE in body and "Injuries seen by school staff" in body  # the rest of the case
     # An integrity event, naming the place and never the content.
     [event] = integrity_events()
-    assert event.result == Result.FAILED and event.actor == hub.manager.username
+    assert event.result == Result.FAILED and event.actor == decided_case.manager.username
     assert event.object_ref == f"sharing_contributionitem.content#{damaged.pk}"
-    assert event.people == [hub.enquiry.child_id]
+    assert event.people == [decided_case.enquiry.child_id]
     # The administrators are alerted (settings.ADMINS and the system administrators), once.
     [alert] = mail.outbox
     assert set(alert.to) == {"ops@example.invalid", "sysadmin@example.invalid"}
     assert f"row {damaged.pk}" in alert.body and "sharing_contributionitem" in alert.body
     assert INCIDENT not in alert.body
     # The read event records what was shown: the contributions, except the damaged value.
-    read = AuditEvent.objects.filter(kind="read", result=Result.OK, object_ref__contains=hub.enquiry.reference).latest("id")
+    read = AuditEvent.objects.filter(kind="read", result=Result.OK,
+                                     object_ref__contains=decided_case.enquiry.reference).latest("id")
     assert "contributions" not in read.fields
     assert (f"contributions, except what failed an integrity check (sharing_contributionitem.content#{damaged.pk})"
             in read.fields)
     # Read again: another event (every read is recorded), but no second email within the hour.
-    assert client.get(reverse("cases:detail", args=[hub.enquiry.reference])).status_code == 200
+    assert client.get(reverse("cases:detail", args=[decided_case.enquiry.reference])).status_code == 200
     assert len(integrity_events()) == 2 and len(mail.outbox) == 1
 
 
 @pytest.mark.django_db
-def test_the_api_answers_null_with_integrity_errors_for_the_damaged_value(hub, client, sysadmin):
-    contact = Contact.objects.get(pk=hub.enquiry.contact_id)
+def test_the_api_answers_null_with_integrity_errors_for_the_damaged_value(decided_case, client, sysadmin):
+    contact = Contact.objects.get(pk=decided_case.enquiry.contact_id)
     damage(Contact, contact.pk, "concern")
-    client.force_login(hub.manager)
-    response = client.get(f"/api/v1/enquiries/{hub.enquiry.reference}")
+    client.force_login(decided_case.manager)
+    response = client.get(f"/api/v1/enquiries/{decided_case.enquiry.reference}")
     assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
     data = response.json()
     assert data["contact"]["concern"] is None
@@ -78,13 +73,14 @@ def test_the_api_answers_null_with_integrity_errors_for_the_damaged_value(hub, c
     assert data["child"]["first_name"] == "Rowan" and data["contributions"]  # the rest is there
     assert [e.object_ref for e in integrity_events()] == [f"cases_contact.concern#{contact.pk}"]
     assert len(mail.outbox) == 1
-    read = AuditEvent.objects.filter(kind="read", result=Result.OK, object_ref__contains=hub.enquiry.reference).latest("id")
+    read = AuditEvent.objects.filter(kind="read", result=Result.OK,
+                                     object_ref__contains=decided_case.enquiry.reference).latest("id")
     assert "concern" not in read.fields and any(f.startswith("concern, except") for f in read.fields)
 
 
 @pytest.mark.django_db
-def test_a_damaged_value_is_never_written_back_or_copied(hub):
-    damaged = hub.items["police_incidents"]
+def test_a_damaged_value_is_never_written_back_or_copied(decided_case):
+    damaged = decided_case.items["police_incidents"]
     damage(ContributionItem, damaged.pk, "content")
     stored = raw(ContributionItem, damaged.pk, "content")
     item = ContributionItem.objects.get(pk=damaged.pk)
@@ -92,22 +88,22 @@ def test_a_damaged_value_is_never_written_back_or_copied(hub):
     item.relevance_note = "A note changed beside the damaged value"
     item.save()
     assert raw(ContributionItem, damaged.pk, "content") == stored  # kept as it was, for investigation
-    other = ContributionItem.objects.get(pk=hub.items["school_attendance"].pk)
+    other = ContributionItem.objects.get(pk=decided_case.items["school_attendance"].pk)
     other.content = item.content
     with pytest.raises(DamagedData, match="failed an integrity check"):
         other.save()
 
 
 @pytest.mark.django_db
-def test_the_api_answers_json_for_an_unexpected_error(hub, client, monkeypatch):
+def test_the_api_answers_json_for_an_unexpected_error(decided_case, client, monkeypatch):
     from mash.cases import api as cases_api
 
     def broken(*args, **kwargs):
         raise RuntimeError("an internal detail that must not leak")
 
     monkeypatch.setattr(cases_api, "enquiry_detail", broken)
-    client.force_login(hub.manager)
-    response = client.get(f"/api/v1/enquiries/{hub.enquiry.reference}")
+    client.force_login(decided_case.manager)
+    response = client.get(f"/api/v1/enquiries/{decided_case.enquiry.reference}")
     assert response.status_code == 500 and response["Content-Type"].startswith("application/json")
     assert "logged" in response.json()["detail"] and "internal detail" not in response.content.decode()
 
@@ -122,46 +118,32 @@ def test_django_s_500_handler_answers_json_under_the_api():
 
 # A damaged JSON value (a sent package's content) -----------------------------------------------------
 
-def damage_sent_package(package) -> None:
-    """A sent package is fixed by database triggers; a disposal permit (retention's way past them) lets the
-    test alter its stored content, on either engine, inside the test's transaction."""
-    from mash.disclosure.models import DisclosurePackage, DisposalPermit
-
-    permit = DisposalPermit.objects.create(package_id=package.pk)
-    damage(DisclosurePackage, package.pk, "content")
-    permit.delete()
-
-
 @pytest.fixture
-def damaged_package(hub):
-    from mash.disclosure.tests.test_packages import sent
-
-    package = sent(hub)
+def damaged_package(decided_case):
+    package = sent(decided_case)
     damage_sent_package(package)
     return package
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("reader", ["manager", "recipient"])
-def test_a_damaged_package_page_says_its_content_cannot_be_shown(hub, client, damaged_package, reader):
-    client.force_login(getattr(hub, reader))
+def test_a_damaged_package_page_says_its_content_cannot_be_shown(decided_case, client, damaged_package, reader):
+    client.force_login(getattr(decided_case, reader))
     page = client.get(reverse("disclosure:package", args=[damaged_package.pk]))
     assert page.status_code == 200
     body = page.content.decode()
     assert MESSAGE in body and INCIDENT not in body and ATTENDANCE not in body
-    assert hub.enquiry.reference in body and "Sent" in body  # the rest of the package renders
+    assert decided_case.enquiry.reference in body and "Sent" in body  # the rest of the package renders
     assert "No agency information is included" not in body  # not shown as an empty package
     assert [e.object_ref for e in integrity_events()] == [f"disclosure_disclosurepackage.content#{damaged_package.pk}"]
     # The list of packages still renders too.
     assert client.get(reverse("disclosure:packages") if reader == "recipient" else
-                      reverse("cases:detail", args=[hub.enquiry.reference])).status_code == 200
+                      reverse("cases:detail", args=[decided_case.enquiry.reference])).status_code == 200
 
 
 @pytest.mark.django_db
-def test_a_damaged_package_pdf_says_its_content_cannot_be_shown(hub, client, damaged_package):
-    from mash.disclosure.tests.test_packages import pdf_text
-
-    client.force_login(hub.recipient)
+def test_a_damaged_package_pdf_says_its_content_cannot_be_shown(decided_case, client, damaged_package):
+    client.force_login(decided_case.recipient)
     response = client.get(f"/packages/{damaged_package.pk}/pdf/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = pdf_text(response.content)
@@ -170,8 +152,8 @@ def test_a_damaged_package_pdf_says_its_content_cannot_be_shown(hub, client, dam
 
 
 @pytest.mark.django_db
-def test_the_package_api_answers_null_content_with_integrity_errors(hub, client, damaged_package):
-    client.force_login(hub.recipient)
+def test_the_package_api_answers_null_content_with_integrity_errors(decided_case, client, damaged_package):
+    client.force_login(decided_case.recipient)
     response = client.get(f"/api/v1/packages/{damaged_package.pk}")
     assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
     data = response.json()

@@ -9,37 +9,20 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from mash.cases.models import Contact, Decision, RagRatingRecord
-from mash.conftest import contact_data
 from mash.consent.models import ConsentRecord
 from mash.disclosure.models import DisclosurePackage
-from mash.disclosure.tests.test_packages import ATTENDANCE, INCIDENT, RATIONALE, hub, sent  # noqa: F401 (fixture)
 from mash.keys import keyring, services
 from mash.keys.fields import EncryptedDataError, encrypted_fields
 from mash.keys.integrity import Unreadable
 from mash.keys.models import PersonKey
 from mash.sharing.models import Contribution, ContributionItem
+from mash.testing.cases import ATTENDANCE, INCIDENT, RATIONALE, sent
+from mash.testing.database import all_text_in_the_database, raw, write_raw
+from mash.testing.world import contact_data
 
 CONCERN = contact_data()["concern"]
 MARKERS = [CONCERN, INCIDENT, ATTENDANCE, RATIONALE, "Pat Reporter", "Agreed to the school information going on",
            "For the strategy discussion.", "Relevant to the concern"]
-
-
-def all_text_in_the_database() -> str:
-    """Every value of every column of every table, as the database holds it."""
-    chunks = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names(cursor):
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
-            for row in cursor.fetchall():
-                chunks.extend(bytes(v).decode("latin-1") if isinstance(v, (bytes, memoryview)) else str(v)
-                              for v in row)
-    return "\n".join(chunks)
-
-
-def raw(model, pk: int, column: str):
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM {model._meta.db_table} WHERE id = %s", [pk])
-        return cursor.fetchone()[0]
 
 
 def opened(model, pk: int, column: str):
@@ -49,26 +32,21 @@ def opened(model, pk: int, column: str):
     return field.open(obj, obj.__dict__[field.attname])
 
 
-def write_raw(model, pk: int, column: str, value) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {model._meta.db_table} SET {column} = %s WHERE id = %s", [value, pk])
-
-
 @pytest.mark.django_db
-def test_no_free_text_reaches_the_database_in_plaintext(hub):
-    package = sent(hub)
+def test_no_free_text_reaches_the_database_in_plaintext(decided_case):
+    package = sent(decided_case)
     assert package.content and package.cover_note
     everything = all_text_in_the_database()
     for marker in MARKERS:
         assert marker not in everything, marker
     # ... and every encrypted column that holds something holds a ciphertext.
-    item = hub.items["police_incidents"]
+    item = decided_case.items["police_incidents"]
     assert raw(ContributionItem, item.pk, "content").startswith("enc1:")
     assert json.loads(raw(DisclosurePackage, package.pk, "content")).startswith("enc1:")
     # Read back through the models, it is the text that was written.
     assert ContributionItem.objects.get(pk=item.pk).content == INCIDENT
-    assert Contact.objects.get(pk=hub.enquiry.contact_id).concern == CONCERN
-    assert Decision.objects.get(enquiry=hub.enquiry).rationale == RATIONALE
+    assert Contact.objects.get(pk=decided_case.enquiry.contact_id).concern == CONCERN
+    assert Decision.objects.get(enquiry=decided_case.enquiry).rationale == RATIONALE
     assert DisclosurePackage.objects.get(pk=package.pk).content == package.content
 
 
@@ -85,8 +63,8 @@ def test_every_free_text_column_that_concerns_a_person_is_encrypted():
 
 
 @pytest.mark.django_db
-def test_a_ciphertext_moved_to_another_row_or_column_does_not_decrypt(hub):
-    a, b = hub.items["police_incidents"], hub.items["school_attendance"]
+def test_a_ciphertext_moved_to_another_row_or_column_does_not_decrypt(decided_case):
+    a, b = decided_case.items["police_incidents"], decided_case.items["school_attendance"]
     a_content, b_content = raw(ContributionItem, a.pk, "content"), raw(ContributionItem, b.pk, "content")
     write_raw(ContributionItem, a.pk, "content", b_content)
     write_raw(ContributionItem, b.pk, "relevance_note", b_content)
@@ -98,17 +76,17 @@ def test_a_ciphertext_moved_to_another_row_or_column_does_not_decrypt(hub):
     assert isinstance(ContributionItem.objects.get(pk=a.pk).content, Unreadable)
     assert ContributionItem.objects.get(pk=b.pk).content == ATTENDANCE  # the original still opens
     # A ciphertext of another person's record, in the same column and a row of the same id, fails too.
-    other = Contact.objects.exclude(child_id=hub.enquiry.child_id).first()
+    other = Contact.objects.exclude(child_id=decided_case.enquiry.child_id).first()
     assert other is None or other.pk != a.pk
     write_raw(ContributionItem, a.pk, "content", a_content)
     assert ContributionItem.objects.get(pk=a.pk).content == INCIDENT
 
 
 @pytest.mark.django_db
-def test_a_ciphertext_under_another_persons_key_does_not_decrypt(hub, manager):
+def test_a_ciphertext_under_another_persons_key_does_not_decrypt(decided_case, manager):
     from mash.cases import services as cases
 
-    contact = Contact.objects.get(pk=hub.enquiry.contact_id)
+    contact = Contact.objects.get(pk=decided_case.enquiry.contact_id)
     stranger = cases.record_contact(by=manager, **contact_data(child=dict(first_name="Ash", last_name="Otherton")))
     token = services.encrypt("moved", table="cases_contact", column="concern", row=contact.pk,
                              person_id=stranger.child_id)
@@ -118,8 +96,8 @@ def test_a_ciphertext_under_another_persons_key_does_not_decrypt(hub, manager):
 
 
 @pytest.mark.django_db
-def test_an_altered_ciphertext_does_not_decrypt(hub):
-    item = hub.items["school_attendance"]
+def test_an_altered_ciphertext_does_not_decrypt(decided_case):
+    item = decided_case.items["school_attendance"]
     token = raw(ContributionItem, item.pk, "content")
     flipped = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
     write_raw(ContributionItem, item.pk, "content", flipped)
@@ -128,16 +106,16 @@ def test_an_altered_ciphertext_does_not_decrypt(hub):
 
 
 @pytest.mark.django_db
-def test_plaintext_cannot_be_written_round_the_encryption(hub):
-    item = hub.items["school_attendance"]
+def test_plaintext_cannot_be_written_round_the_encryption(decided_case):
+    item = decided_case.items["school_attendance"]
     with pytest.raises(EncryptedDataError, match="is encrypted"), transaction.atomic():
         ContributionItem.objects.filter(pk=item.pk).update(content="plain words")
     assert ContributionItem.objects.get(pk=item.pk).content == ATTENDANCE
 
 
 @pytest.mark.django_db
-def test_saving_an_unchanged_row_keeps_its_ciphertext(hub):
-    package = sent(hub)
+def test_saving_an_unchanged_row_keeps_its_ciphertext(decided_case):
+    package = sent(decided_case)
     before = raw(DisclosurePackage, package.pk, "content")
     fresh = DisclosurePackage.objects.get(pk=package.pk)
     assert fresh.content["child"]
@@ -146,16 +124,17 @@ def test_saving_an_unchanged_row_keeps_its_ciphertext(hub):
 
 
 @pytest.mark.django_db
-def test_rotation_rewraps_data_keys_and_everything_still_reads(hub, tmp_path, settings):
+def test_rotation_rewraps_data_keys_and_everything_still_reads(decided_case, tmp_path, settings):
     settings.MASH_KEY_FILE = str(tmp_path / "ring.json")
     keyring._loaded.clear()
-    # Data under a keyring of this test's own (the session's keyring wrapped the hub's keys).
+    # Data under a keyring of this test's own (the session's keyring wrapped the case's keys).
     rows = list(PersonKey.objects.all())
     ring = keyring.create()
     PersonKey.objects.all().delete()
     from mash.cases import services as cases
 
-    contact = cases.record_contact(by=hub.manager, **contact_data(concern="A concern written before rotation."))
+    contact = cases.record_contact(by=decided_case.manager,
+                                   **contact_data(concern="A concern written before rotation."))
     first = ring.current
     stored = raw(Contact, contact.pk, "concern")
     result = services.rotate()
@@ -172,14 +151,14 @@ def test_rotation_rewraps_data_keys_and_everything_still_reads(hub, tmp_path, se
 
 
 @pytest.mark.django_db
-def test_a_master_key_still_in_use_cannot_be_retired(hub, tmp_path, settings):
+def test_a_master_key_still_in_use_cannot_be_retired(decided_case, tmp_path, settings):
     settings.MASH_KEY_FILE = str(tmp_path / "ring.json")
     keyring._loaded.clear()
     first = keyring.create().current
     PersonKey.objects.all().delete()
     from mash.cases import services as cases
 
-    cases.record_contact(by=hub.manager, **contact_data())
+    cases.record_contact(by=decided_case.manager, **contact_data())
     keys = dict(keyring.load().keys)
     keys["mk-new"] = b"\x01" * 32
     keyring.write(keyring.load().path, "mk-new", keys)
@@ -188,39 +167,39 @@ def test_a_master_key_still_in_use_cannot_be_retired(hub, tmp_path, settings):
 
 
 @pytest.mark.django_db
-def test_a_destroyed_key_leaves_the_data_unreadable_and_stays_destroyed(hub):
-    child = hub.enquiry.child_id
+def test_a_destroyed_key_leaves_the_data_unreadable_and_stays_destroyed(decided_case):
+    child = decided_case.enquiry.child_id
     key = PersonKey.objects.get(person_id=child)
     wrapped = bytes(key.wrapped)
     services.shred([child])
     assert str(key.key_id) in keyring.shredded()
     with pytest.raises(services.DataShredded):
-        Contact.objects.get(pk=hub.enquiry.contact_id).concern
+        Contact.objects.get(pk=decided_case.enquiry.contact_id).concern
     with pytest.raises(services.DataShredded):
-        RagRatingRecord.objects.filter(enquiry=hub.enquiry).first().rationale
+        RagRatingRecord.objects.filter(enquiry=decided_case.enquiry).first().rationale
     # An earlier copy of the wrapped key put back (a restored backup) is refused, and destroyed again.
     PersonKey.objects.filter(pk=key.pk).update(wrapped=wrapped, shredded_at=None)
     with pytest.raises(services.DataShredded):
-        Contact.objects.get(pk=hub.enquiry.contact_id).concern
+        Contact.objects.get(pk=decided_case.enquiry.contact_id).concern
     assert services.apply_register() == 1
     assert bytes(PersonKey.objects.get(pk=key.pk).wrapped) == b""
 
 
 @pytest.mark.django_db
-def test_data_keys_are_unwrapped_once_per_request(hub):
-    contributions = list(Contribution.objects.filter(enquiry=hub.enquiry))
+def test_data_keys_are_unwrapped_once_per_request(decided_case):
+    contributions = list(Contribution.objects.filter(enquiry=decided_case.enquiry))
     with services.key_cache(), CaptureQueriesContext(connection) as queries:
         texts = [i.content for c in contributions for i in c.items.all()]
     assert len(texts) >= 6
     assert sum("keys_personkey" in q["sql"] for q in queries.captured_queries) == 1
     with CaptureQueriesContext(connection) as queries:
-        [i.content for i in ContributionItem.objects.filter(contribution__enquiry=hub.enquiry)[:2]]
+        [i.content for i in ContributionItem.objects.filter(contribution__enquiry=decided_case.enquiry)[:2]]
     assert sum("keys_personkey" in q["sql"] for q in queries.captured_queries) == 2  # no cache outside one
 
 
 @pytest.mark.django_db
-def test_consent_records_are_encrypted_under_the_person_they_concern(hub):
-    record = sent(hub).consent_record
+def test_consent_records_are_encrypted_under_the_person_they_concern(decided_case):
+    record = sent(decided_case).consent_record
     assert raw(ConsentRecord, record.pk, "notes").startswith("enc1:")
     assert PersonKey.objects.filter(person_id=record.person_id).exists()
 
@@ -254,8 +233,8 @@ def test_a_keyring_from_the_environment(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_plaintext_put_in_an_encrypted_column_is_refused_when_read(hub):
-    item = hub.items["school_attendance"]
+def test_plaintext_put_in_an_encrypted_column_is_refused_when_read(decided_case):
+    item = decided_case.items["school_attendance"]
     write_raw(ContributionItem, item.pk, "content", "Forged words written by SQL")
     with pytest.raises(services.CannotDecrypt, match="not a ciphertext"):
         opened(ContributionItem, item.pk, "content")
@@ -263,14 +242,14 @@ def test_plaintext_put_in_an_encrypted_column_is_refused_when_read(hub):
 
 
 @pytest.mark.django_db
-def test_the_migration_encrypts_rows_written_before_encryption(hub):
+def test_the_migration_encrypts_rows_written_before_encryption(decided_case):
     import importlib
     from types import SimpleNamespace
 
     from django.apps import apps
 
     migration = importlib.import_module("mash.keys.migrations.0002_encrypt_existing")
-    item, contact_id = hub.items["school_attendance"], hub.enquiry.contact_id
+    item, contact_id = decided_case.items["school_attendance"], decided_case.enquiry.contact_id
     write_raw(ContributionItem, item.pk, "content", "Written before encryption")
     write_raw(Contact, contact_id, "concern", "A concern from before")
     with connection.cursor() as cursor:
@@ -279,4 +258,4 @@ def test_the_migration_encrypts_rows_written_before_encryption(hub):
     assert raw(ContributionItem, item.pk, "content").startswith("enc1:")
     assert ContributionItem.objects.get(pk=item.pk).content == "Written before encryption"
     assert Contact.objects.get(pk=contact_id).concern == "A concern from before"
-    assert ContributionItem.objects.get(pk=hub.items["police_incidents"].pk).content == INCIDENT  # untouched
+    assert ContributionItem.objects.get(pk=decided_case.items["police_incidents"].pk).content == INCIDENT  # untouched

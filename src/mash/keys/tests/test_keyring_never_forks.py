@@ -16,9 +16,9 @@ from django.core.management.base import CommandError
 from mash import cli
 from mash.cases import services as cases
 from mash.cases.models import Contact
-from mash.conftest import child_data, contact_data
 from mash.keys import checks, keyring
 from mash.keys.models import PersonKey
+from mash.testing.world import child_data, contact_data
 
 SRC = Path(__file__).resolve().parents[3]
 

@@ -3,8 +3,8 @@ data key (docs/encryption.md); retention removes them with the person (retention
 
 import pytest
 
-from mash.keys.tests.test_encryption import all_text_in_the_database
 from mash.people import services as people
+from mash.testing.database import all_text_in_the_database
 
 OLD_NAME = "Quillonbeck"
 REASON = "Court order RVZ-4471 changed the surname"

@@ -9,20 +9,20 @@ from django.utils import timezone
 from mash.audit.models import AuditEvent
 from mash.cases import services as cases
 from mash.cases.models import Contact, Decision, Enquiry, EnquiryEvent, RagRatingRecord
-from mash.conftest import contact_data
 from mash.core.dates import add_months
 from mash.core.errors import ValidationFailed
 from mash.disclosure.models import DisclosurePackage, DisposalPermit
-from mash.disclosure.tests.test_packages import INCIDENT, RATIONALE, hub, sent  # noqa: F401 (fixture)
 from mash.keys import keyring
 from mash.keys import services as keys
 from mash.keys.models import PersonKey
-from mash.keys.tests.test_encryption import all_text_in_the_database
 from mash.people.models import Person, Relationship
 from mash.retention import services as retention
 from mash.retention.models import Disposal, LegalHold
 from mash.sharing import services as sharing
 from mash.sharing.models import Contribution, ContributionItem, InformationRequest
+from mash.testing.cases import INCIDENT, RATIONALE, sent
+from mash.testing.database import all_text_in_the_database, raw
+from mash.testing.world import contact_data
 
 
 def decided_on(enquiry) -> dt.date:
@@ -86,9 +86,9 @@ def test_deleting_removes_every_row_destroys_the_keys_and_leaves_a_tombstone(nfa
 
 
 @pytest.mark.django_db
-def test_anonymising_keeps_the_counts_and_empties_the_words(hub):
-    package = sent(hub)
-    enquiry = hub.enquiry
+def test_anonymising_keeps_the_counts_and_empties_the_words(decided_case):
+    package = sent(decided_case)
+    enquiry = decided_case.enquiry
     due = add_months(decided_on(enquiry), 300)  # section 17: ISA 8.4, 300 months, then anonymised
     assert retention.run(today=due - dt.timedelta(days=1)).due == []
     [tombstone] = retention.run(today=due).disposed
@@ -197,8 +197,6 @@ HOLD_REASON, LIFT_REASON = "Claim HX-2231 against the council names the child", 
 
 @pytest.mark.django_db
 def test_a_hold_s_reasons_are_encrypted_under_the_held_person_s_key(nfa, manager):
-    from mash.keys.tests.test_encryption import raw
-
     on_enquiry = retention.place_hold(by=manager, reason=HOLD_REASON, enquiry_reference=nfa.reference)
     on_person = retention.place_hold(by=manager, reason=HOLD_REASON + " (person)", person_id=nfa.child_id)
     retention.lift_hold(on_person.pk, by=manager, reason=LIFT_REASON)
@@ -224,8 +222,8 @@ def test_the_holds_command_lists_a_hold_whose_key_was_destroyed(nfa, manager, ca
 
 
 @pytest.mark.django_db
-def test_a_lifted_hold_on_an_anonymised_person_keeps_who_and_when_not_why(hub, manager, capsys):
-    enquiry = hub.enquiry
+def test_a_lifted_hold_on_an_anonymised_person_keeps_who_and_when_not_why(decided_case, manager, capsys):
+    enquiry = decided_case.enquiry
     hold = retention.place_hold(by=manager, reason=HOLD_REASON, person_id=enquiry.child_id)
     retention.lift_hold(hold.pk, by=manager, reason=LIFT_REASON)
     [tombstone] = retention.run(today=add_months(decided_on(enquiry), 300)).disposed

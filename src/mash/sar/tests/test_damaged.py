@@ -5,33 +5,33 @@ the pages and the pack say it cannot be shown and the rest renders; nothing dama
 import pytest
 
 from mash.keys.integrity import MESSAGE
-from mash.keys.tests.test_damaged_data import damage
 from mash.sar import services
 from mash.sar.models import ItemSource, SarItem, SarPack
-from mash.sar.tests.test_sar import MOTHER, _decide_all, dpo, hub, log  # noqa: F401 (fixtures)
+from mash.testing.cases import MOTHER, decide_all, log_sar
+from mash.testing.database import damage, damage_sent_package
 
 
 @pytest.fixture
-def sar(dpo, hub):
-    found = log(dpo, [hub.child])
+def sar(dpo, full_case):
+    found = log_sar(dpo, [full_case.child])
     services.compile_request(found, by=dpo)
     return found
 
 
-def _school(sar, hub):
-    return sar.items.get(source=ItemSource.ITEM, source_id=hub.school.pk)
+def _school(sar, full_case):
+    return sar.items.get(source=ItemSource.ITEM, source_id=full_case.school.pk)
 
 
 @pytest.mark.django_db
-def test_a_damaged_item_s_fields_are_shown_as_such_and_are_never_issued(client, dpo, hub, sar):
-    item = _school(sar, hub)
+def test_a_damaged_item_s_fields_are_shown_as_such_and_are_never_issued(client, dpo, full_case, sar):
+    item = _school(sar, full_case)
     damage(SarItem, item.pk, "fields")
     client.force_login(dpo)
     page = client.get(f"/sar/{sar.reference}/items/{item.pk}/")
     assert page.status_code == 200 and MESSAGE in page.content.decode()
     assert "Attendance 81%" not in page.content.decode()
     assert client.get(f"/sar/{sar.reference}/").status_code == 200
-    _decide_all(sar, dpo, {})
+    decide_all(sar, dpo, {})
     preview = client.get(f"/sar/{sar.reference}/pack/")
     assert preview.status_code == 200 and MESSAGE in preview.content.decode()
     assert "Officers called after [redacted]" in preview.content.decode()  # the rest of the pack
@@ -45,9 +45,9 @@ def test_a_damaged_item_s_fields_are_shown_as_such_and_are_never_issued(client, 
 
 
 @pytest.mark.django_db
-def test_damaged_redactions_never_let_the_text_out_unredacted(client, dpo, hub, sar):
-    police = sar.items.get(source=ItemSource.ITEM, source_id=hub.police.pk)
-    _decide_all(sar, dpo, {})
+def test_damaged_redactions_never_let_the_text_out_unredacted(client, dpo, full_case, sar):
+    police = sar.items.get(source=ItemSource.ITEM, source_id=full_case.police.pk)
+    decide_all(sar, dpo, {})
     police.refresh_from_db()
     assert police.decision == "redact"
     damage(SarItem, police.pk, "redactions")
@@ -61,8 +61,8 @@ def test_damaged_redactions_never_let_the_text_out_unredacted(client, dpo, hub, 
 
 
 @pytest.mark.django_db
-def test_a_damaged_issued_pack_says_it_cannot_be_shown(client, dpo, hub, sar):
-    _decide_all(sar, dpo, {})
+def test_a_damaged_issued_pack_says_it_cannot_be_shown(client, dpo, full_case, sar):
+    decide_all(sar, dpo, {})
     pack = services.issue_pack(sar, by=dpo)
     damage(SarPack, pack.pk, "content")
     client.force_login(dpo)
@@ -84,14 +84,13 @@ def test_a_damaged_issued_pack_says_it_cannot_be_shown(client, dpo, hub, sar):
 
 
 @pytest.mark.django_db
-def test_a_damaged_package_is_not_compiled_as_if_nothing_was_passed_on(dpo, hub):
+def test_a_damaged_package_is_not_compiled_as_if_nothing_was_passed_on(dpo, full_case):
     """What a package passed on is copied into the compile: a damaged one stops it (409), as any damaged value
     does, rather than be compiled as an empty package."""
     from mash.keys.fields import DamagedData
-    from mash.keys.tests.test_damaged_data import damage_sent_package
 
-    damage_sent_package(hub.package)
-    found = log(dpo, [hub.child])
+    damage_sent_package(full_case.package)
+    found = log_sar(dpo, [full_case.child])
     with pytest.raises(DamagedData):
         services.compile_request(found, by=dpo)
     assert not found.items.exists()

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from mash.accounts.models import Role
 from mash.audit.models import AuditEvent
-from mash.keys.tests.test_encryption import all_text_in_the_database
 from mash.sar import services
 from mash.sar.models import SarItem, SarPause, SubjectAccessRequest
+from mash.testing.database import all_text_in_the_database
 
 TODAY = timezone.localdate
 
@@ -28,11 +28,6 @@ EXTENSION = "Records from four agencies about Quillon's household"
 ITEM_REASON = "Names the neighbour Zebedee Fortescue-Pym"
 WITHDRAWN = "Quillon telephoned to say the matter is resolved"
 MARKERS = [REQUESTER, CONTACT, DESCRIPTION, IDENTITY, PAUSE_NOTE, EXTENSION, ITEM_REASON, WITHDRAWN]
-
-
-@pytest.fixture
-def dpo(make_user):
-    return make_user(Role.DPO, username="dpo")
 
 
 def _raw(table: str, column: str, pk: int):

@@ -1,30 +1,13 @@
 """Answering information requests through the API: the ISA's checks, and what each reader sees."""
 
-import json
-
 import pytest
-from django.test import Client
 
 from mash.accounts.models import Role
-from mash.accounts.services import create_token
 from mash.cases import services as cases
+from mash.testing.api import Api
 
-API = "/api/v1"
 SECRET = "OPERATION-SECRET-TEXT"
 SECRET_REASON = "REASON-SECRET-TEXT"
-
-
-class Api:
-    def __init__(self, user):
-        self.client = Client()
-        self.headers = {"Authorization": f"Bearer {create_token(user)[1]}"}
-
-    def get(self, path, **params):
-        return self.client.get(API + path, params, headers=self.headers)
-
-    def post(self, path, data=None):
-        return self.client.post(API + path, json.dumps(data if data is not None else {}),
-                                content_type="application/json", headers=self.headers)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from mash.cases import services as cases
 from mash.sharing.models import Contribution
-from mash.sharing.tests.web_forms import answer_form, text
+from mash.testing.pages import answer_form, text
 
 pytestmark = pytest.mark.django_db
 

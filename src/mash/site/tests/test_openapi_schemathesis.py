@@ -4,9 +4,9 @@ and as the document says: status code, content type, body and headers.
 
 The document is loaded from the WSGI application as it is served, and the requests go in-process to the
 same application, inside the test's transaction. Each request runs in a savepoint rolled back afterwards,
-so every example sees the same seeded hub whatever earlier examples wrote.
+so every example sees the same seeded case whatever earlier examples wrote.
 
-One test per user drives every operation itself rather than parametrizing per operation, so the hub
+One test per user drives every operation itself rather than parametrizing per operation, so the case
 (function-scoped fixtures) is built once per user. Failures are collected, not raised, so hypothesis
 neither shrinks nor stops at the first; the test fails at the end with one report.
 """
@@ -34,16 +34,16 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
                                                response_schema_conformance, status_code_conformance)
 
-from mash.accounts.models import Role
 from mash.accounts.services import create_token
 from mash.attachments import services as attachments
 from mash.cases import services as cases
-from mash.conftest import child_data, contact_data
 from mash.consent import services as consent
 from mash.disclosure import services as disclosure
 from mash.sar import services as sar_services
 from mash.sharing import services as sharing
 from mash.sharing.models import ContributionItem
+from mash.testing.api import bearer
+from mash.testing.world import child_data, contact_data
 
 pytestmark = pytest.mark.django_db
 
@@ -77,14 +77,13 @@ def unthrottled(settings):
 
 
 @pytest.fixture
-def hub(asked_enquiry, manager, police_worker, education_worker, receiving_professional, make_user):
+def seeded_case(world, asked_enquiry, manager, police_worker, education_worker, receiving_professional):
     """Real rows behind every kind of path parameter: a decided enquiry with normal, restricted and sealed
     items, an attachment, consent, a worker's sharing without consent awaiting approval, a sent and a
     draft package, and a compiled subject access request; and an open enquiry that police have answered,
     for the steps before a decision. Every person is synthetic."""
     enquiry = asked_enquiry
-    dpo = make_user(Role.DPO, username="dpo")
-    council_worker = make_user(Role.MASH_WORKER, "thurrock-council", username="council-worker")
+    dpo, council_worker = world.user("dpo"), world.user("council_worker")
     requests = {r.partner.slug: r for r in enquiry.information_requests.select_related("partner")}
     sharing.contribute(requests["essex-police"], by=police_worker, kind="share",
                        lawful_basis="crime-and-disorder-act-1998-s115", decision_reason="Relevant", items=[
@@ -174,18 +173,18 @@ def _body(value) -> dict:
     return {"body": value}
 
 
-def _path_combos(operation, hub) -> list[dict]:
+def _path_combos(operation, seeded_case) -> list[dict]:
     names = [p.name for p in operation.path_parameters]
-    values = [sorted(set(hub.path_values[name])) for name in names]
+    values = [sorted(set(seeded_case.path_values[name])) for name in names]
     return [dict(zip(names, combo)) for combo in itertools.product(*values)]
 
 
-def _strategy(operation, mode, hub):
+def _strategy(operation, mode, seeded_case):
     """Generated cases, and as many again with path parameters that name real rows."""
     generated = operation.as_strategy(generation_mode=mode)
     if not operation.path_parameters:
         return generated
-    seeded = st.sampled_from(_path_combos(operation, hub)).flatmap(
+    seeded = st.sampled_from(_path_combos(operation, seeded_case)).flatmap(
         lambda params: operation.as_strategy(generation_mode=mode, path_parameters=params))
     return st.one_of(generated, seeded)
 
@@ -214,11 +213,11 @@ def _report(operation, case, response, error, kind) -> str:
     return "\n".join(lines)
 
 
-def _fuzz(operation, mode, headers, hub, failures, statuses):
+def _fuzz(operation, mode, headers, seeded_case, failures, statuses):
     # Reproducible (derandomize, no example database), and no shrinking: failures are collected, not raised.
     @hypothesis_settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
                          phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(case=_strategy(operation, mode, hub))
+    @given(case=_strategy(operation, mode, seeded_case))
     def examples(case):
         _check(operation, case, headers, failures, statuses, mode.value)
 
@@ -226,19 +225,20 @@ def _fuzz(operation, mode, headers, hub, failures, statuses):
 
 
 @pytest.mark.parametrize("who", ["manager", "police_worker", "dpo"])
-def test_every_operation_answers_as_documented(who, hub, in_process, unthrottled):
-    _, raw = create_token(getattr(hub, who), name="schemathesis")
-    headers = {"Authorization": f"Bearer {raw}"}
+def test_every_operation_answers_as_documented(who, seeded_case, in_process, unthrottled):
+    _, raw = create_token(getattr(seeded_case, who), name="schemathesis")
+    headers = bearer(raw)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", WSGIHandler())
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert set(hub.explicit) <= {operation.label for operation in operations}, "an explicit case names no operation"
+    assert set(seeded_case.explicit) <= {operation.label for operation in operations}, \
+        "an explicit case names no operation"
     failures: dict = {}
     statuses: Counter = Counter()
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            _fuzz(operation, mode, headers, hub, failures, statuses)
-        for parts in hub.explicit.get(operation.label, []):
-            for params in _path_combos(operation, hub):
+            _fuzz(operation, mode, headers, seeded_case, failures, statuses)
+        for parts in seeded_case.explicit.get(operation.label, []):
+            for params in _path_combos(operation, seeded_case):
                 _check(operation, operation.Case(path_parameters=params, **parts), headers, failures, statuses,
                        "explicit")
     print(f"\n{who}: {len(operations)} operations, {sum(statuses.values())} requests, "

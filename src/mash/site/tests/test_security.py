@@ -9,6 +9,7 @@ import pytest
 
 from mash.accounts.services import create_token
 from mash.core.security import parse_rate
+from mash.testing.api import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -88,14 +89,14 @@ def test_api_rate_limit_per_token(client, police_worker, education_worker, setti
     settings.MASH_API_RATE = "3/min"
     _, raw = create_token(police_worker)
     _, other = create_token(education_worker)
-    headers = {"Authorization": f"Bearer {raw}"}
+    headers = bearer(raw)
     assert [client.get("/api/v1/me", headers=headers).status_code for _ in range(3)] == [200, 200, 200]
     response = client.get("/api/v1/me", headers=headers)
     assert response.status_code == 429
     assert response.json()["detail"].startswith("Too many requests: at most 3 a minute")
     assert 1 <= int(response["Retry-After"]) <= 60
     # Another agency's system is not held back by it.
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+    assert client.get("/api/v1/me", headers=bearer(other)).status_code == 200
     # Web pages are not rate limited by the API's limit.
     assert client.get("/login/").status_code == 200
 
@@ -103,7 +104,7 @@ def test_api_rate_limit_per_token(client, police_worker, education_worker, setti
 def test_api_rate_limit_per_client_address(client, settings, isa_version):
     """Made-up tokens, each new, still count against the address they come from."""
     settings.MASH_API_CLIENT_RATE = "5/min"
-    codes = [client.get("/api/v1/me", headers={"Authorization": f"Bearer mash_guess{n}"}).status_code
+    codes = [client.get("/api/v1/me", headers=bearer(f"mash_guess{n}")).status_code
              for n in range(7)]
     assert codes == [401] * 5 + [429] * 2
 
@@ -140,7 +141,7 @@ def test_rate_limits_are_shared_through_redis(client, police_worker, settings):
     cache.clear()
     settings.MASH_API_RATE = "2/min"
     _, raw = create_token(police_worker)
-    headers = {"Authorization": f"Bearer {raw}"}
+    headers = bearer(raw)
     assert [client.get("/api/v1/me", headers=headers).status_code for _ in range(3)] == [200, 200, 429]
     assert any(key.startswith(b":1:mash-rate:token:") for key in cache._cache.get_client().keys("*"))
     cache.clear()

@@ -20,7 +20,7 @@ from django.apps import apps
 from django.conf import settings
 from playwright.sync_api import expect, sync_playwright
 
-from mash.conftest import PASSWORD
+from mash.testing.world import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -8,7 +8,7 @@ from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from mash.accounts.models import Role
-from mash.conftest import PASSWORD
+from mash.testing.world import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,18 @@
-"""Helpers for tests that post the web forms."""
+"""What a response says, and the POST bodies of web forms."""
+
+import io
+import re
+
+from pypdf import PdfReader
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def pdf_text(body: bytes) -> str:
+    """A PDF's text, every run of white space one space."""
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages))
 
 
 def answer_form(kind, decision_reason, lawful_basis="", confidential_reason="", items=(), **extra):
@@ -9,7 +23,3 @@ def answer_form(kind, decision_reason, lawful_basis="", confidential_reason="", 
         for key, value in item.items():
             data[f"item-{i}-{key}"] = value
     return data
-
-
-def text(response) -> str:
-    return response.content.decode()

@@ -161,7 +161,7 @@ def three_enquiries() -> World:
     from mash.accounts.models import Role
     from mash.accounts.services import create_user
     from mash.cases import services as cases
-    from mash.conftest import child_data, contact_data
+    from mash.testing.world import child_data, contact_data
     from mash.core.dates import add_months
     from mash.partners import services as isa
     from mash.people import services as people
