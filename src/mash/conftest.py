@@ -117,6 +117,12 @@ def receiving_professional(world):
 
 
 @pytest.fixture
+def council_worker(world):
+    """Thurrock Council's MASH worker, of the MASH team (assigned to enquiries)."""
+    return world.user("council_worker")
+
+
+@pytest.fixture
 def dpo(world):
     return world.user("dpo")
 

@@ -21,11 +21,6 @@ NORMAL = "NORMAL-ATTENDANCE-81"
 
 
 @pytest.fixture
-def council_worker(make_user):
-    return make_user(Role.MASH_WORKER, "thurrock-council", username="council-worker")
-
-
-@pytest.fixture
 def answered(asked_enquiry, manager, police_worker, education_worker, council_worker):
     """Police: a share with a normal, a restricted and a sealed item. Education: confidential information held.
     The council worker is on the enquiry."""

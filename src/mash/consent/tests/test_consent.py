@@ -6,7 +6,6 @@ Every person here is synthetic.
 
 import pytest
 
-from mash.accounts.models import Role
 from mash.cases import services as cases
 from mash.consent import services as consent
 from mash.consent.models import ConsentOverride, ConsentRecord
@@ -27,8 +26,8 @@ def _rated(manager, **contact):
 
 
 @pytest.fixture
-def assigned_worker(make_user):
-    return make_user(Role.MASH_WORKER, "thurrock-council", username="council-worker")
+def assigned_worker(council_worker):
+    return council_worker
 
 
 # --- What the contact said ------------------------------------------------------------------------

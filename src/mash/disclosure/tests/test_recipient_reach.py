@@ -65,9 +65,9 @@ MARKERS = {
 
 
 @pytest.fixture
-def reach(manager, police_worker, education_worker, receiving_professional, make_user):
+def reach(world, manager, police_worker, education_worker, receiving_professional, make_user):
     m = MARKERS
-    gp_worker = make_user(Role.MASH_WORKER, "nhs-england-gps", username="gp-worker")
+    gp_worker = world.user("gp_worker")
     other_professional = make_user(Role.RECEIVING_PROFESSIONAL, username="other-professional", team="Duty team")
     enquiry = cases.record_contact(by=manager, **contact_data(
         child=child_data(address_line_1="1 Qzaddressmark Street"),
