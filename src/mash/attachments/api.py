@@ -10,7 +10,7 @@ from ninja.files import UploadedFile
 from mash.access import policy
 from mash.access.guard import guarded_operation
 from mash.access.rules import ANSWER_REQUEST, READ_ATTACHMENT
-from mash.core.api import MAX_ID, access, case_policy, created, responses
+from mash.core.api import MAX_ID, access, case_policy, created, read, responses
 
 from . import selectors, services
 from .views import attach
@@ -21,6 +21,7 @@ ItemId = Annotated[int, Path(ge=1, le=MAX_ID, description="the contribution item
 AttachmentId = Annotated[int, Path(ge=1, le=MAX_ID, description="the attachment's id")]
 
 
+# Read from the Attachment the service made.
 class AttachmentOut(Schema):
     id: int
     item_id: int
@@ -31,11 +32,7 @@ class AttachmentOut(Schema):
     uploaded_at: dt.datetime
     uploaded_by: str
 
-
-def attachment_out(a) -> dict:
-    return {"id": a.pk, "item_id": a.item_id, "filename": a.filename, "content_type": a.content_type,
-            "size": a.size, "sha256": a.sha256, "uploaded_at": a.uploaded_at,
-            "uploaded_by": a.uploaded_by.display_name}
+    resolve_uploaded_by = read("uploaded_by.display_name")
 
 
 @router.post("/items/{item_id}/attachments", response=responses({201: AttachmentOut}, 400, 404, 409, 422),
@@ -46,7 +43,7 @@ def attachment_out(a) -> dict:
 def add_attachment(request, item, item_id: ItemId, file: UploadedFile = File(None)):
     # `UploadedFile`, not `| None`: the document then shows a binary part (a form field is never null);
     # a request without one is still answered 400 "Select a file", as the web form is.
-    return created(attachment_out(attach(item, request.user, file)))
+    return created(attach(item, request.user, file))
 
 
 @router.get("/attachments/{attachment_id}", response=responses({200: None}, 404, 422),

@@ -5,20 +5,22 @@ import datetime as dt
 from ninja import Router, Schema
 
 from mash.access.guard import guarded_operation
-from mash.core.api import access, responses
-from mash.partners import services
+from mash.core.api import access, read, responses
+from mash.partners import selectors, services
 
 router = Router(tags=["isa"])
 
 ISA_POLICY = "isa"
 
 
+# Read from a PermittedCategory (selectors.AgreementInForce), or a dict with the same keys.
 class CategoryOut(Schema):
     id: str
     label: str
     clause: str
 
 
+# Read from a PartnerTerms: the partner's entry in the agreement and the categories it may share.
 class IsaPartnerOut(Schema):
     slug: str
     name: str
@@ -26,19 +28,37 @@ class IsaPartnerOut(Schema):
     lawful_bases: list[str]
     permitted_categories: list[CategoryOut]
 
+    resolve_slug = read("entry.id")
+    resolve_name = read("entry.name")
 
+    @staticmethod
+    def resolve_type(terms) -> str:
+        return terms.entry.type.value
+
+    @staticmethod
+    def resolve_lawful_bases(terms) -> list[str]:
+        return list(terms.entry.lawful_bases)
+
+
+# Read from a decision timescale of the agreement.
 class TimescaleOut(Schema):
     rag: str
     hours: int
     clause: str
 
+    @staticmethod
+    def resolve_rag(timescale) -> str:
+        return timescale.rag.value
 
+
+# Read from a lawful basis of the agreement.
 class LawfulBasisOut(Schema):
     id: str
     clause: str
     description: str
 
 
+# Read from the AgreementInForce: the version's row, and what its document says.
 class IsaOut(Schema):
     version: str
     title: str
@@ -47,47 +67,36 @@ class IsaOut(Schema):
     partners: list[IsaPartnerOut]
     timescales: list[TimescaleOut]
 
+    resolve_version = read("version.version")
+    resolve_title = read("version.title")
+    resolve_effective_from = read("version.effective_from")
+    resolve_lawful_bases = read("agreement.doc.lawful_bases")
+    resolve_timescales = read("agreement.doc.decision_timescales")
 
+
+# Read from a Partner row.
 class PartnerOut(Schema):
     slug: str
     name: str
     type: str
     type_label: str
 
+    resolve_type = read("partner_type")
+
+    @staticmethod
+    def resolve_type_label(partner) -> str:
+        return partner.get_partner_type_display()
+
 
 @router.get("/isa", response=responses({200: IsaOut}, 503), openapi_extra=access(ISA_POLICY),
             summary="The Information Sharing Agreement in force")
 @guarded_operation(ISA_POLICY)
 def current_isa(request):
-    version, agreement = services.current()
-    doc = agreement.doc
-    return {
-        "version": version.version,
-        "title": version.title,
-        "effective_from": version.effective_from,
-        "lawful_bases": [{"id": b.id, "clause": b.clause, "description": b.description} for b in doc.lawful_bases],
-        "partners": [
-            {
-                "slug": p.id,
-                "name": p.name,
-                "type": p.type.value,
-                "lawful_bases": list(p.lawful_bases),
-                "permitted_categories": [
-                    {"id": rule.category, "label": agreement.category_label(rule.category), "clause": rule.clause}
-                    for rule in p.contributions
-                ],
-            }
-            for p in doc.partners
-        ],
-        "timescales": [{"rag": t.rag.value, "hours": t.hours, "clause": t.clause} for t in doc.decision_timescales],
-    }
+    return selectors.agreement_in_force()
 
 
 @router.get("/partners", response=responses({200: list[PartnerOut]}, 503), openapi_extra=access(ISA_POLICY),
             summary="The partner agencies that signed the agreement in force")
 @guarded_operation(ISA_POLICY)
 def partners(request):
-    return [
-        {"slug": p.slug, "name": p.name, "type": p.partner_type, "type_label": p.get_partner_type_display()}
-        for p in services.signatories()
-    ]
+    return list(services.signatories())

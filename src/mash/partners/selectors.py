@@ -1,8 +1,10 @@
 """Reading the ISA: the current version and what it says. No case data: nothing here is gated."""
 
+from dataclasses import dataclass
+
 from mash.core.errors import DomainError
 
-from .isa import Agreement
+from .isa import Agreement, PartnerEntry
 from .models import IsaVersion, Partner
 
 
@@ -35,6 +37,43 @@ def current_version() -> IsaVersion:
 def current() -> tuple[IsaVersion, Agreement]:
     version = current_version()
     return version, agreement_for(version)
+
+
+@dataclass(frozen=True)
+class PermittedCategory:
+    """A category of data the agreement lets a partner share: its id, its label and the clause."""
+
+    id: str
+    label: str
+    clause: str
+
+
+@dataclass(frozen=True)
+class PartnerTerms:
+    """A partner's entry in the agreement, with the categories it may share (labelled)."""
+
+    entry: PartnerEntry
+    permitted_categories: list[PermittedCategory]
+
+
+@dataclass(frozen=True)
+class AgreementInForce:
+    """The agreement in force: its version and what its document says."""
+
+    version: IsaVersion
+    agreement: Agreement
+
+    @property
+    def partners(self) -> list[PartnerTerms]:
+        label = self.agreement.category_label
+        return [PartnerTerms(p, [PermittedCategory(rule.category, label(rule.category), rule.clause)
+                                 for rule in p.contributions])
+                for p in self.agreement.doc.partners]
+
+
+def agreement_in_force() -> AgreementInForce:
+    """The agreement in force, to read; NoAgreementLoaded when none is loaded."""
+    return AgreementInForce(*current())
 
 
 def signatories():

@@ -9,7 +9,7 @@ from mash.access import policy
 from mash.access.guard import guarded_operation
 from mash.access.rules import MANAGE_SAR
 from mash.audit import services as audit
-from mash.core.api import REFERENCE_PATTERN, InputSchema, MAX_ID, access, created, responses
+from mash.core.api import REFERENCE_PATTERN, InputSchema, MAX_ID, access, created, read, responses
 
 from . import selectors, services
 from .models import RequesterRelationship
@@ -21,6 +21,7 @@ Reference = Annotated[str, Path(pattern=REFERENCE_PATTERN, description="the requ
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
+# Read from the request's Clock (selectors.clock_of: its deadline as of today).
 class ClockOut(Schema):
     deadline: dt.date
     days_remaining: int
@@ -29,6 +30,7 @@ class ClockOut(Schema):
     overdue: bool
 
 
+# Read from a SubjectAccessRequest: the people it concerns by id, and its clock as of today.
 class SarOut(Schema):
     reference: str
     status: str
@@ -43,23 +45,20 @@ class SarOut(Schema):
     responded_on: dt.date | None
     clock: ClockOut
 
+    @staticmethod
+    def resolve_subjects(sar) -> list[int]:
+        return selectors.subject_ids(sar)
 
-def _out(sar) -> dict:
-    clock = services.clock_of(sar)
-    return {"reference": sar.reference, "status": sar.status, "requester_name": sar.requester_name,
-            "requester_relationship": sar.requester_relationship, "received_on": sar.received_on,
-            "subjects": services.subject_ids(sar), "identity_verified_on": sar.identity_verified_on,
-            "extension_months": sar.extension_months, "extension_reason": sar.extension_reason,
-            "compiled_at": sar.compiled_at, "responded_on": sar.responded_on,
-            "clock": {"deadline": clock.deadline, "days_remaining": clock.days_remaining, "paused": clock.paused,
-                      "paused_days": clock.paused_days, "overdue": clock.overdue}}
+    @staticmethod
+    def resolve_clock(sar):
+        return selectors.clock_of(sar)
 
 
 @router.get("/sars", response=responses({200: list[SarOut]}, 404), openapi_extra=SAR,
             summary="Open subject access requests, the most urgent first, with each one's clock")
 @guarded_operation(MANAGE_SAR)
 def open_requests(request):
-    return [_out(s) for s, _ in policy.open_subject_access_requests(request.user)]
+    return [s for s, _ in policy.open_subject_access_requests(request.user)]
 
 
 class SarIn(InputSchema):
@@ -79,14 +78,14 @@ class SarIn(InputSchema):
 @guarded_operation(MANAGE_SAR)
 def log_request(request, body: SarIn):
     policy.subject_access_requests(request.user)
-    return created(_out(services.log_request(by=request.user, **body.dict())))
+    return created(services.log_request(by=request.user, **body.dict()))
 
 
 @router.get("/sars/{reference}", response=responses({200: SarOut}, 404, 422), openapi_extra=SAR,
             summary="One subject access request")
 @guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
 def get_request(request, sar, reference: Reference):
-    return _out(sar)
+    return sar
 
 
 class IdentityIn(InputSchema):
@@ -98,7 +97,7 @@ class IdentityIn(InputSchema):
              openapi_extra=SAR, summary="Record that the requester's identity was confirmed (ends an identity pause)")
 @guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
 def identity(request, sar, body: IdentityIn, reference: Reference):
-    return _out(services.verify_identity(sar, by=request.user, **body.dict()))
+    return services.verify_identity(sar, by=request.user, **body.dict())
 
 
 class PauseIn(InputSchema):
@@ -112,7 +111,7 @@ class PauseIn(InputSchema):
 @guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
 def pause(request, sar, body: PauseIn, reference: Reference):
     services.pause(sar, by=request.user, **body.dict())
-    return _out(sar)
+    return sar
 
 
 class ResumeIn(InputSchema):
@@ -124,7 +123,7 @@ class ResumeIn(InputSchema):
 @guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
 def resume(request, sar, body: ResumeIn, reference: Reference):
     services.resume(sar, by=request.user, **body.dict())
-    return _out(sar)
+    return sar
 
 
 class ExtensionIn(InputSchema):
@@ -136,7 +135,7 @@ class ExtensionIn(InputSchema):
              openapi_extra=SAR, summary="Extend a complex request by one or two further months, with the reason")
 @guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
 def extension(request, sar, body: ExtensionIn, reference: Reference):
-    return _out(services.extend(sar, by=request.user, **body.dict()))
+    return services.extend(sar, by=request.user, **body.dict())
 
 
 class ReasonIn(InputSchema):
@@ -147,9 +146,10 @@ class ReasonIn(InputSchema):
              openapi_extra=SAR, summary="Close the request without a response, with the reason")
 @guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
 def withdrawal(request, sar, body: ReasonIn, reference: Reference):
-    return _out(services.withdraw(sar, by=request.user, **body.dict()))
+    return services.withdraw(sar, by=request.user, **body.dict())
 
 
+# Read from a compiled SarItem; `person` is the person's id.
 class SarItemOut(Schema):
     id: int
     person: int
@@ -171,9 +171,7 @@ class SarItemOut(Schema):
     serious_harm_opinion: str
     reason: str
 
-
-def _item(item) -> dict:
-    return {k: getattr(item, k) for k in SarItemOut.model_fields if k not in ("person",)} | {"person": item.person_id}
+    resolve_person = read("person_id")
 
 
 @router.post("/sars/{reference}/compilation", response=responses({200: list[SarItemOut]}, 404, 409, 422),
@@ -181,14 +179,14 @@ def _item(item) -> dict:
              summary="Compile everything held about the people the request concerns, for review")
 @guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
 def compilation(request, sar, reference: Reference):
-    return [_item(i) for i in services.compile_request(sar, by=request.user)]
+    return services.compile_request(sar, by=request.user)
 
 
 @router.get("/sars/{reference}/items", response=responses({200: list[SarItemOut]}, 404, 422), openapi_extra=SAR,
             summary="The items compiled, with each one's decision")
 @guarded_operation(MANAGE_SAR, load=selectors.subject_access_request)
 def items(request, sar, reference: Reference):
-    return [_item(i) for i in sar.items.all()]
+    return list(sar.items.all())
 
 
 class SarItemDecisionIn(InputSchema):
@@ -209,7 +207,7 @@ def _compiled_item(user, reference, item_id):
              openapi_extra=SAR, summary="The reviewer's decision on one item: disclose, redact or withhold")
 @guarded_operation(MANAGE_SAR, load=_compiled_item)
 def decide(request, item, body: SarItemDecisionIn, reference: Reference, item_id: ItemId):
-    return _item(services.decide_item(item, by=request.user, **body.dict()))
+    return services.decide_item(item, by=request.user, **body.dict())
 
 
 @router.post("/sars/{reference}/pack", response=responses({201: dict}, 404, 409, 422), openapi_extra=SAR,

@@ -5,13 +5,14 @@ import datetime as dt
 from ninja import Router, Schema
 
 from mash.access.guard import guarded_operation
-from mash.core.api import AUTHENTICATED, InputSchema, access, created, responses
+from mash.core.api import AUTHENTICATED, InputSchema, access, created, read, responses
 
 from . import services
 
 router = Router(tags=["training"])
 
 
+# Read from a TrainingRecord.
 class CompletionOut(Schema):
     id: int
     username: str
@@ -22,14 +23,18 @@ class CompletionOut(Schema):
     recorded_by: str | None
     source: str
 
+    resolve_username = read("user.username")
 
-def _completion(record) -> dict:
-    return {"id": record.pk, "username": record.user.username, "course": record.course,
-            "completed_on": record.completed_on, "expires_on": services.expires_on(record.completed_on),
-            "evidence_reference": record.evidence_reference,
-            "recorded_by": record.recorded_by.username if record.recorded_by else None, "source": record.source}
+    @staticmethod
+    def resolve_expires_on(record) -> dt.date:
+        return services.expires_on(record.completed_on)
+
+    @staticmethod
+    def resolve_recorded_by(record) -> str | None:
+        return record.recorded_by.username if record.recorded_by else None
 
 
+# Read from the caller's OwnTraining: their Status today, and their completions.
 class MyTrainingOut(Schema):
     state: str
     required: bool
@@ -38,18 +43,22 @@ class MyTrainingOut(Schema):
     days_left: int | None
     completions: list[CompletionOut]
 
+    resolve_state = read("status.state")
+    resolve_required = read("status.required")
+    resolve_current = read("status.current")
+    resolve_expires_on = read("status.expires_on")
+    resolve_days_left = read("status.days_left")
+
 
 @router.get("/training/me", response=responses({200: MyTrainingOut}), openapi_extra=access(AUTHENTICATED),
             summary="Your training refresher: its state (current, expiring, lapsed, never, not_required) and your "
                     "completions")
 @guarded_operation(AUTHENTICATED)
 def my_training(request):
-    status = services.current_status(request.user)
-    return {"state": status.state, "required": status.required, "current": status.current,
-            "expires_on": status.expires_on, "days_left": status.days_left,
-            "completions": [_completion(r) for r in services.own_records(request.user)]}
+    return services.own_training(request.user)
 
 
+# Read from a StaffStatus: the member of staff, and their refresher's state.
 class StaffOut(Schema):
     username: str
     display_name: str
@@ -59,7 +68,12 @@ class StaffOut(Schema):
     expires_on: dt.date | None
     days_left: int | None
 
+    resolve_username = read("user.username")
+    resolve_display_name = read("user.display_name")
+    resolve_role = read("user.role")
 
+
+# Read from an AgencyCompliance: its staff counted, and those expiring, lapsed or never trained listed.
 class AgencyOut(Schema):
     agency: str
     slug: str
@@ -69,11 +83,12 @@ class AgencyOut(Schema):
     lapsed: list[StaffOut]
     never: list[StaffOut]
 
+    resolve_agency = read("name")
+    resolve_staff = read("total")
 
-def _staff(row) -> dict:
-    return {"username": row.user.username, "display_name": row.user.display_name, "role": row.user.role,
-            "state": row.state, "completed_on": row.completed_on, "expires_on": row.expires_on,
-            "days_left": row.days_left}
+    @staticmethod
+    def resolve_current(group) -> int:
+        return len(group.current)
 
 
 @router.get("/training/compliance", response=responses({200: list[AgencyOut]}),
@@ -82,9 +97,7 @@ def _staff(row) -> dict:
                     "trained (MASH managers and system administrators)")
 @guarded_operation("training:compliance")
 def compliance(request):
-    return [{"agency": a.name, "slug": a.slug, "staff": a.total, "current": len(a.current),
-             "expiring": [_staff(r) for r in a.expiring], "lapsed": [_staff(r) for r in a.lapsed],
-             "never": [_staff(r) for r in a.never]} for a in services.compliance(request.user)]
+    return services.compliance(request.user)
 
 
 class CompletionIn(InputSchema):
@@ -99,4 +112,4 @@ class CompletionIn(InputSchema):
              summary="Record someone's completion (MASH managers and system administrators; not your own)")
 @guarded_operation("training:record")
 def record_completion(request, body: CompletionIn):
-    return created(_completion(services.record_completion(by=request.user, **body.dict())))
+    return created(services.record_completion(by=request.user, **body.dict()))

@@ -213,6 +213,18 @@ def own_records(user) -> list[TrainingRecord]:
     return list(TrainingRecord.objects.filter(user=user).select_related("recorded_by"))
 
 
+@dataclass(frozen=True)
+class OwnTraining:
+    """A user's own refresher: their status today and every completion recorded for them."""
+
+    status: Status
+    completions: list[TrainingRecord]
+
+
+def own_training(user) -> OwnTraining:
+    return OwnTraining(current_status(user), own_records(user))
+
+
 def recordable_users(by: User):
     """The staff whose completions `by` may record: everyone who must keep a refresher, but themselves."""
     _require_recorder(by, "training.record")
