@@ -12,7 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from mash.audit import chain, checkpoints, sealing, selectors, services, verification
+from mash.audit import chain, checkpoints, sealing, services, verification
 from mash.audit.models import AuditEvent, Checkpoint, EventPerson, Kind, Seal
 from mash.cases import services as cases
 from mash.testing.database import tampering
@@ -293,22 +293,6 @@ def test_changes_in_the_admin_site_are_recorded(make_user):
                             object_repr=admin.username, action_flag=CHANGE, change_message="[]")
     event = AuditEvent.objects.order_by("-id").first()
     assert (event.kind, event.action, event.actor) == (Kind.ADMIN, "admin change user", "admin-user")
-
-
-def test_the_person_trail_shows_who_read_and_is_itself_recorded(client, asked_enquiry, manager, police_worker,
-                                                                make_user):
-    dpo = make_user("dpo", username="dpo-user")
-    client.force_login(police_worker)
-    client.get(f"/enquiries/{asked_enquiry.reference}/")
-    client.force_login(dpo)
-    page = client.get(f"/audit/people/{asked_enquiry.child_id}/")
-    assert page.status_code == 200 and police_worker.username.encode() in page.content
-    assert selectors.events_about(asked_enquiry.child_id).filter(actor_id=dpo.pk, kind=Kind.READ).exists()
-    csv_body = client.get(f"/audit/people/{asked_enquiry.child_id}/export.csv").content.decode()
-    assert csv_body.splitlines()[0].startswith("Event,When") and police_worker.username in csv_body
-    assert selectors.events_about(asked_enquiry.child_id).filter(actor_id=dpo.pk, kind=Kind.EXPORT).exists()
-    bad = client.get(f"/audit/people/{asked_enquiry.child_id}/?since=yesterday")
-    assert bad.status_code == 200 and b"enter a date as YYYY-MM-DD" in bad.content
 
 
 @pytest.mark.postgres

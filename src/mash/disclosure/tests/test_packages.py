@@ -23,8 +23,8 @@ from mash.core.errors import DomainError, IsaViolation, ValidationFailed
 from mash.disclosure import services as disclosure
 from mash.disclosure.models import DisclosurePackage
 from mash.keys.fields import Sealed
+from mash.oversight import reports
 from mash.partners import services as isa
-from mash.reports import services as reports
 from mash.sharing import services as sharing
 from mash.sharing.models import ContributionItem
 from mash.testing.cases import ATTENDANCE, ATTENDANCE_WHY, INCIDENT, RATIONALE
