@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The access gate against pycasbin: decisions per second, and a cross-check of the rules.
 
-The same rules (mash.access.policy: ACTIONS, FIELDS, the links) are written a second time as a
+The same rules (mash.access.rules: ACTIONS, FIELDS, the links) are written a second time as a
 casbin model, RBAC with domains: each case is a domain, and the links between a user and a case
 become roles in that domain. Both then answer the same few hundred thousand requests, in memory,
 with no database. Every answer must agree: the script stops with an error at the first
@@ -50,8 +50,8 @@ SMOKE = {"requests": 2_000, "runs": 2, "cases": 200, "users": 150}
 
 from importlib.metadata import version as dist_version  # noqa: E402
 
-from mash.access import policy  # noqa: E402
-from mash.access.policy import ACTIONS, FIELDS, READ_FIELD, CaseFacts, Link, Subject  # noqa: E402
+from mash.access import rules  # noqa: E402
+from mash.access.rules import ACTIONS, FIELDS, READ_FIELD, CaseFacts, Link, Subject  # noqa: E402
 from mash.accounts.models import Role  # noqa: E402
 
 # --- The same rules, as a casbin model -------------------------------------------------------------
@@ -97,8 +97,8 @@ m = r.act == p.act \
 
 LINK_NAMES = {Link.HUB_MANAGER: "hub", Link.ASSIGNED: "assigned", Link.ASKED_AGENCY: "asked",
               Link.OWN_AGENCY: "own"}
-# Which links can hold on the enquiry itself, and which on an agency's object on it (policy.case_links,
-# policy.agency_links): an asked agency reads the enquiry, but another agency's request only as its own.
+# Which links can hold on the enquiry itself, and which on an agency's object on it (rules.case_links,
+# rules.agency_links): an asked agency reads the enquiry, but another agency's request only as its own.
 CASE_LINKS = {Link.HUB_MANAGER, Link.ASSIGNED, Link.ASKED_AGENCY}
 AGENCY_LINKS = {Link.HUB_MANAGER, Link.ASSIGNED, Link.OWN_AGENCY}
 
@@ -108,7 +108,7 @@ def field_act(field_name: str) -> str:
 
 
 def casbin_policies() -> list[list[str]]:
-    """p lines from policy.ACTIONS and policy.FIELDS (the rule tables, not the code that applies them)."""
+    """p lines from rules.ACTIONS and rules.FIELDS (the rule tables, not the code that applies them)."""
     lines = []
     for action, links in ACTIONS.items():
         for link in sorted(links):
@@ -125,7 +125,8 @@ def casbin_policies() -> list[list[str]]:
 
 def casbin_groupings(users, cases, partner_ids, window_days, now):
     """g and g2 lines, from the same facts the gate gets. The window is worked out here again, from
-    decided_at, as a loader would do it (and as the SQL in policy.enquiries does)."""
+    decided_at, as a loader would do it (and as the SQL of filters.enquiry_filter does for
+    cases.selectors.enquiries)."""
     g2 = [["role:mash_manager", "hub"]]
     for u in users:
         g2.append([f"u{u.id}", f"role:{u.role}"])
@@ -275,7 +276,7 @@ def casbin_request(subject: Subject, action: str, facts: CaseFacts, partner_id, 
 # --- Timing -----------------------------------------------------------------------------------------
 
 def run_gate(requests):
-    evaluate = policy.evaluate
+    evaluate = rules.evaluate
     return [evaluate(s, a, f, p, fn).allowed for s, a, f, p, fn in requests]
 
 
@@ -299,7 +300,7 @@ def check_agreement(name, gate_answers, other_answers, requests):
     for i, (a, b) in enumerate(zip(gate_answers, other_answers)):
         if a != b:
             s, act, facts, pid, fn = requests[i]
-            decision = policy.evaluate(s, act, facts, pid, fn)
+            decision = rules.evaluate(s, act, facts, pid, fn)
             raise SystemExit(
                 f"DISAGREEMENT between the gate and {name} on request {i}:\n"
                 f"  subject={s} action={act} field={fn} owner partner={pid}\n"
@@ -394,7 +395,7 @@ def main(argv=None):
     print()
     print(f"  {'engine':<24} {'best run':>10} {'decisions/s':>14} {'µs/decision':>12} {'gate is':>10}")
     print(f"  {'-' * 24} {'-' * 10} {'-' * 14} {'-' * 12} {'-' * 10}")
-    rows = [("gate (policy.evaluate)", "gate")] + [(f"casbin {k}", k) for k in enforcers]
+    rows = [("gate (rules.evaluate)", "gate")] + [(f"casbin {k}", k) for k in enforcers]
     for label, key in rows:
         ratio = "" if key == "gate" else f"{rate['gate'] / rate[key]:.1f}x"
         print(f"  {label:<24} {best[key]:>9.2f}s {rate[key]:>14,.0f} {1e6 * best[key] / n:>12.2f} {ratio:>10}")

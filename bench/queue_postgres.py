@@ -4,9 +4,10 @@
 Does a worker's queue cost what the worker may see, or what the tables hold? This script fills a
 dedicated database in steps (10k -> 100k -> 1M contributions, with their enquiries and requests),
 keeps what three chosen workers may see fixed while everything else grows, and times at each step
-the real listings through the access gate (mash.access.policy) and the JSON API. Beside the gate's
-queries it times, for comparison, the earlier OR-of-EXISTS form of the workers' filters that src/
-replaced, which must return the same rows.
+the real listings through the access gate (cases.selectors.enquiries and
+sharing.selectors.information_requests, filtered by mash.access.gate and mash.access.filters) and the
+JSON API. Beside the gate's queries it times, for comparison, the earlier OR-of-EXISTS form of the
+workers' filters that src/ replaced, which must return the same rows.
 
     .venv/bin/python bench/queue_postgres.py            # full run: 10k, 100k, 1M contributions
     .venv/bin/python bench/queue_postgres.py --quick    # 10k, 100k
@@ -344,12 +345,13 @@ def _open_first(qs):
 def queries(user):
     """The listings as the app makes them (cases/api.py list_enquiries, sharing/views.py requests), through
     the gate. For a manager, the first page of each: (the page, the whole of what they may see)."""
-    from mash.access import policy
     from mash.accounts.models import Role
+    from mash.cases import selectors as cases
+    from mash.sharing import selectors as sharing
     from mash.sharing.models import RequestStatus
 
-    enquiries = _ordered_queue(policy.enquiries(user))
-    requests = policy.information_requests(user)
+    enquiries = _ordered_queue(cases.enquiries(user))
+    requests = sharing.information_requests(user)
     if user.role == Role.MASH_MANAGER:
         requests = requests.filter(status=RequestStatus.OPEN).order_by("requested_at", "id")
         return {"enquiry queue": enquiries[:PAGE], "requests page": requests[:PAGE]}, \
@@ -358,10 +360,10 @@ def queries(user):
 
 
 def or_exists_queries(user, window_days: int):
-    """The EARLIER form of policy.enquiry_filter / request_filter for a worker, for comparison only.
+    """The EARLIER form of filters.enquiry_filter / request_filter for a worker, for comparison only.
 
     Until commit 335f8da the gate joined a worker's links with OR between EXISTS sub-queries; src/ now
-    puts each link's ids in one `pk IN (... UNION ...)` (policy._in_any). This is the earlier code, Q for
+    puts each link's ids in one `pk IN (... UNION ...)` (filters._in_any). This is the earlier code, Q for
     Q (its leading `Q(pk__in=[])` compiles to nothing inside an OR), with the real listings' ordering,
     so the two forms can be timed side by side on the same data and must return the same rows:
 
@@ -555,9 +557,10 @@ def sign_in(user, password: str):
 def measure_step(users: dict, clients: dict, runs: int, window_days: int, earlier: bool) -> list[dict]:
     from django.db import connection
 
-    from mash.access import policy
     from mash.accounts.models import Role
+    from mash.cases import selectors as cases
     from mash.cases.states import OPEN_STATES
+    from mash.sharing import selectors as sharing
 
     out = []
     with connection.cursor() as cursor:
@@ -575,8 +578,8 @@ def measure_step(users: dict, clients: dict, runs: int, window_days: int, earlie
         # time the first page, as a client would fetch it, in the user's signed-in session. 'visible' is
         # X-Total-Count, which must be what the gate gives the user.
         client = clients[who]
-        expected = {API_ENQUIRIES: policy.enquiries(user).filter(state__in=OPEN_STATES).count(),
-                    API_REQUESTS: policy.information_requests(user).count()}
+        expected = {API_ENQUIRIES: cases.enquiries(user).filter(state__in=OPEN_STATES).count(),
+                    API_REQUESTS: sharing.information_requests(user).count()}
         for what, url in (("API /api/v1/enquiries (first page)", API_ENQUIRIES),
                           ("API /api/v1/information-requests (first page)", API_REQUESTS)):
             response = api_get(client, url, user.username)
@@ -658,8 +661,9 @@ def main(argv=None):
               "PostgreSQL server (it runs in the PostgreSQL pass of make test)")
         return
     source = source_state()
-    if source["policy_py_differs_from_head"]:
-        print("NOTE: src/mash/access/policy.py differs from the last commit: the working tree's gate is measured.")
+    if source["gate_files_differing_from_head"]:
+        print("NOTE: the working tree's gate is measured, not the last commit's: "
+              f"{', '.join(source['gate_files_differing_from_head'])} not as committed.")
     started = time.perf_counter()
 
     print(f"Database {urlsplit(url)._replace(netloc=urlsplit(url).hostname or '').geturl()}: "
@@ -685,9 +689,9 @@ def main(argv=None):
     call_command("migrate", verbosity=0, interactive=False)
     isa_version, _ = isa.load_file(settings.MASH_ISA_FILE)
     window_days = isa.current()[1].after_decision.asked_agency_access_days
-    from mash.access import policy
-    if policy._after_decision_days() != window_days:
-        raise SystemExit(f"the gate's window ({policy._after_decision_days()} days) is not the ISA's ({window_days})")
+    from mash.access import filters
+    if filters.after_decision_days() != window_days:
+        raise SystemExit(f"the gate's window ({filters.after_decision_days()} days) is not the ISA's ({window_days})")
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [MANAGER_INDEX])
         found = cursor.fetchone()
@@ -808,8 +812,15 @@ def main(argv=None):
                          + "\n  ".join(disagreements))
 
 
+# The files that make up the gate the listings are measured through: the rules, the rules as SQL, the gate
+# itself, and the selectors the listings call (cases.selectors.enquiries, sharing.selectors.information_requests).
+GATE_FILES = ("src/mash/access/rules.py", "src/mash/access/filters.py", "src/mash/access/gate.py",
+              "src/mash/cases/selectors.py", "src/mash/sharing/selectors.py")
+
+
 def source_state() -> dict:
-    """Which code was measured: the commit, and whether the gate's file differs from it (read-only git)."""
+    """Which code was measured: the commit, each of the gate's files as measured (its blob) and those that
+    differ from the commit (read-only git)."""
     import subprocess
 
     def git(*args):
@@ -818,10 +829,15 @@ def source_state() -> dict:
         except (OSError, subprocess.CalledProcessError):
             return None
 
-    path = "src/mash/access/policy.py"
-    committed, working = git("rev-parse", f"HEAD:{path}"), git("hash-object", path)
-    return {"git_head": git("rev-parse", "HEAD"), "policy_py_blob": working,
-            "policy_py_differs_from_head": None if committed is None or working is None else committed != working}
+    blobs, differing = {}, []
+    for path in GATE_FILES:
+        committed, working = git("rev-parse", f"HEAD:{path}"), git("hash-object", path)
+        blobs[path] = working
+        if working is not None and committed != working:  # a file not yet in the commit differs too
+            differing.append(path)
+    head = git("rev-parse", "HEAD")
+    return {"git_head": head, "gate_file_blobs": blobs,
+            "gate_files_differing_from_head": differing if head is not None else None}
 
 
 def django_version() -> str:
@@ -862,7 +878,8 @@ def report(results: dict, steps: list[int]) -> dict:
     sizes = "".join(f"{s['contributions']:>12,}" for s in results["steps"])
 
     print("\n== Does the cost follow the rows the user may see, or the size of the tables? ==")
-    print("   median ms of each listing through the gate (src/mash/access/policy.py as it is now) at each table")
+    print("   median ms of each listing through the gate (src/mash/access/{rules,filters,gate}.py and the cases and")
+    print("   sharing selectors as they are now) at each table")
     print("   size; 'visible' is what the user may see (fixed for the workers; for the manager, everything open,")
     print("   which grows with the hub)")
     print(f"   {'contributions in the table:':<98}{sizes}")
