@@ -28,7 +28,7 @@ from mash.core.errors import NotFound, PermissionDenied
 from mash.disclosure.models import DisclosurePackage
 from mash.sharing.models import Contribution, InformationRequest
 
-from .declare import declared_policy
+from mash.core.declare import declared_policy
 from .filters import after_decision_days
 from .rules import (AUDIT_ROLES, RECORD_CONTACT, VIEW_ENQUIRY, VIEW_PACKAGE, VIEW_REQUEST, AccessDecision, CaseFacts,
                     Subject, evaluate)

@@ -3,7 +3,7 @@ gets a page saying why and what to do, on every URL whose declared policy guards
 
 The policy's own functions refuse them too (lists come back empty, objects not found); this says so
 plainly instead, and records the refusal. API requests signed with a token are checked the same way
-when the token is read (mash.core.api.ApiTokenAuth), since Django does not know their user yet here.
+when the token is read (mash.site.api.ApiTokenAuth), since Django does not know their user yet here.
 """
 
 import json

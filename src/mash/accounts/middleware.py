@@ -5,7 +5,7 @@
   However busy, a session ends SESSION_COOKIE_AGE (10 hours) after it began (the same page says so).
 - Two-factor: until the person has given a code (django-otp's `user.is_verified()`), the only pages they
   reach are the code page, setting up an authenticator, and signing out. To the JSON API such a session
-  is not signed in at all (401); bearer tokens are unaffected (mash.core.api.ApiTokenAuth).
+  is not signed in at all (401); bearer tokens are unaffected (mash.site.api.ApiTokenAuth).
 """
 
 import time
@@ -17,7 +17,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from mash.access.declare import declared_policy
+from mash.core.declare import declared_policy
 from mash.audit import services as audit
 from mash.audit.models import Kind
 

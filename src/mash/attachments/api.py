@@ -7,7 +7,6 @@ from typing import Annotated
 from ninja import Field, File, Path, Router, Schema
 from ninja.files import UploadedFile
 
-from mash.access import policy
 from mash.access.guard import guarded_operation
 from mash.access.rules import ANSWER_REQUEST, READ_ATTACHMENT
 from mash.core.api import MAX_ID, access, case_policy, created, read, responses
@@ -36,7 +35,7 @@ class AttachmentOut(Schema):
 
 
 @router.post("/items/{item_id}/attachments", response=responses({201: AttachmentOut}, 400, 404, 409, 422),
-             openapi_extra=access(case_policy(policy.ANSWER_REQUEST)),
+             openapi_extra=access(case_policy(ANSWER_REQUEST)),
              summary="Attach a file (multipart field `file`) to an item of your agency's current answer: "
                      "PDF, PNG, JPEG, GIF, DOCX, XLSX, ODT or plain text, judged by its bytes")
 @guarded_operation(ANSWER_REQUEST, load=selectors.attachable_item)
@@ -47,7 +46,7 @@ def add_attachment(request, item, item_id: ItemId, file: UploadedFile = File(Non
 
 
 @router.get("/attachments/{attachment_id}", response=responses({200: None}, 404, 422),
-            openapi_extra={**access(case_policy(policy.READ_ATTACHMENT)), "responses": {200: {
+            openapi_extra={**access(case_policy(READ_ATTACHMENT)), "responses": {200: {
                 "description": "The file, as an attachment, with the type its bytes show",
                 "content": {kind.content_type: {"schema": {"type": "string", "format": "binary"}}
                             for kind in services.KINDS}}}},

@@ -13,10 +13,8 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.http import HttpResponse
 from ninja import Field, Path, Query, Router, Schema
 
-from mash.access import policy
 from mash.access.guard import guarded_operation
-from mash.access.rules import (ASSIGN, CLOSE, DECIDE, MARK_READY, RATE, RECORD_CONTACT, REQUEST_INFORMATION,
-                               VIEW_ENQUIRY)
+from mash.access.rules import ASSIGN, CLOSE, DECIDE, MARK_READY, RATE, RECORD_CONTACT, REQUEST_INFORMATION, VIEW_ENQUIRY
 from mash.core.api import (REFERENCE_PATTERN, InputSchema, access, case_policy, created, listing, read,
                            responses)
 from mash.sharing import services as sharing
@@ -376,7 +374,7 @@ def enquiry_detail(user, reference: str) -> CaseRecord:
 # --- Operations -----------------------------------------------------------------------------
 
 @router.post("/contacts", response=responses({201: EnquirySummaryOut}, 400, 422),
-             openapi_extra=access(case_policy(policy.RECORD_CONTACT)),
+             openapi_extra=access(case_policy(RECORD_CONTACT)),
              summary="Record a contact; opens its MASH enquiry, awaiting a RAG rating")
 @guarded_operation(RECORD_CONTACT)
 def record_contact(request, payload: ContactIn):
@@ -401,7 +399,7 @@ def record_contact(request, payload: ContactIn):
 
 
 @router.get("/enquiries", response=responses({200: list[EnquirySummaryOut]}, 422),
-            openapi_extra=listing(case_policy(policy.VIEW_ENQUIRY)),
+            openapi_extra=listing(case_policy(VIEW_ENQUIRY)),
             summary="The caller's queue: open enquiries, awaiting rating first, then by decision deadline")
 @guarded_operation(VIEW_ENQUIRY)
 def list_enquiries(request, response: HttpResponse,
@@ -410,7 +408,7 @@ def list_enquiries(request, response: HttpResponse,
                                                                  "child's name; only among what the caller may see"),
                    limit: int = Query(100, ge=1, le=500, description="at most this many (X-Total-Count: all)"),
                    offset: int = Query(0, ge=0, le=10_000_000)):
-    qs = policy.search_enquiries(request.user, q) if q.strip() else policy.enquiries(request.user)
+    qs = selectors.search_enquiries(request.user, q) if q.strip() else selectors.enquiries(request.user)
     if state:
         qs = qs.filter(state=state)
     elif not q.strip():
@@ -424,14 +422,14 @@ def list_enquiries(request, response: HttpResponse,
 
 
 @router.get("/enquiries/{reference}", response=responses({200: EnquiryDetailOut}, 404, 422),
-            openapi_extra=access(case_policy(policy.VIEW_ENQUIRY)), summary="One enquiry, redacted for the caller")
+            openapi_extra=access(case_policy(VIEW_ENQUIRY)), summary="One enquiry, redacted for the caller")
 @guarded_operation(VIEW_ENQUIRY)  # enquiry_detail reads it through the gate
 def get_enquiry(request, reference: Reference):
     return enquiry_detail(request.user, reference)
 
 
 @router.post("/enquiries/{reference}/rating", response=responses({201: EnquiryDetailOut}, 400, 404, 409, 422, 503),
-             openapi_extra=access(case_policy(policy.RATE)), summary="RAG-rate or re-rate the enquiry")
+             openapi_extra=access(case_policy(RATE)), summary="RAG-rate or re-rate the enquiry")
 @guarded_operation(RATE, load=selectors.enquiry, require=RATE)
 def rate(request, enquiry, reference: Reference, payload: RatingIn):
     services.rate(enquiry, by=request.user, rating=payload.rating, rationale=payload.rationale)
@@ -440,7 +438,7 @@ def rate(request, enquiry, reference: Reference, payload: RatingIn):
 
 @router.post("/enquiries/{reference}/information-requests",
              response=responses({201: EnquiryDetailOut}, 400, 404, 409, 422, 503),
-             openapi_extra=access(case_policy(policy.REQUEST_INFORMATION)),
+             openapi_extra=access(case_policy(REQUEST_INFORMATION)),
              summary="Ask partner agencies what they hold")
 @guarded_operation(REQUEST_INFORMATION, load=selectors.enquiry, require=REQUEST_INFORMATION)
 def request_information(request, enquiry, reference: Reference, payload: InformationRequestsIn):
@@ -449,7 +447,7 @@ def request_information(request, enquiry, reference: Reference, payload: Informa
 
 
 @router.post("/enquiries/{reference}/ready", response=responses({200: EnquiryDetailOut}, 400, 404, 409, 422),
-             openapi_extra=access(case_policy(policy.MARK_READY)), summary="Mark the enquiry ready for decision")
+             openapi_extra=access(case_policy(MARK_READY)), summary="Mark the enquiry ready for decision")
 @guarded_operation(MARK_READY, load=selectors.enquiry, require=MARK_READY)
 def mark_ready(request, enquiry, reference: Reference, payload: NoteIn | None = None):
     services.mark_ready(enquiry, by=request.user, note=payload.note if payload else "")
@@ -457,7 +455,7 @@ def mark_ready(request, enquiry, reference: Reference, payload: NoteIn | None = 
 
 
 @router.post("/enquiries/{reference}/decision", response=responses({201: EnquiryDetailOut}, 400, 404, 409, 422, 503),
-             openapi_extra=access(case_policy(policy.DECIDE)), summary="Record the manager's decision")
+             openapi_extra=access(case_policy(DECIDE)), summary="Record the manager's decision")
 @guarded_operation(DECIDE, load=selectors.enquiry, require=DECIDE)
 def decide(request, enquiry, reference: Reference, payload: DecisionIn):
     services.decide(enquiry, by=request.user, outcome=payload.outcome, rationale=payload.rationale,
@@ -468,7 +466,7 @@ def decide(request, enquiry, reference: Reference, payload: DecisionIn):
 
 @router.post("/enquiries/{reference}/decision/amendments",
              response=responses({201: EnquiryDetailOut}, 400, 404, 409, 422, 503),
-             openapi_extra=access(case_policy(policy.DECIDE)),
+             openapi_extra=access(case_policy(DECIDE)),
              summary="Amend the decision; the earlier version is kept")
 @guarded_operation(DECIDE, load=selectors.enquiry, require=DECIDE)
 def amend_decision(request, enquiry, reference: Reference, payload: DecisionAmendmentIn):
@@ -480,7 +478,7 @@ def amend_decision(request, enquiry, reference: Reference, payload: DecisionAmen
 
 
 @router.post("/enquiries/{reference}/close", response=responses({200: EnquiryDetailOut}, 400, 404, 409, 422),
-             openapi_extra=access(case_policy(policy.CLOSE)), summary="Close a decided enquiry")
+             openapi_extra=access(case_policy(CLOSE)), summary="Close a decided enquiry")
 @guarded_operation(CLOSE, load=selectors.enquiry, require=CLOSE)
 def close(request, enquiry, reference: Reference, payload: NoteIn | None = None):
     services.close(enquiry, by=request.user, note=payload.note if payload else "")
@@ -488,7 +486,7 @@ def close(request, enquiry, reference: Reference, payload: NoteIn | None = None)
 
 
 @router.post("/enquiries/{reference}/team", response=responses({201: EnquiryDetailOut}, 400, 404, 409, 422),
-             openapi_extra=access(case_policy(policy.ASSIGN)),
+             openapi_extra=access(case_policy(ASSIGN)),
              summary="Put a MASH team member on the enquiry (case assignment)")
 @guarded_operation(ASSIGN, load=selectors.enquiry, require=ASSIGN)
 def assign(request, enquiry, reference: Reference, payload: AssignmentIn):
@@ -497,7 +495,7 @@ def assign(request, enquiry, reference: Reference, payload: AssignmentIn):
 
 
 @router.post("/enquiries/{reference}/team/ended", response=responses({200: EnquiryDetailOut}, 400, 404, 409, 422),
-             openapi_extra=access(case_policy(policy.ASSIGN)),
+             openapi_extra=access(case_policy(ASSIGN)),
              summary="Take a MASH team member off the enquiry; the assignment is kept as history")
 @guarded_operation(ASSIGN, load=selectors.enquiry, require=ASSIGN)
 def end_assignment(request, enquiry, reference: Reference, payload: AssignmentIn):

@@ -1,7 +1,7 @@
 """The MASH team's pages: the enquiry queue, recording a contact, and an enquiry with its actions.
 
-Every read goes through mash.access.policy; every change through mash.cases.services or
-mash.sharing.services. A domain error is shown on the form that caused it, with the input kept.
+Every read goes through the gate (mash.cases.selectors and the other domains' selectors); every change
+through mash.cases.services or mash.sharing.services. A domain error is shown on the form that caused it, with the input kept.
 """
 
 import csv
@@ -13,9 +13,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from mash.access import policy
+from mash.consent import selectors as consent_selectors
+from mash.disclosure import selectors as disclosure_selectors
 from mash.access.guard import FORM, POST, SAFE, guarded
-from mash.access.rules import RECORD_CONTACT, VIEW_ENQUIRY, VIEW_PERSON_TRAIL, VIEW_REQUEST
+from mash.access.rules import (CONSENT, CONTRIBUTIONS, FIELDS, PACKAGES, RECORD_CONTACT, VIEW_ENQUIRY,
+                               VIEW_PERSON_TRAIL, VIEW_REQUEST)
 from mash.accounts.models import Role, User
 from mash.audit import services as audit
 from mash.core.errors import DomainError, ValidationFailed
@@ -41,7 +43,7 @@ def queue(request):
     """Open enquiries: those awaiting a rating first (oldest first), then by decision deadline."""
     query = (request.GET.get("q") or "").strip()[:100]
     show_all = request.GET.get("show") == "all" or bool(query)
-    visible = policy.search_enquiries(request.user, query) if query else policy.enquiries(request.user)
+    visible = selectors.search_enquiries(request.user, query) if query else selectors.enquiries(request.user)
     now = timezone.now()
     page = None
     if show_all:
@@ -64,13 +66,13 @@ EXPORT_COLUMNS = ["Reference", "Child", "Date of birth", "State", "RAG rating", 
 def export(request):
     """The enquiries the user may see (and the search, if one is given), as CSV for a spreadsheet.
 
-    Only parts every link that can see an enquiry may read (policy.FIELDS: child, RAG, outcome).
+    Only parts every link that can see an enquiry may read (rules.FIELDS: child, RAG, outcome).
     """
     query = (request.GET.get("q") or "").strip()[:100]
-    visible = policy.search_enquiries(request.user, query) if query else policy.enquiries(request.user)
+    visible = selectors.search_enquiries(request.user, query) if query else selectors.enquiries(request.user)
     if request.GET.get("show") != "all" and not query:
         visible = visible.filter(state__in=OPEN_STATES)
-    rows = policy.with_outcome(visible).order_by("-created_at", "-id")
+    rows = selectors.with_outcome(visible).order_by("-created_at", "-id")
     outcomes = dict(Outcome.choices)
     audit.mark_export()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -197,10 +199,10 @@ def _action_forms(enquiry, data=None, which=None):
 
 
 def _render_detail(request, enquiry, may, forms=None, status=200):
-    """The enquiry as this user may read it (policy.case_record leaves out the rest)."""
+    """The enquiry as this user may read it (selectors.case_record leaves out the rest)."""
     user = request.user
     _, agreement = isa.current()
-    record = policy.case_record(user, enquiry, agreement)
+    record = selectors.case_record(user, enquiry, agreement)
     forms = forms or _action_forms(enquiry)
     available = set(record.actions)
     context = {
@@ -209,7 +211,7 @@ def _render_detail(request, enquiry, may, forms=None, status=200):
         "child": record.child,
         "contact": record.contact,
         "relationships": record.relationships,
-        "team_view": record.can(policy.CONTRIBUTIONS),
+        "team_view": record.can(CONTRIBUTIONS),
         "team": record.team,
         "ratings": record.ratings,
         "current_rating": record.ratings[-1] if record.ratings else None,
@@ -228,8 +230,8 @@ def _render_detail(request, enquiry, may, forms=None, status=200):
         "bound_forms": [f for f in forms.values() if f.is_bound],
         "state_labels": dict(EnquiryState.choices),
         "may_see_trail": may.read_audit(VIEW_PERSON_TRAIL),
-        "consent": policy.consent_position(user, enquiry) if record.can(policy.CONSENT) else None,
-        "packages": policy.enquiry_packages(user, enquiry) if record.can(policy.PACKAGES) else [],
+        "consent": consent_selectors.consent_position(user, enquiry) if record.can(CONSENT) else None,
+        "packages": disclosure_selectors.enquiry_packages(user, enquiry) if record.can(PACKAGES) else [],
         "may_build_package": may.take(steps.step("send_package")),
     }
     return render(request, "cases/detail.html", context, status=status)

@@ -46,7 +46,7 @@ def listing(name: str) -> dict:
 
 
 def case_policy(action: str) -> str:
-    """The policy name of an operation guarded by mash.access.policy, e.g. case:enquiry.view."""
+    """The policy name of an operation guarded by the access gate, e.g. case:enquiry.view."""
     return f"case:{action}"
 
 

@@ -1,10 +1,8 @@
 """Declaring which access policy guards an endpoint, so a test can walk every URL and find one.
 
-    @policy("case:enquiry.view")
-    def enquiry_detail(request, reference): ...
-
-The policy name is a label for review and for tests; the checks themselves live in mash.access
-(mash.access.declare is this module under its old name). JSON API operations carry the same name in
+Routes declare through `mash.access.guard` (`guarded`, `guarded_operation`), which calls `policy` here
+and also enforces what it declares. The policy name is a label for review, for the door check and the
+audit purpose, and for tests; the checks themselves live in mash.access. JSON API operations carry the same name in
 their OpenAPI document as `x-access-policy` (see mash.core.api). It lives in core, below every app,
 because the audit middleware names each request's purpose by it.
 """

@@ -1,7 +1,7 @@
 """Disclosure packages: the manager builds and sends them; a receiving professional reads those addressed
 to them, and nothing of the MASH record behind them.
 
-Reads go through mash.access.policy (`packages`, `package`, `package_content`); changes through
+Reads go through mash.disclosure.selectors (`packages`, `package`, `package_content`); changes through
 mash.disclosure.services.
 """
 
@@ -12,7 +12,6 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 
-from mash.access import policy
 from mash.access.guard import guarded_operation, its_enquiry
 from mash.access.rules import BUILD_PACKAGE, VIEW_ENQUIRY, VIEW_PACKAGE
 from mash.audit import services as audit
@@ -97,15 +96,15 @@ class PackageWithdrawalIn(InputSchema):
 
 
 @router.get("/enquiries/{reference}/packages", response=responses({200: list[PackageSummaryOut]}, 404, 422),
-            openapi_extra=access(case_policy(policy.VIEW_ENQUIRY)),
+            openapi_extra=access(case_policy(VIEW_ENQUIRY)),
             summary="The disclosure packages built from an enquiry (the MASH team)")
 @guarded_operation(VIEW_ENQUIRY, load=cases.enquiry)
 def enquiry_packages(request, enquiry, reference: Reference):
-    return policy.enquiry_packages(request.user, enquiry)
+    return selectors.enquiry_packages(request.user, enquiry)
 
 
 @router.post("/enquiries/{reference}/packages", response=responses({201: PackageOut}, 400, 404, 409, 422, 503),
-             openapi_extra=access(case_policy(policy.BUILD_PACKAGE)),
+             openapi_extra=access(case_policy(BUILD_PACKAGE)),
              summary="Draft a package of the relevant parts for whoever receives the case")
 @guarded_operation(BUILD_PACKAGE, load=cases.enquiry, require=BUILD_PACKAGE)
 def create_package(request, enquiry, reference: Reference, payload: PackageIn):
@@ -115,19 +114,19 @@ def create_package(request, enquiry, reference: Reference, payload: PackageIn):
 
 
 @router.get("/packages", response=responses({200: list[PackageSummaryOut]}, 422),
-            openapi_extra=listing(case_policy(policy.VIEW_PACKAGE)),
+            openapi_extra=listing(case_policy(VIEW_PACKAGE)),
             summary="Packages the caller may see: for a receiving professional, the live ones addressed to them")
 @guarded_operation(VIEW_PACKAGE)
 def list_packages(request, response: HttpResponse,
                   limit: int = Query(100, ge=1, le=500, description="at most this many (X-Total-Count: all)"),
                   offset: int = Query(0, ge=0, le=10_000_000)):
-    qs = policy.packages(request.user)
+    qs = selectors.packages(request.user)
     response["X-Total-Count"] = str(qs.count())
     return list(qs.order_by("-sent_at", "-id")[offset:offset + limit])
 
 
 @router.get("/packages/{package_id}", response=responses({200: PackageOut}, 404, 422),
-            openapi_extra=access(case_policy(policy.VIEW_PACKAGE)),
+            openapi_extra=access(case_policy(VIEW_PACKAGE)),
             summary="One package: what it says (a draft: what it would send now)")
 @guarded_operation(VIEW_PACKAGE, load=selectors.package, keys=("package_id",))
 def get_package(request, package, package_id: PackageId):
@@ -135,7 +134,7 @@ def get_package(request, package, package_id: PackageId):
 
 
 @router.put("/packages/{package_id}", response=responses({200: PackageOut}, 400, 404, 409, 422, 503),
-            openapi_extra=access(case_policy(policy.BUILD_PACKAGE)), summary="Change a draft package")
+            openapi_extra=access(case_policy(BUILD_PACKAGE)), summary="Change a draft package")
 @guarded_operation(BUILD_PACKAGE, load=selectors.package, keys=("package_id",), require=BUILD_PACKAGE, on=its_enquiry)
 def update_package(request, package, package_id: PackageId, payload: PackageIn):
     package = services.update_package(package, by=request.user, **payload.model_dump())
@@ -143,7 +142,7 @@ def update_package(request, package, package_id: PackageId, payload: PackageIn):
 
 
 @router.post("/packages/{package_id}/sent", response=responses({200: PackageOut}, 400, 404, 409, 422, 503),
-             openapi_extra=access(case_policy(policy.BUILD_PACKAGE)),
+             openapi_extra=access(case_policy(BUILD_PACKAGE)),
              summary="Send a draft: its content is fixed, with the ISA clause, lawful basis and consent it relies on")
 @guarded_operation(BUILD_PACKAGE, load=selectors.package, keys=("package_id",), require=BUILD_PACKAGE, on=its_enquiry)
 def send_package(request, package, package_id: PackageId):
@@ -151,7 +150,7 @@ def send_package(request, package, package_id: PackageId):
 
 
 @router.post("/packages/{package_id}/withdrawal", response=responses({200: PackageOut}, 400, 404, 409, 422),
-             openapi_extra=access(case_policy(policy.BUILD_PACKAGE)),
+             openapi_extra=access(case_policy(BUILD_PACKAGE)),
              summary="Withdraw a sent package from its recipient")
 @guarded_operation(BUILD_PACKAGE, load=selectors.package, keys=("package_id",), require=BUILD_PACKAGE, on=its_enquiry)
 def withdraw_package(request, package, package_id: PackageId, payload: PackageWithdrawalIn):
@@ -160,7 +159,7 @@ def withdraw_package(request, package, package_id: PackageId, payload: PackageWi
 
 
 @router.get("/packages/{package_id}/pdf", response=responses({200: None}, 404, 422),
-            openapi_extra={**access(case_policy(policy.VIEW_PACKAGE)), "responses": {200: {
+            openapi_extra={**access(case_policy(VIEW_PACKAGE)), "responses": {200: {
                 "description": "The package as a PDF",
                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}},
             summary="The package as a PDF, with the reader's name and the date on every page")
@@ -173,7 +172,7 @@ def pdf_response(user, package: DisclosurePackage) -> HttpResponse:
     """The PDF download (web and API): recorded as an export of the package."""
     from .pdf import render_pdf
 
-    content = policy.package_content(user, package)
+    content = selectors.package_content(user, package)
     audit.mark_export()
     body = render_pdf(package, content, user.display_name, timezone.localtime())
     response = HttpResponse(body, content_type="application/pdf")

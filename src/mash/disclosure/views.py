@@ -1,6 +1,6 @@
 """Disclosure packages on the web: the manager's builder and preview, and the recipient's packages.
 
-Reads go through mash.access.policy; changes through mash.disclosure.services. The page a manager
+Reads go through mash.disclosure.selectors; changes through mash.disclosure.services. The page a manager
 previews and the page the recipient reads render the same content with the same template.
 """
 
@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
-from mash.access import policy
 from mash.access.guard import FORM, POST, SAFE, guarded, its_enquiry
 from mash.access.rules import BUILD_PACKAGE, PACKAGES, VIEW_PACKAGE
 from mash.cases import selectors as cases
@@ -28,7 +27,7 @@ from .models import PackageStatus
 def _builder(user, enquiry, data=None, initial=None):
     """The form and what it offers: only items the manager may read, and of those only normal ones go."""
     _, agreement = isa.current()
-    views = [v for v in policy.package_choices(user, enquiry, agreement) if not v.sealed]
+    views = [v for v in selectors.package_choices(user, enquiry, agreement) if not v.sealed]
     choosable = [i for v in views for i in v.items if i.confidentiality == Confidentiality.NORMAL]
     bases = {b for rule in agreement.doc.onward_disclosure for b in rule.lawful_bases}
     form = PackageForm(
@@ -94,7 +93,7 @@ class SendForm(forms.Form):
 
 
 def _render_package(request, package, may, send_form=None, withdraw_form=None, status=200):
-    content = policy.package_content(request.user, package)
+    content = selectors.package_content(request.user, package)
     return render(request, "disclosure/package.html", {
         "package": package, "content": content, "team": may.read(PACKAGES),
         "may_build": may.build_package,
@@ -146,7 +145,7 @@ def pdf(request, package):
 @guarded(VIEW_PACKAGE, methods=SAFE)
 def packages(request):
     """A receiving professional's packages (live ones addressed to them or their team); the team's all."""
-    qs = policy.packages(request.user).order_by("-sent_at", "-created_at", "-id")
+    qs = selectors.packages(request.user).order_by("-sent_at", "-created_at", "-id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "disclosure/packages.html", {
         "page": page, "rows": list(page.object_list),

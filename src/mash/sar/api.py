@@ -5,7 +5,6 @@ from typing import Annotated
 
 from ninja import Path, Router, Schema
 
-from mash.access import policy
 from mash.access.guard import guarded_operation
 from mash.access.rules import MANAGE_SAR
 from mash.audit import services as audit
@@ -16,7 +15,7 @@ from .models import RequesterRelationship
 from .pack import build_content, download
 
 router = Router(tags=["subject access requests"])
-SAR = access(f"sar:{policy.MANAGE_SAR}")
+SAR = access(f"sar:{MANAGE_SAR}")
 Reference = Annotated[str, Path(pattern=REFERENCE_PATTERN, description="the request's reference: SAR-2026-0001")]
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -58,7 +57,7 @@ class SarOut(Schema):
             summary="Open subject access requests, the most urgent first, with each one's clock")
 @guarded_operation(MANAGE_SAR)
 def open_requests(request):
-    return [s for s, _ in policy.open_subject_access_requests(request.user)]
+    return [s for s, _ in selectors.open_subject_access_requests(request.user)]
 
 
 class SarIn(InputSchema):
@@ -77,7 +76,7 @@ class SarIn(InputSchema):
              summary="Log a subject access request as received")
 @guarded_operation(MANAGE_SAR)
 def log_request(request, body: SarIn):
-    policy.subject_access_requests(request.user)
+    selectors.subject_access_requests(request.user)
     return created(services.log_request(by=request.user, **body.dict()))
 
 

@@ -1,11 +1,10 @@
-"""Subject access request pages, for the data protection officer. Reads go through mash.access.policy,
+"""Subject access request pages, for the data protection officer. Reads go through mash.sar.selectors (the gate),
 changes through mash.sar.services; a refused change is shown on the form that made it."""
 
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
-from mash.access import policy
 from mash.access.guard import GET_OR_POST, POST, SAFE, guarded
 from mash.access.rules import MANAGE_SAR
 from mash.core.web import submit, translate_errors
@@ -20,8 +19,8 @@ from .pack import as_issued, build_content, download
 @guarded(MANAGE_SAR, methods=SAFE)
 @translate_errors
 def open_requests(request):
-    rows = policy.open_subject_access_requests(request.user)
-    closed = policy.subject_access_requests(request.user).exclude(status=SarStatus.OPEN).order_by("-responded_on", "-id")[:20]
+    rows = selectors.open_subject_access_requests(request.user)
+    closed = selectors.subject_access_requests(request.user).exclude(status=SarStatus.OPEN).order_by("-responded_on", "-id")[:20]
     return render(request, "sar/list.html", {"rows": rows, "closed": closed,
                                              "overdue": sum(1 for _, c in rows if c.overdue)})
 
@@ -31,7 +30,7 @@ def open_requests(request):
 def log_request(request):
     user = request.user
     query = (request.GET.get("q") or request.POST.get("q") or "").strip()
-    found = policy.sar_people(user, query)
+    found = selectors.sar_people(user, query)
     chosen = request.POST.getlist("person_ids") if request.method == "POST" else []
     if chosen:  # keep people chosen before a new search on the form
         from mash.people.models import Person

@@ -12,7 +12,6 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 
-from mash.access import policy
 from mash.access.guard import guarded_operation
 from mash.access.rules import ANSWER_REQUEST, UNSEAL, VIEW_REQUEST
 from mash.core.api import MAX_ID, InputSchema, access, case_policy, created, listing, read, responses
@@ -164,14 +163,14 @@ class InformationRequestDetailOut(InformationRequestOut):
 
 
 @router.get("/information-requests", response=responses({200: list[InformationRequestOut]}, 422),
-            openapi_extra=listing(case_policy(policy.VIEW_REQUEST)),
+            openapi_extra=listing(case_policy(VIEW_REQUEST)),
             summary="Requests the caller may see: a worker's agency's, or all for a MASH manager")
 @guarded_operation(VIEW_REQUEST)
 def list_requests(request, response: HttpResponse,
                   status: Literal[tuple(RequestStatus.values)] | None = None,  # type: ignore[valid-type]
                   limit: int = Query(100, ge=1, le=500, description="at most this many (X-Total-Count: all)"),
                   offset: int = Query(0, ge=0, le=10_000_000)):
-    qs = policy.information_requests(request.user)
+    qs = selectors.information_requests(request.user)
     if status:
         qs = qs.filter(status=status)
     response["X-Total-Count"] = str(qs.count())
@@ -179,7 +178,7 @@ def list_requests(request, response: HttpResponse,
 
 
 @router.get("/information-requests/{request_id}", response=responses({200: InformationRequestDetailOut}, 404, 422),
-            openapi_extra=access(case_policy(policy.VIEW_REQUEST)), summary="One request, with the agency's answer")
+            openapi_extra=access(case_policy(VIEW_REQUEST)), summary="One request, with the agency's answer")
 @guarded_operation(VIEW_REQUEST, load=selectors.information_request, keys=("request_id",))
 def get_request(request, req, request_id: RequestId):
     return selectors.request_detail(request.user, req, current_agreement())
@@ -213,7 +212,7 @@ def _answer(user, req, contribution) -> selectors.ContributionView:
 
 @router.post("/information-requests/{request_id}/contribution",
              response=responses({201: ContributionOut}, 400, 404, 409, 422, 503),
-             openapi_extra=access(case_policy(policy.ANSWER_REQUEST)), summary="The agency's answer")
+             openapi_extra=access(case_policy(ANSWER_REQUEST)), summary="The agency's answer")
 @guarded_operation(ANSWER_REQUEST, load=selectors.information_request, keys=("request_id",), require=ANSWER_REQUEST)
 def contribute(request, req, request_id: RequestId, payload: ContributionIn):
     contribution = services.contribute(req, by=request.user, **_contribution_args(payload))
@@ -222,7 +221,7 @@ def contribute(request, req, request_id: RequestId, payload: ContributionIn):
 
 @router.post("/information-requests/{request_id}/contribution/amendments",
              response=responses({201: ContributionOut}, 400, 404, 409, 422, 503),
-             openapi_extra=access(case_policy(policy.ANSWER_REQUEST)),
+             openapi_extra=access(case_policy(ANSWER_REQUEST)),
              summary="A new version of the agency's answer; the earlier one is kept")
 @guarded_operation(ANSWER_REQUEST, load=selectors.information_request, keys=("request_id",), require=ANSWER_REQUEST)
 def amend_contribution(request, req, request_id: RequestId, payload: ContributionAmendmentIn):
@@ -239,7 +238,7 @@ class UnsealIn(InputSchema):
 
 @router.post("/information-requests/{request_id}/contribution/unsealed",
              response=responses({201: ContributionOut}, 400, 404, 409, 422, 503),
-             openapi_extra=access(case_policy(policy.UNSEAL)),
+             openapi_extra=access(case_policy(UNSEAL)),
              summary="Lift your agency's seal: a new version with the sealed items readable; only that agency may")
 @guarded_operation(UNSEAL, load=selectors.information_request, keys=("request_id",), require=UNSEAL)
 def unseal(request, req, request_id: RequestId, payload: UnsealIn):

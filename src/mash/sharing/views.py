@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import redirect, render
 
-from mash.access import gate, policy
+from mash.access import gate
 from mash.access.guard import FORM, POST, SAFE, guarded
 from mash.access.rules import ANSWER_REQUEST, UNSEAL, VIEW_ENQUIRY, VIEW_REQUEST
 from mash.accounts.models import Role
@@ -22,7 +22,7 @@ from .models import RequestStatus
 def requests(request):
     """A worker sees the requests to their agency, open ones first; a manager every open request."""
     user = request.user
-    qs = policy.information_requests(user)
+    qs = selectors.information_requests(user)
     if user.role == Role.MASH_MANAGER:
         qs = qs.filter(status=RequestStatus.OPEN).order_by("requested_at", "id")
     else:
@@ -60,7 +60,7 @@ def request_detail(request, info_request, may):
     user = request.user
     enquiry = info_request.enquiry
     _, agreement = isa.current()
-    views = [v for v in policy.contribution_views(user, enquiry, agreement)
+    views = [v for v in selectors.contribution_views(user, enquiry, agreement)
              if v.partner_slug == info_request.partner.slug]
     current = views[-1] if views else None
     amending = info_request.status == RequestStatus.ANSWERED
@@ -104,7 +104,7 @@ def _render_request(request, info_request, may, current, status=200, *, amending
                     unseal_form=None):
     user, enquiry = request.user, info_request.enquiry
     # The answer's earlier versions, newest first, redacted as ever (each with why it was replaced).
-    earlier = [v for v in policy.contribution_views(user, enquiry, agreement, include_superseded=True)
+    earlier = [v for v in selectors.contribution_views(user, enquiry, agreement, include_superseded=True)
                if v.partner_slug == info_request.partner.slug and current and v.id != current.id][::-1]
     can_answer = _may_answer_now(may, info_request)
     return render(request, "sharing/request.html", {
@@ -136,7 +136,7 @@ def unseal(request, info_request, may):
         messages.success(request, "Your agency's information is unsealed. The change is recorded")
         return redirect("sharing:request", pk=info_request.pk)
     _, agreement = isa.current()
-    views = [v for v in policy.contribution_views(user, info_request.enquiry, agreement)
+    views = [v for v in selectors.contribution_views(user, info_request.enquiry, agreement)
              if v.partner_slug == info_request.partner.slug]
     current = views[-1] if views else None
     amending = info_request.status == RequestStatus.ANSWERED

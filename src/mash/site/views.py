@@ -4,7 +4,10 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import render
 from django.utils import timezone
 
-from mash.access import policy
+from mash.access import gate
+from mash.cases import selectors as cases_selectors
+from mash.disclosure import selectors as disclosure_selectors
+from mash.sharing import selectors as sharing_selectors
 from mash.access.guard import PUBLIC, SAFE, guarded
 from mash.accounts.models import Role
 from mash.cases.states import OPEN_STATES, EnquiryState
@@ -29,11 +32,11 @@ COMING = {
 @guarded("authenticated", methods=SAFE)
 def home(request):
     user = request.user
-    context = {"role": user.role, "gate_refusal": policy.refusal(user)}
+    context = {"role": user.role, "gate_refusal": gate.refusal(user)}
     if context["gate_refusal"]:
         pass  # no case counts: the banner says why and what to do
     elif user.role == Role.MASH_MANAGER:
-        open_qs = policy.enquiries(user).filter(state__in=OPEN_STATES)
+        open_qs = cases_selectors.enquiries(user).filter(state__in=OPEN_STATES)
         context.update(
             open_count=open_qs.count(),
             awaiting_count=open_qs.filter(state=EnquiryState.AWAITING_RATING).count(),
@@ -42,9 +45,9 @@ def home(request):
             awaiting_approval=consent.awaiting_approval(),
         )
     elif user.role == Role.RECEIVING_PROFESSIONAL:
-        context["package_count"] = policy.packages(user).count()
+        context["package_count"] = disclosure_selectors.packages(user).count()
     elif user.role == Role.MASH_WORKER:
-        context["open_requests"] = policy.information_requests(user).filter(status=RequestStatus.OPEN).count()
+        context["open_requests"] = sharing_selectors.information_requests(user).filter(status=RequestStatus.OPEN).count()
     else:
         context["coming"] = COMING.get(user.role, "")
     return render(request, "site/home.html", context)

@@ -30,7 +30,7 @@ from django.apps import apps
 from django.utils import timezone
 
 from mash.access import columns
-from mash.access import policy
+from mash.access import rules
 from mash.testing.routes import all_patterns
 from mash.testing.world import contact_data
 
@@ -66,7 +66,7 @@ def test_every_text_column_has_a_rule():
     missing = columns.undeclared()
     assert missing == [], f"columns with no rule in mash.access.columns.RULES: {missing}"
     for label, rule in columns.RULES.items():
-        known = set(policy.FIELDS) | {columns.REQUEST, columns.CONTRIBUTION, columns.ITEM, columns.AMENDMENT,
+        known = set(rules.FIELDS) | {columns.REQUEST, columns.CONTRIBUTION, columns.ITEM, columns.AMENDMENT,
                                       columns.PACKAGE, columns.DPO, columns.AUDIT, columns.SELF, columns.ENQUIRY,
                                       columns.PERSON}
         assert rule in known or rule.startswith((columns.NOT_CASE_DATA + ": ", columns.NEVER_SHOWN + ": ")), \
@@ -248,7 +248,7 @@ def _row(marker: Marker):
 
 def audience(marker: Marker, users, enquiry) -> tuple[frozenset[str], frozenset[str]]:
     """(who may read it, who must), from the rule as docs/access.md states it: written here
-    independently of mash.access.policy."""
+    independently of mash.access.rules."""
     from mash.sharing.models import Contribution
 
     rule = columns.RULES[marker.column]
@@ -264,10 +264,10 @@ def audience(marker: Marker, users, enquiry) -> tuple[frozenset[str], frozenset[
         may_also = {"dpo"}
     if rule == columns.ENQUIRY:
         may_also = {"dpo", "auditor"}
-    if rule in (columns.PERSON, columns.ENQUIRY, policy.CHILD, policy.HOUSEHOLD, policy.CONCERN, policy.RAG,
-                policy.OUTCOME):
+    if rule in (columns.PERSON, columns.ENQUIRY, rules.CHILD, rules.HOUSEHOLD, rules.CONCERN, rules.RAG,
+                rules.OUTCOME):
         must = viewers
-    elif rule in policy.FIELDS:
+    elif rule in rules.FIELDS:
         must = set(TEAM)
     elif rule == columns.REQUEST:
         must = TEAM | {AGENCY_USER[obj.partner.slug]}
@@ -295,7 +295,7 @@ def audience(marker: Marker, users, enquiry) -> tuple[frozenset[str], frozenset[
                 | ({"assigned"} if not levels & {"sealed", "restricted"} else set())
         else:
             must = own | {"normal": TEAM, "restricted": {"manager"}, "sealed": set()}[item.confidentiality]
-    elif rule == columns.PACKAGE or rule == policy.PACKAGES:
+    elif rule == columns.PACKAGE or rule == rules.PACKAGES:
         must = set(TEAM)
         if obj.is_live and rule == columns.PACKAGE:
             must.add("recipient")
@@ -473,8 +473,8 @@ def test_consent_at_intake_reaches_the_team_not_asked_agencies(client, manager, 
 
 
 def test_amendment_readers_follow_the_strictest_level_the_reason_may_speak_of():
-    H, A, O = policy.HUB, policy.ASSIGNED, policy.OWN
-    assert policy.amendment_readers(set()) == {H, A, O}
-    assert policy.amendment_readers({"normal"}) == {H, A, O}
-    assert policy.amendment_readers({"normal", "restricted"}) == {H, O}
-    assert policy.amendment_readers({"restricted", "sealed"}) == {O}
+    H, A, O = rules.HUB, rules.ASSIGNED, rules.OWN
+    assert rules.amendment_readers(set()) == {H, A, O}
+    assert rules.amendment_readers({"normal"}) == {H, A, O}
+    assert rules.amendment_readers({"normal", "restricted"}) == {H, O}
+    assert rules.amendment_readers({"restricted", "sealed"}) == {O}

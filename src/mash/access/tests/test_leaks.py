@@ -5,7 +5,7 @@ answer (shared, declined or "confidential information held"), items at every con
 team assignments and decisions inside and outside the ISA's after-decision window. Then every
 read endpoint is called as every user, and each response (and every log line written meanwhile)
 is checked against an oracle written here from the rules as the ISA and the issue state them,
-independently of mash.access.policy.
+independently of mash.access.rules.
 
 The oracle also says what each user *must* see, so a gate that hid everything would fail too.
 Each example makes about 300 requests; MASH_LEAK_EXAMPLES=200 runs a longer search (default 8).

@@ -24,7 +24,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from mash.access.declare import policy_of
+from mash.core.declare import policy_of
 from mash.audit.models import AuditEvent, Kind
 from mash.attachments import services as attachments
 from mash.cases import services as cases

@@ -5,7 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from mash.access import policy
+from mash.access import gate, rules
+from mash.cases import selectors as cases_selectors
+from mash.sharing import selectors as sharing_selectors
 from mash.audit.models import AuditEvent, Kind
 from mash.accounts.models import Role
 from mash.cases import services as cases
@@ -50,7 +52,7 @@ def _texts(views) -> str:
 
 def test_each_confidentiality_is_read_by_its_readers(answered, manager, police_worker, education_worker,
                                                      council_worker):
-    read = {u.username: _texts(policy.contribution_views(u, Enquiry.objects.get(pk=answered.pk)))
+    read = {u.username: _texts(sharing_selectors.contribution_views(u, Enquiry.objects.get(pk=answered.pk)))
             for u in (manager, police_worker, education_worker, council_worker)}
     # normal: the team and the agency; restricted: managers and the agency; sealed: the agency.
     assert all(NORMAL in read[u] for u in ("manager", "police-worker", "council-worker"))
@@ -64,7 +66,7 @@ def test_each_confidentiality_is_read_by_its_readers(answered, manager, police_w
     for u in ("manager", "council-worker", "police-worker"):
         assert "EDUCATION-SEALED-ITEM" not in read[u] and "EDUCATION-HELD-REASON" not in read[u]
     assert "Confidential information held by Education establishments" in read["manager"]
-    team_view = next(v for v in policy.contribution_views(council_worker, answered) if v.partner_slug == "essex-police")
+    team_view = next(v for v in sharing_selectors.contribution_views(council_worker, answered) if v.partner_slug == "essex-police")
     assert (team_view.withheld_items, team_view.withheld_restricted) == (1, 1)
 
 
@@ -86,7 +88,7 @@ def test_sealed_content_is_never_loaded_for_anyone_else(answered, manager, counc
     for user in (manager, council_worker):
         loaded_items.clear()
         loaded_contributions.clear()
-        policy.case_record(user, Enquiry.objects.get(pk=answered.pk))
+        cases_selectors.case_record(user, Enquiry.objects.get(pk=answered.pk))
         loaded = repr(loaded_items) + repr(loaded_contributions)
         assert loaded_items, "the readable items were loaded"
         assert SEALED not in loaded and "EDUCATION-SEALED-ITEM" not in loaded
@@ -109,33 +111,33 @@ def test_sql_filters_and_decisions_agree(answered, manager, police_worker, educa
     from mash.sharing.models import InformationRequest
 
     for user in users:
-        for action in (policy.VIEW_ENQUIRY, policy.REQUEST_INFORMATION, policy.DECIDE):
-            listed = set(policy.enquiries(user, action).values_list("pk", flat=True))
-            decided_ok = {e.pk for e in Enquiry.objects.all() if policy.decide(user, action, e)}
+        for action in (rules.VIEW_ENQUIRY, rules.REQUEST_INFORMATION, rules.DECIDE):
+            listed = set(cases_selectors.enquiries(user, action).values_list("pk", flat=True))
+            decided_ok = {e.pk for e in Enquiry.objects.all() if gate.decide(user, action, e)}
             assert listed == decided_ok, (user.username, action)
-        for action in (policy.VIEW_REQUEST, policy.ANSWER_REQUEST):
-            listed = set(policy.information_requests(user, action).values_list("pk", flat=True))
-            decided_ok = {r.pk for r in InformationRequest.objects.all() if policy.decide(user, action, r)}
+        for action in (rules.VIEW_REQUEST, rules.ANSWER_REQUEST):
+            listed = set(sharing_selectors.information_requests(user, action).values_list("pk", flat=True))
+            decided_ok = {r.pk for r in InformationRequest.objects.all() if gate.decide(user, action, r)}
             assert listed == decided_ok, (user.username, action)
-    assert set(policy.enquiries(council_worker).values_list("pk", flat=True)) == {answered.pk, decided.pk}
-    assert set(policy.enquiries(police_worker).values_list("pk", flat=True)) == {answered.pk}  # window closed
+    assert set(cases_selectors.enquiries(council_worker).values_list("pk", flat=True)) == {answered.pk, decided.pk}
+    assert set(cases_selectors.enquiries(police_worker).values_list("pk", flat=True)) == {answered.pk}  # window closed
 
 
 def test_asked_agency_reads_only_what_it_needs(answered, police_worker):
-    record = policy.case_record(police_worker, answered)
+    record = cases_selectors.case_record(police_worker, answered)
     assert record.child is not None and record.contact is not None and not record.reporter_visible
     assert record.ratings == [] and record.events == [] and record.decision is None and record.team == []
     assert [r.partner.slug for r in record.information_requests] == ["essex-police"]
     assert {v.partner_slug for v in record.contributions} == {"essex-police"}
-    assert policy.READ_FIELD and not policy.decide(police_worker, policy.READ_FIELD, answered, policy.REPORTER)
+    assert rules.READ_FIELD and not gate.decide(police_worker, rules.READ_FIELD, answered, rules.REPORTER)
 
 
 def test_outside_need_to_know_is_not_found_and_recorded(answered, make_user):
     outsider = make_user(Role.MASH_WORKER, "g4s-sarc", username="sarc")
     with pytest.raises(NotFound):
-        policy.enquiry(outsider, answered.reference)
+        cases_selectors.enquiry(outsider, answered.reference)
     with pytest.raises(NotFound):
-        policy.enquiry(outsider, "MASH-2026-999999")
+        cases_selectors.enquiry(outsider, "MASH-2026-999999")
     denials = list(AuditEvent.objects.filter(actor_id=outsider.pk, kind=Kind.DENIAL).order_by("id"))
     assert [(d.object_ref, d.detail.endswith("(exists)")) for d in denials] == [
         (answered.reference, True), ("MASH-2026-999999", False)]
@@ -146,7 +148,7 @@ def test_outside_need_to_know_is_not_found_and_recorded(answered, make_user):
 def test_a_worker_who_may_see_but_not_act_is_refused_and_recorded(answered, police_worker):
     with pytest.raises(PermissionDenied, match="only a MASH manager"):
         cases.rate(answered, by=police_worker, rating="red", rationale="x")
-    assert AuditEvent.objects.filter(actor_id=police_worker.pk, kind=Kind.DENIAL, action=policy.RATE,
+    assert AuditEvent.objects.filter(actor_id=police_worker.pk, kind=Kind.DENIAL, action=rules.RATE,
                                      detail__endswith="(exists)").count() == 1
 
 
@@ -164,8 +166,8 @@ def test_only_the_originating_agency_unseals_and_it_is_recorded(answered, manage
     assert unsealed.supersedes.items.filter(confidentiality="sealed").count() == 1  # the earlier version is kept
     assert EnquiryEvent.objects.filter(enquiry=answered, action="unseal", by=police_worker).exists()
     fresh = Enquiry.objects.get(pk=answered.pk)
-    assert SEALED in _texts(policy.contribution_views(manager, fresh))
-    assert SEALED not in _texts(policy.contribution_views(education_worker, fresh))
+    assert SEALED in _texts(sharing_selectors.contribution_views(manager, fresh))
+    assert SEALED not in _texts(sharing_selectors.contribution_views(education_worker, fresh))
     with pytest.raises(Exception, match="Nothing in your agency's answer is sealed"):
         sharing.unseal(police, by=police_worker, reason="Again")
 
@@ -174,21 +176,21 @@ def test_confidential_information_held_unseals_to_a_share(answered, manager, edu
     education = answered.information_requests.get(partner__slug="education")
     c = sharing.unseal(education, by=education_worker, reason="Court order lifted", level="normal")
     assert c.kind == "share" and c.confidential_reason == ""
-    assert "EDUCATION-SEALED-ITEM" in _texts(policy.contribution_views(manager, Enquiry.objects.get(pk=answered.pk)))
+    assert "EDUCATION-SEALED-ITEM" in _texts(sharing_selectors.contribution_views(manager, Enquiry.objects.get(pk=answered.pk)))
 
 
 def test_assignment_gives_and_ending_it_takes_away(asked_enquiry, manager, make_user, receiving_professional):
     worker = make_user(Role.MASH_WORKER, "nelft", username="nelft-worker")
-    assert not policy.decide(worker, policy.VIEW_ENQUIRY, asked_enquiry)
+    assert not gate.decide(worker, rules.VIEW_ENQUIRY, asked_enquiry)
     cases.assign(asked_enquiry, by=manager, member="nelft-worker")
-    assert policy.decide(worker, policy.VIEW_ENQUIRY, Enquiry.objects.get(pk=asked_enquiry.pk))
+    assert gate.decide(worker, rules.VIEW_ENQUIRY, Enquiry.objects.get(pk=asked_enquiry.pk))
     with pytest.raises(ValidationFailed, match="already on this enquiry"):
         cases.assign(asked_enquiry, by=manager, member="nelft-worker")
     with pytest.raises(ValidationFailed, match="not an active member of the MASH team"):
         cases.assign(asked_enquiry, by=manager, member=receiving_professional.username)
     ended = cases.end_assignment(asked_enquiry, by=manager, member="nelft-worker", note="Handed back")
     assert ended.ended_by == manager and ended.ended_at is not None
-    assert not policy.enquiries(worker).exists()
+    assert not cases_selectors.enquiries(worker).exists()
     with pytest.raises(ValidationFailed, match="not on this enquiry"):
         cases.end_assignment(asked_enquiry, by=manager, member="nelft-worker")
 
@@ -197,26 +199,26 @@ def test_a_registered_gate_refuses_everything_with_its_reason(answered, manager)
     def lapsed(user):
         return "training lapsed" if user.username == "manager" else None
 
-    policy.register_gate(lapsed)
+    gate.register_gate(lapsed)
     try:
-        assert not policy.enquiries(manager).exists()
-        assert not policy.information_requests(manager).exists()
-        assert policy.decide(manager, policy.VIEW_ENQUIRY, answered).reason == "training lapsed"
+        assert not cases_selectors.enquiries(manager).exists()
+        assert not sharing_selectors.information_requests(manager).exists()
+        assert gate.decide(manager, rules.VIEW_ENQUIRY, answered).reason == "training lapsed"
         with pytest.raises(NotFound):
-            policy.enquiry(manager, answered.reference)
+            cases_selectors.enquiry(manager, answered.reference)
     finally:
-        policy.unregister_gate(lapsed)
-    assert policy.enquiries(manager).exists()
+        gate.unregister_gate(lapsed)
+    assert cases_selectors.enquiries(manager).exists()
 
 
 def test_search_finds_only_within_need_to_know(answered, manager, make_user):
     outsider = make_user(Role.MASH_WORKER, "g4s-sarc")
     name = answered.child.last_name
-    assert list(policy.search_enquiries(manager, name)) == [answered]
-    assert list(policy.search_enquiries(manager, answered.reference)) == [answered]
-    assert list(policy.search_enquiries(manager, "943 476 5919")) == [answered]
-    assert not policy.search_enquiries(outsider, name).exists()
-    assert not policy.search_enquiries(outsider, answered.reference).exists()
+    assert list(cases_selectors.search_enquiries(manager, name)) == [answered]
+    assert list(cases_selectors.search_enquiries(manager, answered.reference)) == [answered]
+    assert list(cases_selectors.search_enquiries(manager, "943 476 5919")) == [answered]
+    assert not cases_selectors.search_enquiries(outsider, name).exists()
+    assert not cases_selectors.search_enquiries(outsider, answered.reference).exists()
 
 
 def test_window_boundary(asked_enquiry, manager, police_worker):
@@ -226,5 +228,5 @@ def test_window_boundary(asked_enquiry, manager, police_worker):
         # 28 days to the second: the cut-off has passed by the time the gate looks.
         Enquiry.objects.filter(pk=asked_enquiry.pk).update(decided_at=now - dt.timedelta(days=days))
         fresh = Enquiry.objects.get(pk=asked_enquiry.pk)
-        assert policy.enquiries(police_worker).filter(pk=fresh.pk).exists() == visible, days
-        assert bool(policy.decide(police_worker, policy.VIEW_ENQUIRY, fresh)) == visible, days
+        assert cases_selectors.enquiries(police_worker).filter(pk=fresh.pk).exists() == visible, days
+        assert bool(gate.decide(police_worker, rules.VIEW_ENQUIRY, fresh)) == visible, days

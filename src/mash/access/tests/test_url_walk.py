@@ -6,7 +6,7 @@ import re
 import pytest
 from django.contrib import admin
 
-from mash.access.declare import policy_of
+from mash.core.declare import policy_of
 from mash.testing.routes import all_patterns
 
 CASE_MODELS = {"contact", "enquiry", "person", "relationship", "informationrequest", "contribution",

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from mash.access import policy
+from mash.attachments import selectors
 from mash.attachments import services
 from mash.attachments.models import Attachment
 from mash.audit.models import AuditEvent, Kind
@@ -255,7 +255,7 @@ def test_an_amendment_keeps_the_files_of_unchanged_items_and_unsealing_keeps_the
     # Unsealed to restricted: the manager now reads the file too.
     unsealed = ContributionItem.objects.get(contribution__request=case_with_files["police_request"],
                                             category="intelligence", contribution__superseded_by__isnull=True)
-    assert policy.attachment(case_with_files["users"]["manager"], unsealed.attachments.get().pk)
+    assert selectors.attachment(case_with_files["users"]["manager"], unsealed.attachments.get().pk)
 
 
 def test_adding_a_file_is_recorded_in_the_history_and_the_audit_log(case_with_files):

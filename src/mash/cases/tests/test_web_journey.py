@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from mash.access.declare import policy_of
+from mash.core.declare import policy_of
 from mash.accounts.models import Role
 from mash.cases import services
 from mash.cases.models import Enquiry

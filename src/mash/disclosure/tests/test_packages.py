@@ -13,7 +13,8 @@ from unittest import mock
 import pytest
 from django.db import DatabaseError, transaction
 
-from mash.access import policy
+from mash.access import gate, rules
+from mash.disclosure import selectors
 from mash.accounts.models import Role
 from mash.audit.models import AuditEvent, Kind
 from mash.cases import services as cases
@@ -452,8 +453,8 @@ def test_a_team_package_reaches_every_active_member_of_the_team_and_no_one_else(
         assert _listed(client, package) is sees, user.username
         if sees:
             assert response.json()["content"]["child"]["full_name"] == "Rowan Exampleton"
-    assert not policy.decide(gone, policy.VIEW_PACKAGE, package)
-    assert not policy.packages(gone).exists()
+    assert not gate.decide(gone, rules.VIEW_PACKAGE, package)
+    assert not selectors.packages(gone).exists()
 
 
 @pytest.mark.django_db

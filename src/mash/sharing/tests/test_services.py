@@ -1,7 +1,7 @@
 import pytest
 from django.utils import timezone
 
-from mash.access import policy
+from mash.sharing import selectors
 from mash.core.errors import DomainError, IsaViolation, NotFound, ValidationFailed
 from mash.sharing import services
 from mash.sharing.models import Contribution
@@ -82,13 +82,13 @@ def test_views_show_the_marker_and_never_the_sealed_content(asked_enquiry, manag
     services.contribute(request_for(asked_enquiry, "education"), by=education_worker, kind="share",
                         decision_reason="Relevant", lawful_basis="uk-gdpr-6-1-e", items=[ITEM])
     today = timezone.localdate()
-    managers = policy.contribution_views(manager, asked_enquiry)
+    managers = selectors.contribution_views(manager, asked_enquiry)
     sealed = next(v for v in managers if v.partner_slug == "essex-police")
     assert sealed.sealed and sealed.items == [] and sealed.decision_reason is None
     assert sealed.marker == (f"Confidential information held by Essex Police, recorded {today:%-d %B %Y}, "
                              "category: ongoing investigation")
     assert "SEALED-CONTENT" not in repr(managers) and "Investigation under way" not in repr(managers)
-    police = policy.contribution_views(police_worker, asked_enquiry)
+    police = selectors.contribution_views(police_worker, asked_enquiry)
     assert [i.content for v in police for i in v.items] == ["SEALED-CONTENT"]
-    education = policy.contribution_views(education_worker, asked_enquiry)
+    education = selectors.contribution_views(education_worker, asked_enquiry)
     assert [v.partner_slug for v in education] == ["education"]

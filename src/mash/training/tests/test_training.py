@@ -130,17 +130,17 @@ def test_the_gate_opens_through_the_expiry_day_and_closes_the_day_after(make_use
 
     from django.utils import timezone
 
-    from mash.access import policy
+    from mash.access import gate
 
     worker = make_user(Role.MASH_WORKER, "essex-police", trained=D(2025, 6, 15))
     tz = timezone.get_current_timezone()
     for moment, refused in ((dt.datetime(2026, 6, 15, 23, 59, tzinfo=tz), None),
                             (dt.datetime(2026, 6, 16, 0, 1, tzinfo=tz), "your training refresher lapsed on 16 June 2026")):
         with mock.patch("django.utils.timezone.now", return_value=moment):
-            assert policy.refusal(worker) == refused
+            assert gate.refusal(worker) == refused
     never = make_user(Role.DPO, trained=False)
-    assert policy.refusal(never) == "no training refresher is recorded for you"
-    assert policy.refusal(make_user(Role.RECEIVING_PROFESSIONAL, trained=False)) is None
+    assert gate.refusal(never) == "no training refresher is recorded for you"
+    assert gate.refusal(make_user(Role.RECEIVING_PROFESSIONAL, trained=False)) is None
 
 
 @pytest.mark.django_db
