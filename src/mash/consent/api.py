@@ -1,6 +1,6 @@
 """Consent on an enquiry, and sharing without consent, for the MASH team.
 
-Reads go through mash.access.policy (the CONSENT part of an enquiry is the team's); changes through
+Reads go through mash.consent.selectors (the CONSENT part of an enquiry is the team's); changes through
 mash.consent.services, which check the policy again.
 """
 
@@ -9,7 +9,6 @@ from typing import Annotated
 
 from ninja import Field, Path, Router, Schema
 
-from mash.access import policy
 from mash.access.guard import guarded_operation
 from mash.access.rules import APPROVE_OVERRIDE, PROPOSE_OVERRIDE, READ_FIELD, RECORD_CONSENT
 from mash.cases import selectors as cases
@@ -94,11 +93,11 @@ class ConsentPositionOut(Schema):
 
 
 def _record(user, reference, record_id):
-    return selectors.consent_record(user, cases.enquiry(user, reference), record_id)
+    return selectors.record_on(user, reference, record_id)[1]
 
 
 def _override(user, reference, override_id):
-    return selectors.consent_override(user, cases.enquiry(user, reference), override_id)
+    return selectors.override_on(user, reference, override_id)[1]
 
 
 class ConsentIn(InputSchema):
@@ -128,7 +127,7 @@ class OverrideDecisionIn(InputSchema):
 
 
 @router.get("/enquiries/{reference}/consent", response=responses({200: ConsentPositionOut}, 404, 422),
-            openapi_extra=access(case_policy(policy.READ_FIELD)),
+            openapi_extra=access(case_policy(READ_FIELD)),
             summary="Consent on the enquiry, and any sharing without consent (the MASH team)")
 @guarded_operation(READ_FIELD, load=cases.enquiry)
 def get_consent(request, enquiry, reference: Reference):
@@ -136,7 +135,7 @@ def get_consent(request, enquiry, reference: Reference):
 
 
 @router.post("/enquiries/{reference}/consent", response=responses({201: ConsentRecordOut}, 400, 404, 409, 422, 503),
-             openapi_extra=access(case_policy(policy.RECORD_CONSENT)),
+             openapi_extra=access(case_policy(RECORD_CONSENT)),
              summary="Record consent: sought, given (with its scope), refused, or not sought (with the reason)")
 @guarded_operation(RECORD_CONSENT, load=cases.enquiry, require=RECORD_CONSENT)
 def record_consent(request, enquiry, reference: Reference, payload: ConsentIn):
@@ -146,7 +145,7 @@ def record_consent(request, enquiry, reference: Reference, payload: ConsentIn):
 
 @router.post("/enquiries/{reference}/consent/{record_id}/withdrawal",
              response=responses({200: ConsentRecordOut}, 400, 404, 409, 422),
-             openapi_extra=access(case_policy(policy.RECORD_CONSENT)),
+             openapi_extra=access(case_policy(RECORD_CONSENT)),
              summary="Record that consent was withdrawn; packages sent on it are withdrawn too")
 @guarded_operation(RECORD_CONSENT, load=_record)
 def withdraw_consent(request, record, reference: Reference, record_id: RecordId, payload: ConsentWithdrawalIn):
@@ -156,7 +155,7 @@ def withdraw_consent(request, record, reference: Reference, record_id: RecordId,
 
 @router.post("/enquiries/{reference}/sharing-without-consent",
              response=responses({201: OverrideOut}, 400, 404, 409, 422, 503),
-             openapi_extra=access(case_policy(policy.PROPOSE_OVERRIDE)),
+             openapi_extra=access(case_policy(PROPOSE_OVERRIDE)),
              summary="Record why information must be shared without consent; a manager's record is approved as "
                      "made, a worker's waits for a manager")
 @guarded_operation(PROPOSE_OVERRIDE, load=cases.enquiry, require=PROPOSE_OVERRIDE)
@@ -167,7 +166,7 @@ def propose_override(request, enquiry, reference: Reference, payload: OverrideIn
 
 @router.post("/enquiries/{reference}/sharing-without-consent/{override_id}/decision",
              response=responses({200: OverrideOut}, 400, 404, 409, 422),
-             openapi_extra=access(case_policy(policy.APPROVE_OVERRIDE)),
+             openapi_extra=access(case_policy(APPROVE_OVERRIDE)),
              summary="A MASH manager approves, or rejects with a reason, sharing without consent")
 @guarded_operation(APPROVE_OVERRIDE, load=_override)
 def decide_override(request, override, reference: Reference, override_id: OverrideId, payload: OverrideDecisionIn):

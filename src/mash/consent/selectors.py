@@ -11,6 +11,7 @@ from django.utils import timezone
 from mash.access import gate
 from mash.access.rules import APPROVE_OVERRIDE, CONSENT, READ_FIELD, RECORD_CONSENT
 from mash.audit import services as audit
+from mash.cases import selectors as cases
 from mash.cases.models import Enquiry
 from mash.core.errors import IsaViolation
 from mash.core.vocabulary import ConsentPurpose, ConsentStatus
@@ -174,3 +175,16 @@ def consent_override(user, enquiry_obj: Enquiry, override_id: int):
     """One proposal to share without consent on this enquiry, for a manager's decision on it."""
     return gate.on_enquiry(user, APPROVE_OVERRIDE, enquiry_obj, ConsentOverride, override_id)
 
+
+def record_on(user, reference: str, record_id: int):
+    """(the enquiry, one consent record on it), by the enquiry's reference, for a withdrawal: each through
+    the gate, each refusal recorded."""
+    enquiry = cases.enquiry(user, reference)
+    return enquiry, consent_record(user, enquiry, record_id)
+
+
+def override_on(user, reference: str, override_id: int):
+    """(the enquiry, one proposal to share without consent on it), by the enquiry's reference, for a
+    manager's decision: each through the gate, each refusal recorded."""
+    enquiry = cases.enquiry(user, reference)
+    return enquiry, consent_override(user, enquiry, override_id)

@@ -1,13 +1,12 @@
 """The consent page of an enquiry: consent per person, its withdrawal, and sharing without consent.
 
-Reads go through mash.access.policy; changes through mash.consent.services. A refused change is shown
+Reads go through mash.consent.selectors; changes through mash.consent.services. A refused change is shown
 on the form that made it, with the input kept.
 """
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
-from mash.access import policy
 from mash.access.guard import POST, SAFE, guarded
 from mash.access.rules import APPROVE_OVERRIDE, PROPOSE_OVERRIDE, READ_FIELD, RECORD_CONSENT
 from mash.cases import selectors as cases
@@ -31,7 +30,7 @@ def _people(position, enquiry):
 def _render(request, enquiry, may, forms=None, status=200, failed_id=None):
     user = request.user
     _, agreement = isa.current()
-    position = policy.consent_position(user, enquiry)
+    position = selectors.consent_position(user, enquiry)
     bases = [agreement.lawful_basis(b) for b in agreement.consent.without_consent.lawful_bases]
     forms = forms or {}
     context = {
@@ -64,16 +63,6 @@ def consent_page(request, enquiry, may):
     return _render(request, enquiry, may)
 
 
-def _with_record(user, reference, record_id):
-    enquiry = cases.enquiry(user, reference)
-    return enquiry, selectors.consent_record(user, enquiry, record_id)
-
-
-def _with_override(user, reference, override_id):
-    enquiry = cases.enquiry(user, reference)
-    return enquiry, selectors.consent_override(user, enquiry, override_id)
-
-
 def _post(request, enquiry, may, name, form, call, success, failed_id=None):
     _, status = submit(form, call)
     if status is None:
@@ -91,7 +80,7 @@ def record(request, enquiry, may):
                  lambda f: services.record_consent(enquiry, by=user, **f.consent_data()), "Consent recorded")
 
 
-@guarded(RECORD_CONSENT, load=_with_record, methods=POST)
+@guarded(RECORD_CONSENT, load=selectors.record_on, methods=POST)
 @translate_errors
 def withdraw(request, found, may):
     user = request.user
@@ -121,7 +110,7 @@ def propose(request, enquiry, may):
     return _post(request, enquiry, may, "override", form, call, "Sharing without consent is recorded")
 
 
-@guarded(APPROVE_OVERRIDE, load=_with_override, methods=POST)
+@guarded(APPROVE_OVERRIDE, load=selectors.override_on, methods=POST)
 @translate_errors
 def decide(request, found, may):
     user = request.user
