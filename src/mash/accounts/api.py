@@ -20,16 +20,12 @@ class MeOut(Schema):
     role_label: str
     partner: PartnerRef | None
 
+    @staticmethod
+    def resolve_role_label(user) -> str:
+        return user.get_role_display()
+
 
 @router.get("/me", response=responses({200: MeOut}), openapi_extra=access(AUTHENTICATED), summary="The signed-in user")
 @guarded_operation(AUTHENTICATED)
 def me(request):
-    user = request.user
-    partner = user.partner
-    return {
-        "username": user.username,
-        "display_name": user.display_name,
-        "role": user.role,
-        "role_label": user.get_role_display(),
-        "partner": {"slug": partner.slug, "name": partner.name} if partner else None,
-    }
+    return request.user
