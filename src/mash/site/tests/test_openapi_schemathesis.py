@@ -20,11 +20,12 @@ from types import SimpleNamespace
 
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
-from hypothesis import HealthCheck, Phase, given
+from hypothesis import HealthCheck, Phase, given, seed
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from ninja import Schema
@@ -47,7 +48,11 @@ from mash.testing.world import child_data, contact_data
 
 pytestmark = pytest.mark.django_db
 
-MAX_EXAMPLES = 10  # per operation, user and generation mode: finds the edges, and stays quick on two cores
+# Per operation, user and generation mode, in each pass of `make test`: each engine's pass fuzzes from a seed of
+# its own, so the two passes together try as many different inputs as ten from one seed did, in half the time of
+# ten on each (docs/decisions/0006). Reproducible: the same seed on the same engine tries the same inputs.
+MAX_EXAMPLES = 5
+SEED = 2 if "postgresql" in django_settings.DATABASES["default"]["ENGINE"] else 1
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance]
 PDF_BYTES = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
@@ -214,8 +219,9 @@ def _report(operation, case, response, error, kind) -> str:
 
 
 def _fuzz(operation, mode, headers, seeded_case, failures, statuses):
-    # Reproducible (derandomize, no example database), and no shrinking: failures are collected, not raised.
-    @hypothesis_settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
+    # Reproducible (the engine's seed, no example database), and no shrinking: failures are collected, not raised.
+    @seed(SEED)
+    @hypothesis_settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
                          phases=[Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=_strategy(operation, mode, seeded_case))
     def examples(case):

@@ -32,6 +32,17 @@ TWO_FACTOR_PATH = "/account/two-factor/verify/"
 AUTHENTICATOR = "Authenticator app"
 
 
+def pytest_collection_modifyitems(config, items):
+    """The journeys drive the pages in a browser; what they reach on the server runs on both engines in the
+    other tests, so they run once, in the SQLite pass (`make run`'s engine): docs/decisions/0006."""
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        return
+    once = pytest.mark.skip(reason="browser journey: runs in the SQLite pass of `make test`")
+    for item in items:
+        if "/journeys/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(once)
+
+
 def _missing(reason: str):
     """Outside CI a missing browser (or axe) skips the journeys; CI must run them."""
     if os.environ.get("CI") == "true":
