@@ -195,6 +195,14 @@ def filtered(user, qs: QuerySet, rules: Callable[[], Q | None]) -> QuerySet:
     return qs if q is None else qs.filter(q)
 
 
+def not_found(user, action: str, object_type: str, ref, existing, missing: str) -> NotFound:
+    """The refusal of an object a user asked for and may not reach, recorded with why: the rules' reason
+    where `existing` (the object, or None) exists, else `missing`. Returned for the caller to raise."""
+    reason = decide(user, action, existing).reason if existing is not None else missing
+    record_denial(user, action, object_type, ref, existing is not None, reason)
+    return NotFound()
+
+
 def on_enquiry(user, action: str, enquiry_obj: Enquiry, model, pk: int):
     """One row of `model` on this enquiry for `action` on it; NotFound (recorded) if there is none."""
     require(user, action, enquiry_obj)

@@ -14,7 +14,6 @@ from mash.access.rules import (ACTIONS, CHILD, CONCERN, DECISION, FIELDS, HISTOR
                                RATINGS, READ_FIELD, REPORTER, TEAM_MEMBERS, VIEW_ENQUIRY, Link, Subject,
                                case_links, evaluate)
 from mash.audit import services as audit
-from mash.core.errors import NotFound
 from mash.sharing.models import RequestStatus
 from mash.sharing.selectors import contribution_views, information_requests
 
@@ -78,13 +77,8 @@ def enquiry(user, reference: str) -> Enquiry:
     """One enquiry the user may see (its parts are read, and recorded, through `case_record`)."""
     found = _enquiries(user, VIEW_ENQUIRY).filter(reference=reference).first()
     if found is None:
-        exists = Enquiry.objects.filter(reference=reference).exists()
-        if exists:
-            reason = gate.decide(user, VIEW_ENQUIRY, Enquiry.objects.get(reference=reference)).reason
-        else:
-            reason = "no such enquiry"
-        gate.record_denial(user, VIEW_ENQUIRY, "enquiry", reference, exists, reason)
-        raise NotFound()
+        raise gate.not_found(user, VIEW_ENQUIRY, "enquiry", reference,
+                             Enquiry.objects.filter(reference=reference).first(), "no such enquiry")
     return found
 
 

@@ -16,7 +16,6 @@ from mash.access.rules import BUILD_PACKAGE, PACKAGES, READ_FIELD, VIEW_PACKAGE
 from mash.audit import services as audit
 from mash.cases.models import Enquiry
 from mash.cases.selectors import current_decision
-from mash.core.errors import NotFound
 from mash.partners.selectors import current
 from mash.sharing.models import ContributionItem
 from mash.sharing.selectors import ContributionView, contribution_views
@@ -89,10 +88,9 @@ def package(user, pk: int) -> DisclosurePackage:
     """One disclosure package the user may see; its content is read through `package_content`."""
     found = _packages(user).filter(pk=pk).first()
     if found is None:
-        existing = DisclosurePackage.objects.filter(pk=pk).select_related("enquiry").first()
-        reason = gate.decide(user, VIEW_PACKAGE, existing).reason if existing else "no such package"
-        gate.record_denial(user, VIEW_PACKAGE, "disclosurepackage", pk, existing is not None, reason)
-        raise NotFound()
+        raise gate.not_found(user, VIEW_PACKAGE, "disclosurepackage", pk,
+                             DisclosurePackage.objects.filter(pk=pk).select_related("enquiry").first(),
+                             "no such package")
     return found
 
 

@@ -17,7 +17,6 @@ from mash.access.rules import (CHILD, CONCERN, CONTRIBUTIONS, READ_FIELD, VIEW_E
 from mash.attachments.selectors import AttachmentView, list_attachments
 from mash.audit import services as audit
 from mash.cases.models import Enquiry
-from mash.core.errors import NotFound
 
 from .models import Confidentiality, Contribution, ContributionItem, ContributionKind, InformationRequest
 
@@ -41,15 +40,13 @@ def information_requests(user, action: str = VIEW_REQUEST) -> QuerySet[Informati
 
 def information_request(user, pk: int) -> InformationRequest:
     found = _information_requests(user, VIEW_REQUEST).filter(pk=pk).first()
-    if found is not None:
-        # A request is read with its enquiry's child and concern (sharing/api.py request_out).
-        audit.note_read("request", f"{found.enquiry.reference}/{found.pk}", [found.enquiry.child_id],
-                        ("request", CHILD, CONCERN))
     if found is None:
-        existing = InformationRequest.objects.filter(pk=pk).select_related("enquiry").first()
-        reason = gate.decide(user, VIEW_REQUEST, existing).reason if existing else "no such request"
-        gate.record_denial(user, VIEW_REQUEST, "informationrequest", pk, existing is not None, reason)
-        raise NotFound()
+        raise gate.not_found(user, VIEW_REQUEST, "informationrequest", pk,
+                             InformationRequest.objects.filter(pk=pk).select_related("enquiry").first(),
+                             "no such request")
+    # A request is read with its enquiry's child and concern (sharing/api.py InformationRequestOut).
+    audit.note_read("request", f"{found.enquiry.reference}/{found.pk}", [found.enquiry.child_id],
+                    ("request", CHILD, CONCERN))
     return found
 
 
