@@ -21,6 +21,7 @@ urlpatterns = [
     path("audit/", include(audit_urlpatterns)),
     path("training/", include("mash.training.urls")),
     path("sar/", include("mash.sar.urls")),
+    path("people/", include("mash.people.urls")),
 ]
 
 # An error no view handled: JSON under /api/, the 500 page elsewhere.

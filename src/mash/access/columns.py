@@ -86,6 +86,13 @@ RULES: dict[str, str] = {
     "people.PersonRevision.previous": HISTORY,
     "people.PersonRevision.changed_fields": HISTORY,
     "people.PersonRevision.reason": HISTORY,
+    **{f"people.PersonName.{c}": PERSON for c in ("first_name", "last_name", "kind")},
+    **{f"people.PersonAddress.{c}": PERSON for c in ("address_line_1", "address_line_2", "town", "postcode")},
+    "people.LocalIdentifier.value": PERSON,
+    "people.MatchKey.key": "never shown: a blocking key for matching, derived from the person's details",
+    # Who decided that a record is (or is not) a known person, and merges: the MASH managers' record.
+    **{f"people.IdentityDecision.{c}": HISTORY for c in ("outcome", "reasons", "reason", "context")},
+    **{f"people.Merge.{c}": HISTORY for c in ("reason", "moved", "undo_reason")},
     **{f"cases.Contact.{c}": rule for c, rule in CONTACT.items()},
     "cases.Enquiry.reference": ENQUIRY,
     "cases.EnquiryEvent.action": HISTORY,

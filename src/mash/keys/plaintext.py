@@ -85,6 +85,18 @@ PLAINTEXT: dict[str, str] = {
     "people.Person.town": IDENTIFIER,
     "people.Person.postcode": IDENTIFIER,
     "people.Relationship.relationship": CODE,
+    **{f"people.PersonName.{c}": IDENTIFIER for c in ("first_name", "last_name")},
+    "people.PersonName.kind": CODE,
+    **{f"people.PersonAddress.{c}": IDENTIFIER for c in ("address_line_1", "address_line_2", "town", "postcode")},
+    "people.LocalIdentifier.value": IDENTIFIER,
+    "people.MatchKey.key": ("a blocking key derived from the person's identifiers (a normalised NHS number, a "
+                            "date of birth, a postcode, a phonetic code of a name): looked up at the front door, "
+                            "so it stays plain; deleted with the person and rebuilt when they change"),
+    "people.IdentityDecision.outcome": CODE,
+    "people.IdentityDecision.reasons": ("the matcher's reasons in its own words ('same NHS number', 'similar "
+                                        "name'): they name what agreed, never the values"),
+    "people.IdentityDecision.context": "an enquiry reference or the name of the page where it was decided",
+    "people.Merge.moved": "ids of the rows a merge repointed, kept so an unmerge can move them back",
     "people.PersonRevision.changed_fields": ("the names of the fields amended; the earlier values and the reason "
                                              "are encrypted"),
     # cases

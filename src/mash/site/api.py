@@ -30,6 +30,8 @@ from mash.keys.integrity import redact_for_api
 from mash.oversight.api import router as reports_router
 from mash.partners.api import router as partners_router
 from mash.partners.services import NoAgreementLoaded
+from mash.people.api import chronology as people_chronology, history as people_history, matches as people_matches
+from mash.people.api import merges as people_merges, search as people_search
 from mash.sar.api import router as sar_router
 from mash.sharing.api import router as sharing_router
 from mash.training.api import router as training_router
@@ -144,3 +146,5 @@ api.add_router("/", disclosure_router)
 api.add_router("/", reports_router)
 api.add_router("/", training_router)
 api.add_router("/", sar_router)
+for _people in (people_matches, people_search, people_history, people_chronology, people_merges):
+    api.add_router("/", _people.router)

@@ -10,7 +10,7 @@ from mash.audit import services as audit
 from mash.audit.models import Kind as AuditKind
 from mash.core.errors import ValidationFailed
 
-from .models import Person, PersonRevision, Relationship
+from ..models import Person, PersonRevision, Relationship
 
 PERSON_FIELDS = ("first_name", "last_name", "other_names", "date_of_birth", "gender", "nhs_number", "upn",
                  "address_line_1", "address_line_2", "town", "postcode")

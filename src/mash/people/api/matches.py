@@ -1,0 +1,5 @@
+"""matches: the person index API."""
+
+from ninja import Router
+
+router = Router(tags=["people"])

@@ -1,0 +1,5 @@
+"""search: the person index API."""
+
+from ninja import Router
+
+router = Router(tags=["people"])

@@ -1,0 +1,1 @@
+"""chronology: see the package docstring."""

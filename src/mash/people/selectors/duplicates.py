@@ -1,0 +1,1 @@
+"""duplicates: see the package docstring."""

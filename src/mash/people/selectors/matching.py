@@ -1,0 +1,1 @@
+"""matching: see the package docstring."""

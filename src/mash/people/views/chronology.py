@@ -1,0 +1,3 @@
+"""chronology pages."""
+
+urlpatterns: list = []

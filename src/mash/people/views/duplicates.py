@@ -1,0 +1,3 @@
+"""duplicates pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""search pages."""
+
+urlpatterns: list = []
