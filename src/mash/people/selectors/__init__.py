@@ -29,4 +29,29 @@ def visible_people(user) -> QuerySet[Person]:
         return people
     children = Enquiry.objects.filter(filters.enquiry_filter(user)).values("child_id")
     related = Relationship.objects.filter(child_id__in=children).values("person_id")
-    return people.filter(Q(pk__in=children) | Q(pk__in=related))
+    # A merged child's enquiries stay on its own record: the user finds the record it points to.
+    kept = Person.objects.filter(pk__in=children, merged_into__isnull=False).values("merged_into_id")
+    return people.filter(Q(pk__in=children) | Q(pk__in=related) | Q(pk__in=kept))
+
+
+def records_of(person_or_id) -> list[int]:
+    """The ids of every record that is this person: theirs, and those merged into it (at any depth).
+
+    A merge leaves the merged record as a pointer (`Person.merged_into`) and its enquiries, contacts,
+    consent and data key where they are, so each stays readable under its own key; whatever gathers
+    a person's data (history, chronology, subject access, retention) gathers it over these ids."""
+    root = person_or_id.pk if isinstance(person_or_id, Person) else int(person_or_id)
+    ids, frontier = [root], [root]
+    while frontier:
+        frontier = list(Person.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True))
+        ids.extend(i for i in frontier if i not in ids)
+    return ids
+
+
+def kept_record(person: Person) -> Person:
+    """The record a merged person now points to (itself when not merged)."""
+    seen = {person.pk}
+    while person.merged_into_id and person.merged_into_id not in seen:
+        seen.add(person.merged_into_id)
+        person = person.merged_into
+    return person
