@@ -11,6 +11,7 @@ from mash.audit.models import Kind as AuditKind
 from mash.core.errors import ValidationFailed
 
 from ..models import Person, PersonRevision, Relationship
+from .index import index_person
 
 PERSON_FIELDS = ("first_name", "last_name", "other_names", "date_of_birth", "gender", "nhs_number", "upn",
                  "address_line_1", "address_line_2", "town", "postcode")
@@ -70,6 +71,7 @@ def amend_person(person: Person, changes: dict, *, reason: str, by) -> PersonRev
                 setattr(person, name, changes[name])
             person.full_clean()
             person.save(update_fields=changed)
+            index_person(person)
             audit.record(AuditKind.WRITE, "person.amend", actor=by, object_type="person",
                          object_ref=str(person.pk), people=[person.pk], fields=revision.changed_fields,
                          detail=f"revision {revision.number}")
