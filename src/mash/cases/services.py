@@ -14,7 +14,7 @@ from mash.core.vocabulary import ConcernCategory, IntakeConsent, Outcome, RagRat
 from mash.partners import services as isa
 from mash.partners.models import Partner
 from mash.people.models import RelationshipType
-from mash.people.services import build_person, record_relationship
+from mash.people.services import identity, record_relationship
 from mash.sharing.models import InformationRequest, RequestStatus
 
 from .models import Contact, Decision, Enquiry, EnquiryAssignment, EnquiryEvent, RagRatingRecord
@@ -90,18 +90,17 @@ def _reporter_partner(errors: dict, slug: str | None) -> Partner | None:
 
 
 def _contact_people(errors: dict, *, by: User, child: dict, related_people, now: dt.datetime):
-    """Build (unsaved) the child and each related person with how they are related, so that all errors are
-    reported together. Names are checked before the model's own validation, whose "This field cannot be
-    blank." would not say which name is missing."""
+    """Check the child and each related person with how they are related, so that all errors are reported
+    together: each a new record (unsaved) or an existing person the caller chose (`person_id`, see
+    people.services.identity). Names are checked before the model's own validation, whose "This field cannot
+    be blank." would not say which name is missing; a chosen person keeps their names when none are typed."""
     child = child or {}
-    _require_text(errors, "child.first_name", child.get("first_name"), "the child's first name")
-    _require_text(errors, "child.last_name", child.get("last_name"), "the child's last name")
-    child_person = None
-    try:
-        child_person = build_person(child, by=by, prefix="child.")
-    except ValidationFailed as exc:
-        _add_missing(errors, exc.errors)
-    if child_person is not None and child_person.date_of_birth and child_person.date_of_birth > now.date():
+    if child.get("person_id") in (None, ""):
+        _require_text(errors, "child.first_name", child.get("first_name"), "the child's first name")
+        _require_text(errors, "child.last_name", child.get("last_name"), "the child's last name")
+    child_intake = identity.prepare(errors, child, by=by, prefix="child.")
+    if child_intake is not None and child_intake.person.date_of_birth and \
+            child_intake.person.date_of_birth > now.date() and not child_intake.existing:
         errors["child.date_of_birth"] = ["The date of birth must be in the past"]
     related = []
     for i, entry in enumerate(related_people or []):
@@ -111,22 +110,39 @@ def _contact_people(errors: dict, *, by: User, child: dict, related_people, now:
         pr = bool(entry.pop("parental_responsibility", False))
         prefix = f"related_people[{i}]."
         _choice(errors, prefix + "relationship", rel, RelationshipType, "how they are related to the child")
-        _require_text(errors, prefix + "first_name", entry.get("first_name"), "their first name")
-        _require_text(errors, prefix + "last_name", entry.get("last_name"), "their last name")
-        try:
-            related.append((build_person(entry, by=by, prefix=prefix), rel, lives, pr))
-        except ValidationFailed as exc:
-            _add_missing(errors, exc.errors)
-    return child_person, related
+        if entry.get("person_id") in (None, ""):
+            _require_text(errors, prefix + "first_name", entry.get("first_name"), "their first name")
+            _require_text(errors, prefix + "last_name", entry.get("last_name"), "their last name")
+        # Someone who lives with the child is looked for at the child's postcode too.
+        intake = identity.prepare(errors, entry, by=by, prefix=prefix,
+                                  postcode=(child.get("postcode") or "") if lives else "")
+        if intake is not None:
+            related.append((intake, rel, lives, pr))
+    _chosen_once(errors, child_intake, related)
+    return child_intake, related
 
 
-def _open_enquiry(*, by: User, child_person, related, consent_at_intake: str, consent_notes: str,
+def _chosen_once(errors: dict, child_intake, related):
+    """An existing person can be one person of the contact only."""
+    seen = {child_intake.person.pk} if child_intake is not None and child_intake.existing else set()
+    for intake, *_ in related:
+        if intake.existing:
+            if intake.person.pk in seen:
+                errors.setdefault(intake.prefix + "person_id", []).append(
+                    f"{intake.person.full_name} is already one of the people of this contact")
+            seen.add(intake.person.pk)
+
+
+def _open_enquiry(*, by: User, child_intake, related, consent_at_intake: str, consent_notes: str,
                   **contact_fields) -> Enquiry:
     """Save the people, the contact and its enquiry (the opening step of its history), and the consent
-    position at intake; audit the contact. Call inside atomic()."""
-    child_person.save()
-    for person, rel, lives, pr in related:
-        person.save()
+    position at intake; then the people's new details, identity decisions and index entries; audit the
+    contact. Call inside atomic()."""
+    child_person = identity.save(child_intake)
+    people = [child_person]
+    for intake, rel, lives, pr in related:
+        person = identity.save(intake)
+        people.append(person)
         record_relationship(child_person, person, rel, lives_with_child=lives, parental_responsibility=pr)
     contact = Contact.objects.create(recorded_by=by, child=child_person, consent_at_intake=consent_at_intake,
                                      consent_notes=consent_notes, **contact_fields)
@@ -137,8 +153,10 @@ def _open_enquiry(*, by: User, child_person, related, consent_at_intake: str, co
     from mash.consent.services import record_from_intake
 
     record_from_intake(enquiry, by=by, consent_at_intake=consent_at_intake, notes=consent_notes)
+    for intake in [child_intake] + [r[0] for r in related]:
+        identity.settle(intake, by=by, context=enquiry.reference)
     audit.record(AuditKind.WRITE, "contact.record", actor=by, object_type="enquiry",
-                 object_ref=enquiry.reference, people=[child_person.pk] + [p.pk for p, *_ in related],
+                 object_ref=enquiry.reference, people=[p.pk for p in people],
                  fields=list(OPENING.changes), detail=f"reporter: {contact.reporter_type}")
     return enquiry
 
@@ -147,7 +165,10 @@ def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, c
                    consent_at_intake: str, received_at: dt.datetime | None = None, reporter_name: str = "",
                    reporter_organisation: str = "", reporter_partner: str | None = None, reporter_phone: str = "",
                    reporter_email: str = "", consent_notes: str = "", related_people: list[dict] = ()) -> Enquiry:
-    """Record a contact and open its MASH enquiry, awaiting a RAG rating."""
+    """Record a contact and open its MASH enquiry, awaiting a RAG rating. The child and each related person
+    are new records, or existing people the caller chose (`person_id` with `identity_reason`; see
+    people.services.identity); `identity_checked` says the caller was shown the candidates and chose a new
+    person, which is recorded as an identity decision."""
     gate.require(by, rules.RECORD_CONTACT)
     errors: dict[str, list[str]] = {}
     categories = _contact_fields(errors, reporter_type=reporter_type, concern=concern,
@@ -157,12 +178,12 @@ def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, c
     now = timezone.now()
     received_at = _received_at(errors, received_at, now)
     partner = _reporter_partner(errors, reporter_partner)
-    child_person, related = _contact_people(errors, by=by, child=child, related_people=related_people, now=now)
+    child_intake, related = _contact_people(errors, by=by, child=child, related_people=related_people, now=now)
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
         return _open_enquiry(
-            by=by, child_person=child_person, related=related, consent_at_intake=consent_at_intake,
+            by=by, child_intake=child_intake, related=related, consent_at_intake=consent_at_intake,
             consent_notes=consent_notes.strip(), received_at=received_at, reporter_type=reporter_type,
             reporter_name=reporter_name.strip(), reporter_organisation=reporter_organisation.strip(),
             reporter_partner=partner, reporter_phone=reporter_phone.strip(), reporter_email=reporter_email.strip(),
