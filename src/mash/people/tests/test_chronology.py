@@ -124,6 +124,8 @@ def test_filters_by_agency_and_kind(world, decided_case, manager):
 def test_page_and_api_say_the_same_and_each_read_is_audited(client, decided_case, manager):
     child = decided_case.enquiry.child_id
     client.force_login(manager)
+    enquiry_page = client.get(f"/enquiries/{decided_case.enquiry.reference}/").content.decode()
+    assert f'href="/people/{child}/chronology/">Chronology for Rowan Exampleton</a>' in enquiry_page
     before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
     page = client.get(f"/people/{child}/chronology/", {"agency": "essex-police"})
     assert page.status_code == 200
