@@ -15,8 +15,11 @@ from ninja import Field, Path, Query, Router, Schema
 
 from mash.access.guard import guarded_operation
 from mash.access.rules import ASSIGN, CLOSE, DECIDE, MARK_READY, RATE, RECORD_CONTACT, REQUEST_INFORMATION, VIEW_ENQUIRY
-from mash.core.api import (REFERENCE_PATTERN, InputSchema, access, case_policy, created, listing, read,
+from mash.core.api import (MAX_ID, REFERENCE_PATTERN, InputSchema, access, case_policy, created, listing, read,
                            responses)
+from mash.people.api.matches import MatchOut
+from mash.people.matching import Details
+from mash.people.selectors.identity import offers
 from mash.sharing import services as sharing
 from mash.sharing.api import ContributionEntry, current_agreement
 
@@ -44,6 +47,11 @@ class PersonIn(InputSchema):
     address_line_2: str = ""
     town: str = ""
     postcode: str = ""
+    person_id: int | None = Field(None, ge=1, le=MAX_ID,
+                                  description="an existing person (from POST /people/matches) the contact is "
+                                              "about; leave out to record a new person")
+    identity_reason: str = Field("", max_length=2000,
+                                 description="why this is the same person as person_id: needed with person_id")
 
 
 class RelatedPersonIn(PersonIn):
@@ -154,6 +162,14 @@ class EnquirySummaryOut(Schema):
     @staticmethod
     def resolve_concern_categories(obj) -> list[str]:
         return list(_enquiry_of(obj).contact.concern_categories)
+
+
+# Read from the enquiry the contact opened, with `possible_matches` set by record_contact.
+class ContactRecordedOut(EnquirySummaryOut):
+    possible_matches: list[MatchOut] = Field(description="people already known who may be the child, best first, "
+                                                         "within the caller's need-to-know (when the child was "
+                                                         "recorded as a new person): record a follow-up with "
+                                                         "person_id, or ask a MASH manager to review them")
 
 
 class PersonOut(Schema):
@@ -373,7 +389,7 @@ def enquiry_detail(user, reference: str) -> CaseRecord:
 
 # --- Operations -----------------------------------------------------------------------------
 
-@router.post("/contacts", response=responses({201: EnquirySummaryOut}, 400, 422),
+@router.post("/contacts", response=responses({201: ContactRecordedOut}, 400, 422),
              openapi_extra=access(case_policy(RECORD_CONTACT)),
              summary="Record a contact; opens its MASH enquiry, awaiting a RAG rating")
 @guarded_operation(RECORD_CONTACT)
@@ -394,7 +410,10 @@ def record_contact(request, payload: ContactIn):
         received_at=payload.received_at,
         related_people=[p.model_dump(exclude_unset=True) for p in payload.related_people],
     )
-    # The enquiry the service has just created: only what the caller themselves submitted.
+    # The enquiry the service has just created: only what the caller themselves submitted, and the people
+    # already known (within the caller's need-to-know) who may be the child, when recorded as a new person.
+    enquiry.possible_matches = [] if payload.child.person_id else offers(
+        request.user, Details.of(enquiry.child), exclude=[enquiry.child_id])
     return created(enquiry)
 
 

@@ -117,3 +117,29 @@ def test_api_matches_refuses_a_bad_nhs_number_with_a_clear_message(world, manage
     assert response.status_code == 422
     assert "check digit" in response.content.decode()
     assert Api(receiving_professional).post("/people/matches", ROWAN).status_code == 403
+
+
+def test_api_contact_with_person_id_records_against_that_person_and_lists_possible_matches(world, manager,
+                                                                                            police_worker):
+    first = world.new_enquiry()
+    api = Api(manager)
+    # Without person_id: a new person, as before, and the child's possible matches to follow up.
+    response = api.post("/contacts", contact_data(related_people=[]))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["reference"] and [m["person_id"] for m in body["possible_matches"]] == [first.child_id]
+    people_before = Person.objects.count()
+    response = api.post("/contacts", contact_data(
+        child={"person_id": first.child_id, "identity_reason": "Same NHS number"}, related_people=[
+            {"person_id": first.child.relationships.get().person_id, "identity_reason": "Her mother, as before",
+             "relationship": "mother"}]))
+    assert response.status_code == 201, response.content
+    assert response.json()["possible_matches"] == [] and Person.objects.count() == people_before
+    assert Person.objects.get(pk=first.child_id).enquiries.count() == 2
+    assert IdentityDecision.objects.filter(outcome=IdentityOutcome.SAME).count() == 2
+    # A person the caller may not find is unknown, the same answer as one that does not exist.
+    unknown = [Api(police_worker).post("/contacts", contact_data(
+        reporter_type="police", child={"person_id": pk, "identity_reason": "x"}, related_people=[]))
+        for pk in (first.child_id, 999_999)]
+    assert [r.status_code for r in unknown] == [422, 422] and unknown[0].json() == unknown[1].json()
+    assert "Unknown person" in unknown[0].json()["detail"]
