@@ -14,6 +14,7 @@ def navigation(request):
         items.append(("home", "Home"))
         if user.role == Role.MASH_MANAGER:
             items += [("cases:queue", "Enquiry queue"), ("cases:contact_new", "Record a contact")]
+            items.append(("people:duplicates", "Duplicate records"))
         elif user.role == Role.MASH_WORKER:
             items += [("sharing:requests", "Requests to my agency"), ("cases:contact_new", "Record a contact")]
         if user.role == Role.DPO:
