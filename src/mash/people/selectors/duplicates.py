@@ -61,13 +61,14 @@ class Pair:
 def _blocked_pairs(max_block: int) -> list[tuple[int, int, int]]:
     """(lower id, higher id, keys shared) for every two live people sharing a blocking key: one SQL
     self-join of the key table, grouped by pair, over keys no more than `max_block` live people share."""
-    keys, people = MatchKey._meta.db_table, Person._meta.db_table
+    q = connection.ops.quote_name
+    keys, people, key = q(MatchKey._meta.db_table), q(Person._meta.db_table), q("key")
     live = f"SELECT id FROM {people} WHERE merged_into_id IS NULL AND anonymised_at IS NULL"
     sql = (f"SELECT a.person_id, b.person_id, COUNT(*) FROM {keys} a "
-           f"JOIN {keys} b ON b.key = a.key AND a.person_id < b.person_id "
-           f"WHERE a.person_id IN ({live}) AND b.person_id IN ({live}) AND a.key IN ("
-           f"  SELECT k.key FROM {keys} k WHERE k.person_id IN ({live}) "
-           f"  GROUP BY k.key HAVING COUNT(*) BETWEEN 2 AND %s) "
+           f"JOIN {keys} b ON b.{key} = a.{key} AND a.person_id < b.person_id "
+           f"WHERE a.person_id IN ({live}) AND b.person_id IN ({live}) AND a.{key} IN ("
+           f"SELECT k.{key} FROM {keys} k WHERE k.person_id IN ({live}) "
+           f"GROUP BY k.{key} HAVING COUNT(*) BETWEEN 2 AND %s) "
            f"GROUP BY a.person_id, b.person_id")
     with connection.cursor() as cursor:
         cursor.execute(sql, [max_block])
@@ -147,6 +148,10 @@ class PairView:
     b: Side
     comparison: Comparison
     decided_apart: bool
+
+    @property
+    def sides(self) -> tuple[Side, Side]:
+        return (self.a, self.b)
 
 
 def _side(person: Person) -> Side:

@@ -33,7 +33,7 @@ class MergeForm(forms.Form):
         super().__init__(*args, **kwargs)
         if pair is not None:
             self.fields["kept"].choices = [(s.person.pk, f"{s.person.full_name} (record {s.person.pk})")
-                                           for s in (pair.a, pair.b)]
+                                           for s in pair.sides]
 
 
 class NotSameForm(forms.Form):
