@@ -31,6 +31,7 @@ MERGE_PEOPLE = "case:person.merge"
 # flats' postcode): it is skipped, so the pairs stay few and each pair is still found through its other keys.
 MAX_BLOCK = 50
 DEFAULT_LIMIT = 200
+MAX_ID = 2**63 - 1  # no row's id is larger: a larger one in a URL is simply not found
 
 
 def is_manager(user) -> bool:
@@ -165,8 +166,9 @@ def duplicate_pair(user, a_id: int, b_id: int) -> PairView:
     """Two live records side by side with the matcher's comparison (NotFound, recorded, unless the user
     is a MASH manager and both are live records of their own)."""
     require_manager(user, ref=f"{a_id}/{b_id}")
-    people = _people([a_id, b_id])
-    live = set(live_people().filter(pk__in=[a_id, b_id]).values_list("pk", flat=True))
+    in_range = max(a_id, b_id) <= MAX_ID
+    people = _people([a_id, b_id]) if in_range else {}
+    live = set(live_people().filter(pk__in=[a_id, b_id]).values_list("pk", flat=True)) if in_range else set()
     if a_id == b_id or live != {a_id, b_id}:
         gate.record_denial(user, REVIEW_DUPLICATES.partition(":")[2], "person", f"{a_id}/{b_id}", False,
                            "not two live records")
@@ -192,7 +194,7 @@ def recent_merges(user, limit: int = 20) -> list[Merge]:
 def merge(user, merge_id: int) -> Merge:
     """One merge, for undoing it (MASH managers; NotFound, recorded, otherwise or if there is none)."""
     require_manager(user, MERGE_PEOPLE, "merge", merge_id)
-    found = Merge.objects.select_related("kept", "merged").filter(pk=merge_id).first()
+    found = Merge.objects.select_related("kept", "merged").filter(pk=merge_id).first() if merge_id <= MAX_ID else None
     if found is None:
         gate.record_denial(user, MERGE_PEOPLE.partition(":")[2], "merge", merge_id, False, "no such merge")
         raise NotFound()
@@ -203,7 +205,7 @@ def person(user, person_id: int) -> Person:
     """A person a manager names for a merge: any record, live or not (the merge says why it refuses a
     merged or anonymised one); NotFound, recorded, if there is none or the user is not a manager."""
     require_manager(user, MERGE_PEOPLE, "person", person_id)
-    found = Person.objects.filter(pk=person_id).first()
+    found = Person.objects.filter(pk=person_id).first() if person_id <= MAX_ID else None
     if found is None:
         gate.record_denial(user, MERGE_PEOPLE.partition(":")[2], "person", person_id, False, "no such person")
         raise NotFound()
