@@ -7,7 +7,12 @@ content is never read here), disclosure packages sent, consent records and shari
 and, from the audit log, which organisations received or read their data.
 
 Each piece becomes a candidate SarItem: (source, source_id, title, date, agency, category, fields).
-Other people's details found in the text are proposed for redaction.
+Other people's details found in the text are proposed for redaction; the subject's own never are.
+
+Per person, not per record: a record merged into another (`Person.merged_into`) keeps its enquiries,
+contacts and consent where they are, so everything is gathered over `people.selectors.records_of` of
+the record kept, and what several records or contacts say alike (the same family link recorded at two
+contacts) is one item.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from mash.disclosure.models import DisclosurePackage
 from mash.keys import integrity
 from mash.partners import services as isa
 from mash.partners.models import Partner
-from mash.people.models import Person, Relationship
+from mash.people.models import LocalIdentifier, NameKind, Person, PersonAddress, PersonName, Relationship
+from mash.people.selectors import kept_record, records_of
 from mash.sharing.models import Confidentiality, Contribution, ContributionKind
 
 from .models import ItemSource
@@ -86,36 +92,53 @@ def _fields(**pairs) -> dict[str, str]:
     return {k.replace("_", " "): _fmt(v) for k, v in pairs.items() if _fmt(v)}
 
 
-def person_details(person: Person) -> dict[str, str]:
-    return _fields(Name=person.full_name, Other_names=person.other_names, Date_of_birth=person.date_of_birth,
-                   Gender=person.get_gender_display(), NHS_number=person.nhs_number, Unique_pupil_number=person.upn,
-                   Address=", ".join(p for p in (person.address_line_1, person.address_line_2, person.town,
-                                                 person.postcode) if p))
+def person_details(person: Person, records=()) -> dict[str, str]:
+    """The person's details as recorded: the kept record's, their previous names and aliases, earlier
+    addresses and the agencies' own identifiers, and what records merged into theirs hold differently."""
+    ids = list(records) or [person.pk]
+    others = [p for p in Person.objects.filter(pk__in=ids).exclude(pk=person.pk)]
+    names = list(PersonName.objects.filter(person_id__in=ids))
+
+    def differing(attr):
+        return sorted({_fmt(getattr(o, attr)) for o in others if getattr(o, attr)} - {_fmt(getattr(person, attr))})
+
+    addresses = {a.address for a in PersonAddress.objects.filter(person_id__in=ids)} | {o.address for o in others}
+    return _fields(
+        Name=person.full_name, Other_names=person.other_names,
+        Previous_names=sorted({n.full_name for n in names if n.kind == NameKind.PREVIOUS} - {person.full_name}),
+        Also_known_as=sorted({n.full_name for n in names if n.kind == NameKind.ALIAS} - {person.full_name}),
+        Also_recorded_as=differing("full_name"),
+        Date_of_birth=person.date_of_birth, Other_dates_of_birth_recorded=differing("date_of_birth"),
+        Gender=person.get_gender_display(), NHS_number=person.nhs_number,
+        Other_NHS_numbers_recorded=differing("nhs_number"), Unique_pupil_number=person.upn,
+        Other_unique_pupil_numbers_recorded=differing("upn"), Address=person.address,
+        Other_addresses=sorted(addresses - {person.address, ""}),
+        Identifiers_held_by_agencies=sorted(f"{i.agency.name}: {i.value}" for i in
+                                            LocalIdentifier.objects.filter(person_id__in=ids).select_related("agency")))
 
 
 def enquiries_concerning(person: Person):
-    """Enquiries in which the person is the child, or one of the people recorded with the child."""
-    children = Relationship.objects.filter(person=person).values("child_id")
-    return (Enquiry.objects.filter(Q(child=person) | Q(child_id__in=children))
+    """Enquiries in which the person (any of their records) is the child, or one of the people recorded
+    with the child."""
+    records = records_of(kept_record(person))
+    children = Relationship.objects.filter(person_id__in=records).values("child_id")
+    return (Enquiry.objects.filter(Q(child_id__in=records) | Q(child_id__in=children))
             .select_related("contact", "child").order_by("created_at", "id"))
 
 
 def gather(person: Person) -> list[Candidate]:
+    """Everything held about the person, over every record that is them (`records_of` of the record
+    kept): each piece once, under the record kept."""
+    person = kept_record(person)
+    records = records_of(person)
     _, agreement = isa.current()
     out: list[Candidate] = [Candidate(person.pk, ItemSource.PERSON, person.pk, "Your details as recorded",
-                                      person_details(person), held_on=_day(person.created_at), agency=COUNCIL)]
-    for rel in Relationship.objects.filter(Q(child=person) | Q(person=person)).select_related("child", "person"):
-        other = rel.person if rel.child_id == person.pk else rel.child
-        out.append(Candidate(person.pk, ItemSource.RELATIONSHIP, rel.pk, "Family and household", _fields(
-            Person=f"{other.first_name} {other.last_name}",
-            Relationship=(f"{rel.get_relationship_display()} of the child" if rel.child_id == person.pk
-                          else f"You are recorded as {rel.get_relationship_display().lower()} of this child"),
-            Lives_with_the_child="yes" if rel.lives_with_child else "no",
-            Parental_responsibility="yes" if rel.parental_responsibility else "no"),
-            held_on=_day(rel.created_at), agency=COUNCIL))
+                                      person_details(person, records), held_on=_day(person.created_at),
+                                      agency=COUNCIL)]
+    out += _family(person, records)
     for enquiry in enquiries_concerning(person):
         out += _enquiry(person, enquiry, agreement)
-    for record in ConsentRecord.objects.filter(person=person).select_related("enquiry"):
+    for record in ConsentRecord.objects.filter(person_id__in=records).select_related("enquiry"):
         out.append(Candidate(person.pk, ItemSource.CONSENT, record.pk, "Consent to share information", _fields(
             Consent=record.get_status_display(), Why_not_sought=record.get_not_sought_reason_display(),
             Given_or_refused_by=record.given_by, Covers=record.purposes, Agencies=record.agencies,
@@ -126,6 +149,34 @@ def gather(person: Person) -> list[Candidate]:
         out.append(Candidate(person.pk, ItemSource.RECIPIENTS, person.pk, "Organisations that received or read "
                              "your information", {r["organisation"]: r["summary"] for r in recipients},
                              agency=COUNCIL))
+    return out
+
+
+def _family(person: Person, records: list[int]) -> list[Candidate]:
+    """Family and household: each link once. The same link recorded at several contacts (or on records
+    since merged) is one item, naming the other person by the record kept."""
+    out, seen = [], set()
+    links = (Relationship.objects.filter(Q(child_id__in=records) | Q(person_id__in=records))
+             .select_related("child", "person").order_by("created_at", "id"))
+    for rel in links:
+        as_child = rel.child_id in records
+        other = rel.person if as_child else rel.child
+        if other.pk in records:
+            continue
+        other = kept_record(other)
+        fields = _fields(
+            Person=f"{other.first_name} {other.last_name}",
+            Relationship=(f"{rel.get_relationship_display()} of the child" if as_child
+                          else f"You are recorded as {rel.get_relationship_display().lower()} of this child"),
+            Lives_with_the_child="yes" if rel.lives_with_child else "no",
+            Parental_responsibility="yes" if rel.parental_responsibility else "no", From=rel.from_date,
+            Until=rel.to_date)
+        key = (other.pk, as_child, tuple(fields.items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(Candidate(person.pk, ItemSource.RELATIONSHIP, rel.pk, "Family and household", fields,
+                             held_on=_day(rel.created_at), agency=COUNCIL))
     return out
 
 
@@ -204,7 +255,8 @@ def recipients_of(person: Person) -> list[dict]:
     """From the audit log: each organisation whose staff read, received or exported the person's data,
     with how often and when (first and last)."""
     names = {p.slug: p.name for p in Partner.objects.all()}
-    rows = (AuditEvent.objects.filter(pk__in=EventPerson.objects.filter(person_id=person.pk).values("event_id"),
+    records = records_of(kept_record(person))
+    rows = (AuditEvent.objects.filter(pk__in=EventPerson.objects.filter(person_id__in=records).values("event_id"),
                                       kind__in=["read", "disclosure", "export"], result="ok")
             .values("organisation").annotate(n=Count("id"), first=Min("at"), last=Max("at")).order_by("organisation"))
     out = []
@@ -223,36 +275,54 @@ def recipients_of(person: Person) -> list[dict]:
 
 # --- Third parties ---------------------------------------------------------------------------------
 
+def _dates(day: dt.date | None) -> set[str]:
+    return {day.isoformat(), long_date(day), day.strftime("%d/%m/%Y")} if day else set()
+
+
+def _details_of(ids) -> dict[int, set[str]]:
+    """Each person's names and details as they may appear in free text: current, previous and other
+    names (whole and each word), NHS number, UPN, addresses (first line and postcode, current and
+    earlier), agencies' identifiers, date of birth; keyed by person id."""
+    out: dict[int, set[str]] = {}
+    for p in Person.objects.filter(pk__in=ids):
+        out.setdefault(p.pk, set()).update({p.full_name, p.first_name, p.last_name, p.other_names, p.nhs_number,
+                                            p.upn, p.address_line_1, p.postcode, *_dates(p.date_of_birth)})
+    for n in PersonName.objects.filter(person_id__in=ids):
+        out.setdefault(n.person_id, set()).update({n.full_name, n.first_name, n.last_name})
+    for a in PersonAddress.objects.filter(person_id__in=ids):
+        out.setdefault(a.person_id, set()).update({a.address_line_1, a.postcode})
+    for i in LocalIdentifier.objects.filter(person_id__in=ids):
+        out.setdefault(i.person_id, set()).add(i.value)
+    return {pk: {t.strip() for t in terms if t and t.strip()} for pk, terms in out.items()}
+
+
+def _proposable(term: str, pk_full_names: set[str]) -> bool:
+    """A whole name is always proposed; a single word, an identifier or an address only when distinctive
+    (three characters for a name word, four for the rest)."""
+    return term in pk_full_names or len(term) >= (3 if term.replace(" ", "").isalpha() else 4)
+
+
 def third_party_terms(subjects: list[Person], enquiries) -> list[str]:
     """Other people's names and details that may appear in free text: the people recorded on the
-    enquiries who are not subjects of the request, and the contacts' reporters. A surname a subject
-    shares is not proposed alone (it would redact the subject's own name); longest first."""
-    subject_ids = {p.pk for p in subjects}
-    subject_words = {w.lower() for p in subjects for w in (p.first_name, p.last_name) if w}
-    people: dict[int, Person] = {}
+    enquiries who are not subjects of the request (over every record of each child), and the contacts'
+    reporters. A subject's own details (any of their records: names current and previous, addresses
+    current and earlier, identifiers, date of birth) are never proposed, even where someone else shares
+    them: a surname, the home a child shares with a parent. Longest first."""
+    subject_ids = {pk for p in subjects for pk in records_of(kept_record(p))}
+    people: set[int] = set()
     reporters = set()
     for enquiry in enquiries:
-        people[enquiry.child_id] = enquiry.child
-        for rel in enquiry.child.relationships.select_related("person"):
-            people[rel.person_id] = rel.person
+        child_records = records_of(kept_record(enquiry.child))
+        people.update(child_records)
+        people.update(Relationship.objects.filter(child_id__in=child_records).values_list("person_id", flat=True))
         if enquiry.contact.reporter_name:
             reporters.add(enquiry.contact.reporter_name.strip())
-    terms = set(reporters)
-    for pk, other in people.items():
-        if pk in subject_ids:
-            continue
-        full = f"{other.first_name} {other.last_name}".strip()
-        terms.add(full)
-        for word in (other.first_name, other.last_name, other.other_names):
-            if word and len(word) >= 3 and word.lower() not in subject_words:
-                terms.add(word.strip())
-        for detail in (other.nhs_number, other.upn, other.address_line_1, other.postcode):
-            if detail and len(detail) >= 4:
-                terms.add(detail.strip())
-        if other.date_of_birth:
-            terms.update({other.date_of_birth.isoformat(), long_date(other.date_of_birth),
-                          other.date_of_birth.strftime("%d/%m/%Y")})
-    return sorted((t for t in terms if t), key=lambda t: (-len(t), t.lower()))
+    own = {t.lower() for terms in _details_of(subject_ids).values() for t in terms}
+    full_names = {f"{p.first_name} {p.last_name}".strip() for p in Person.objects.filter(pk__in=people - subject_ids)}
+    terms = set(reporters) | full_names
+    for terms_of_one in _details_of(people - subject_ids).values():
+        terms.update(t for t in terms_of_one if _proposable(t, full_names))
+    return sorted((t for t in terms if t and t.lower() not in own), key=lambda t: (-len(t), t.lower()))
 
 
 def _pattern(term: str) -> re.Pattern:

@@ -12,7 +12,8 @@ from mash.access import gate
 from mash.access.rules import MANAGE_SAR
 from mash.audit import services as audit
 from mash.core.errors import NotFound
-from mash.people.models import Person
+from mash.people.models import Person, PersonName
+from mash.people.selectors import live_people
 
 from . import clock as sar_clock
 from .models import SarStatus, SubjectAccessRequest
@@ -88,7 +89,10 @@ def sar_item(user, sar, item_id: int):
 
 def sar_people(user, text: str):
     """People matching `text` (name words, NHS number, or date of birth YYYY-MM-DD), for the data
-    protection officer choosing whom a request concerns; at most 50, recorded as a read."""
+    protection officer choosing whom a request concerns; at most 50, recorded as a read.
+
+    Each real person once: live records only, a record merged into another found as the record kept,
+    and a previous name or alias finds the person who had it."""
     gate.require_audit_reader(user, MANAGE_SAR, "person", "search")
     text = (text or "").strip()
     if not text:
@@ -100,10 +104,19 @@ def sar_people(user, text: str):
         searched = "date of birth"
     except ValueError:
         pass
-    name_q = Q()
+    name_q, former_q = Q(), Q()
     for word in text.split()[:4]:
         name_q &= Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(other_names__icontains=word)
-    found = list(Person.objects.filter(q | name_q).order_by("last_name", "first_name", "id")[:50])
+        former_q &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+    former = PersonName.objects.filter(former_q).values("person_id") if searched == "name" else []
+    records = Person.objects.filter(q | name_q | Q(pk__in=former)).values("pk")
+    # A matching record merged into another finds the record kept (three merges deep: the merge keeps
+    # chains short), in SQL, so the search stays one query however many records match.
+    found_q, level = Q(pk__in=records), records
+    for _ in range(3):
+        level = Person.objects.filter(pk__in=level, merged_into__isnull=False).values("merged_into_id")
+        found_q |= Q(pk__in=level)
+    found = list(live_people().filter(found_q).order_by("last_name", "first_name", "id")[:50])
     if found:
         # Recorded by whom it found, never by what was typed: the log is append-only and outlives
         # retention, and the text names the people looked for (docs/audit.md).

@@ -18,10 +18,11 @@ from mash.audit import services as audit
 from mash.audit.models import Kind as AuditKind
 from mash.core.errors import InvalidTransition, ValidationFailed
 from mash.people.models import Person
+from mash.people.selectors import kept_record, records_of
 
 from . import clock as sar_clock
 from .selectors import clock_of, open_requests, subject_ids  # noqa: F401 (open_requests: for callers)
-from .models import (Exemption, ItemDecision, PauseReason, RequesterRelationship, SarItem, SarPack,
+from .models import (Exemption, ItemDecision, ItemSource, PauseReason, RequesterRelationship, SarItem, SarPack,
                      SarPause, SarStatus, SarSubject, SubjectAccessRequest)
 
 REDACTED = "[redacted]"
@@ -100,6 +101,9 @@ def log_request(*, by, requester_name: str, requester_relationship: str, request
         errors["awaiting_identity"] = ["Identity is either confirmed or awaited, not both"]
     if errors:
         raise ValidationFailed(errors)
+    # One subject per person: a record merged into another is the record kept, and the same person
+    # chosen twice (two records of theirs) is one subject.
+    people = list({p.pk: p for p in (kept_record(p) for p in people)}.values())
     with transaction.atomic():
         sar = SubjectAccessRequest.objects.create(
             reference=_next_reference(day.year), requester_relationship=requester_relationship,
@@ -114,7 +118,8 @@ def log_request(*, by, requester_name: str, requester_relationship: str, request
         if awaiting_identity:
             SarPause.objects.create(sar=sar, reason=PauseReason.IDENTITY, started_on=day, started_by=by,
                                     note="Proof of identity requested")
-        _event(AuditKind.WRITE, "sar.log", sar, by, detail=f"{len(people)} subject(s)", people=ids)
+        _event(AuditKind.WRITE, "sar.log", sar, by, detail=f"{len(people)} subject(s)",
+               people=sorted(set(ids) | {p.pk for p in people}))
     return sar
 
 
@@ -225,42 +230,58 @@ def withdraw(sar, *, by, reason: str) -> SubjectAccessRequest:
 
 def compile_request(sar, *, by) -> list[SarItem]:
     """Gather everything held about each subject into items for review. Run again (before the pack is
-    issued) it adds what is new and refreshes what is not yet reviewed; reviewed items stay as decided."""
+    issued) it adds what is new and refreshes what is not yet reviewed; reviewed items stay as decided.
+
+    Per person: subjects that are records of one person (chosen twice, or merged since the request was
+    logged) are gathered once, over all their records, and an item compiled before a merge under the
+    record since merged is the same item, not a second one."""
     from . import compile as gathering
 
     _require_open(sar)
-    subjects = [s.person for s in sar.subjects.select_related("person")]
+    subjects = list({p.pk: p for p in (kept_record(s.person) for s in sar.subjects.select_related("person"))}
+                    .values())
     with transaction.atomic():
         SubjectAccessRequest.objects.select_for_update().get(pk=sar.pk)
         enquiries = {e.pk: e for p in subjects for e in gathering.enquiries_concerning(p)}.values()
         terms = gathering.third_party_terms(subjects, enquiries)
-        existing = {(i.person_id, i.source, i.source_id): i for i in sar.items.all()}
+        existing = {_key(i): i for i in sar.items.select_related("person")}
         for person in subjects:
             for c in gathering.gather(person):
-                values = dict(title=c.title[:300], fields=c.fields, held_on=c.held_on,
-                              enquiry_reference=c.enquiry_reference, agency=c.agency[:200], category=c.category[:200],
-                              sealed=c.sealed, social_work=c.social_work,
-                              proposed_redactions=gathering.found_in(c.fields, terms))
-                if c.sealed:
-                    # Default for a sealed item: withheld, without saying it exists (the agency may be
-                    # investigating). The reviewer may say it exists; its content can never go.
-                    values.update(decision=ItemDecision.WITHHOLD, exemption=Exemption.CRIME,
-                                  neither_confirm_nor_deny=True,
-                                  reason="Sealed by the agency: disclosing, or saying it exists, could prejudice "
-                                         "an investigation")
-                item = existing.get((person.pk, c.source, c.source_id))
-                if item is None:
-                    SarItem.objects.create(sar=sar, person=person, source=c.source, source_id=c.source_id, **values)
-                elif item.decision == ItemDecision.PENDING:
-                    for key, value in values.items():
-                        setattr(item, key, value)
-                    item.save()
+                _compiled(sar, person, c, existing, gathering.found_in(c.fields, terms))
         sar.compiled_at = timezone.now()
         sar.save(update_fields=["compiled_at"])
-        ids = [p.pk for p in subjects]
+        ids = sorted({pk for p in subjects for pk in records_of(p)})
         _event(AuditKind.READ, "sar.compile", sar, by, detail=f"{sar.items.count()} items", people=ids,
                fields=("subject access compile",))
     return list(sar.items.all())
+
+
+def _key(item: SarItem) -> tuple[int, str, int]:
+    """An item's place in the compile, by the person (the record kept) rather than the record: the details
+    and recipients items are the person's own, whichever record they were compiled under."""
+    person = kept_record(item.person).pk
+    own = item.source in (ItemSource.PERSON, ItemSource.RECIPIENTS)
+    return person, item.source, person if own else item.source_id
+
+
+def _compiled(sar, person, c, existing: dict, proposed: list[str]) -> None:
+    """One candidate made an item, or an unreviewed item refreshed with it."""
+    values = dict(title=c.title[:300], fields=c.fields, held_on=c.held_on, enquiry_reference=c.enquiry_reference,
+                  agency=c.agency[:200], category=c.category[:200], sealed=c.sealed, social_work=c.social_work,
+                  proposed_redactions=proposed)
+    if c.sealed:
+        # Default for a sealed item: withheld, without saying it exists (the agency may be
+        # investigating). The reviewer may say it exists; its content can never go.
+        values.update(decision=ItemDecision.WITHHOLD, exemption=Exemption.CRIME, neither_confirm_nor_deny=True,
+                      reason="Sealed by the agency: disclosing, or saying it exists, could prejudice an investigation")
+    item = existing.get((person.pk, c.source, c.source_id))
+    if item is None:
+        existing[(person.pk, c.source, c.source_id)] = SarItem.objects.create(
+            sar=sar, person=person, source=c.source, source_id=c.source_id, **values)
+    elif item.decision == ItemDecision.PENDING:
+        for key, value in values.items():
+            setattr(item, key, value)
+        item.save()
 
 
 # --- Reviewing each item ---------------------------------------------------------------------------
