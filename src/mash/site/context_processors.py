@@ -17,6 +17,8 @@ def navigation(request):
             items.append(("people:duplicates", "Duplicate records"))
         elif user.role == Role.MASH_WORKER:
             items += [("sharing:requests", "Requests to my agency"), ("cases:contact_new", "Record a contact")]
+        if user.role in (Role.MASH_MANAGER, Role.MASH_WORKER):  # mash.people.selectors.search.SEARCHERS
+            items.append(("people:search", "Find a person"))
         if user.role == Role.DPO:
             items.append(("sar:open", "Subject access requests"))
         if user.role in (Role.MASH_MANAGER, Role.SYSADMIN):
