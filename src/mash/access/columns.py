@@ -105,6 +105,7 @@ RULES: dict[str, str] = {
     "cases.Decision.rationale": DECISION,
     "cases.Decision.receiving_team": DECISION,
     "cases.Decision.retention_clause": DECISION,
+    "cases.Decision.repeat_contacts_rationale": DECISION,
     "sharing.InformationRequest.question": REQUEST,
     "sharing.Contribution.amendment_reason": AMENDMENT,
     "sharing.Contribution.decision_reason": CONTRIBUTION,

@@ -87,7 +87,7 @@ class InformationRequestsIn(InputSchema):
     question: str = ""
 
 
-class DecisionIn(InputSchema):
+class _DecisionFields(InputSchema):
     outcome: str
     rationale: str
     recipient_type: str = ""
@@ -95,7 +95,13 @@ class DecisionIn(InputSchema):
     receiving_professional: str = Field("", max_length=150, description="username of the receiving professional")
 
 
-class DecisionAmendmentIn(DecisionIn):
+class DecisionIn(_DecisionFields):
+    repeat_contacts_rationale: str = Field("", description="why no further action is right although the child's "
+                                           "contacts reach the ISA's repeat-contact threshold (needed then: 422 "
+                                           "with field repeat_contacts_rationale without it)")
+
+
+class DecisionAmendmentIn(_DecisionFields):
     reason: str = Field(description="why the decision is being amended")
 
 
@@ -479,7 +485,8 @@ def mark_ready(request, enquiry, reference: Reference, payload: NoteIn | None = 
 def decide(request, enquiry, reference: Reference, payload: DecisionIn):
     services.decide(enquiry, by=request.user, outcome=payload.outcome, rationale=payload.rationale,
                     recipient_type=payload.recipient_type, receiving_team=payload.receiving_team,
-                    receiving_professional=payload.receiving_professional)
+                    receiving_professional=payload.receiving_professional,
+                    repeat_contacts_rationale=payload.repeat_contacts_rationale)
     return created(enquiry_detail(request.user, reference))
 
 

@@ -167,6 +167,9 @@ class DecisionForm(forms.Form):
     receiving_team = _text("Receiving team", help_text="Needed when the case is handed on, unless you choose "
                                                        "a receiving professional")
     receiving_professional = OpenChoiceField(label="Receiving professional (optional)", required=False)
+    # Shown when the child has repeat contacts (people/templatetags/people_history.py); the service decides.
+    repeat_contacts_rationale = _area("Why is no further action right despite the repeat contacts?",
+                                      help_text="Needed for no further action when the child has repeat contacts")
 
     def __init__(self, *args, professionals=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -176,7 +179,8 @@ class DecisionForm(forms.Form):
 
     def decision_data(self) -> dict:
         return {name: self.cleaned_data.get(name) or "" for name in
-                ("outcome", "rationale", "recipient_type", "receiving_team", "receiving_professional")}
+                ("outcome", "rationale", "recipient_type", "receiving_team", "receiving_professional",
+                 *(["repeat_contacts_rationale"] if "repeat_contacts_rationale" in self.fields else []))}
 
 
 class AmendDecisionForm(DecisionForm):
@@ -184,6 +188,7 @@ class AmendDecisionForm(DecisionForm):
     summary_anchor = "amend-decision"
 
     reason = _area("Why are you amending the decision?")
+    repeat_contacts_rationale = None  # recorded with the first decision only
 
     field_order = ["reason", "outcome", "rationale", "recipient_type", "receiving_team", "receiving_professional"]
 

@@ -156,6 +156,10 @@ class Decision(models.Model):
     decided_at = models.DateTimeField(default=timezone.now)
     isa_version = models.ForeignKey("partners.IsaVersion", on_delete=models.PROTECT, related_name="+")
     retention_clause = models.CharField(max_length=40)
+    # The repeat-contact flag at the decision (ISA repeat_contacts): the child's contacts in the window when
+    # the flag was raised (None: it was not), and the manager's rationale for no further action despite it.
+    repeat_contacts = models.PositiveIntegerField(null=True, blank=True)
+    repeat_contacts_rationale = EncryptedTextField(person="enquiry.child_id", blank=True)
 
     class Meta:
         ordering = ["enquiry", "version"]

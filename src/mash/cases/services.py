@@ -9,11 +9,12 @@ from mash.access import gate, rules
 from mash.audit import services as audit
 from mash.audit.models import Kind as AuditKind
 from mash.accounts.models import Role, User
-from mash.core.errors import ValidationFailed
+from mash.core.errors import IsaViolation, ValidationFailed
 from mash.core.vocabulary import ConcernCategory, IntakeConsent, Outcome, RagRating, RecipientType, ReporterType
 from mash.partners import services as isa
 from mash.partners.models import Partner
 from mash.people.models import RelationshipType
+from mash.people.selectors import history
 from mash.people.services import identity, record_relationship
 from mash.sharing.models import InformationRequest, RequestStatus
 
@@ -239,9 +240,23 @@ def _decision_fields(errors, *, outcome, rationale, recipient_type, receiving_te
     return professional
 
 
+def _repeat_contacts(enquiry: Enquiry, outcome: str, rationale: str, agreement) -> int | None:
+    """The child's contacts in the ISA's window when they reach its repeat-contact threshold (else None).
+    No further action then needs the manager's rationale (ISA repeat_contacts): IsaViolation without it."""
+    flag = history.repeat_flag(enquiry.child, agreement)
+    if not flag.raised:
+        return None
+    if outcome == Outcome.NO_FURTHER_ACTION and not (rationale or "").strip():
+        raise IsaViolation(f"This child has {flag.count} contacts in {flag.months} months: say why no further "
+                           "action is right despite the repeat contacts", field="repeat_contacts_rationale")
+    return flag.count
+
+
 def decide(enquiry: Enquiry, *, by: User, outcome: str, rationale: str, recipient_type: str = "",
-           receiving_team: str = "", receiving_professional: str = "") -> Decision:
-    """Record the manager's decision. Requests still unanswered lapse."""
+           receiving_team: str = "", receiving_professional: str = "", repeat_contacts_rationale: str = "") -> Decision:
+    """Record the manager's decision. Requests still unanswered lapse. When the child's contacts reach the
+    ISA's repeat-contact threshold, no further action needs `repeat_contacts_rationale`; the count at the
+    time and the rationale are kept on the decision."""
     gate.require(by, rules.DECIDE, enquiry)
     next_state(enquiry.state, "decide")
     errors: dict[str, list[str]] = {}
@@ -250,6 +265,7 @@ def decide(enquiry: Enquiry, *, by: User, outcome: str, rationale: str, recipien
     if errors:
         raise ValidationFailed(errors)
     version, agreement = isa.current()
+    repeat = _repeat_contacts(enquiry, outcome, repeat_contacts_rationale, agreement)
     with transaction.atomic():
         transition(enquiry, "decide", by, note=outcome)
         InformationRequest.objects.filter(enquiry=enquiry, status=RequestStatus.OPEN).update(
@@ -262,7 +278,8 @@ def decide(enquiry: Enquiry, *, by: User, outcome: str, rationale: str, recipien
         return Decision.objects.create(
             enquiry=enquiry, outcome=outcome, rationale=rationale.strip(), recipient_type=recipient_type or "",
             receiving_team=(receiving_team or "").strip(), receiving_professional=professional, decided_by=by,
-            isa_version=version, retention_clause=agreement.retention(outcome).clause,
+            isa_version=version, retention_clause=agreement.retention(outcome).clause, repeat_contacts=repeat,
+            repeat_contacts_rationale=(repeat_contacts_rationale or "").strip() if repeat is not None else "",
         )
 
 

@@ -95,6 +95,19 @@ NO_SHARING_WITHOUT_CONSENT = ConsentRules(clause="none", without_consent=Without
 NO_ACCESS_AFTER_DECISION = AfterDecision(clause="none", asked_agency_access_days=0)
 
 
+class RepeatContacts(_Strict):
+    """When a child's contacts are a pattern: `contacts` or more received in the last `months` months. The
+    enquiry then shows the count to the MASH team, and no further action needs the manager's rationale."""
+
+    clause: Clause
+    contacts: int = Field(ge=2, le=100, description="contacts in the window that make a pattern")
+    months: int = Field(ge=1, le=60, description="the window, in months, back from today")
+
+
+# Where an agreement says nothing: 3 contacts in 12 months (issue 20; the DfE's re-referral window).
+DEFAULT_REPEAT_CONTACTS = RepeatContacts(clause="none", contacts=3, months=12)
+
+
 class DecisionTimescale(_Strict):
     rag: RagRating
     clause: Clause
@@ -113,6 +126,7 @@ class IsaDocument(_Strict):
     decision_timescales: list[DecisionTimescale]
     after_decision: AfterDecision = NO_ACCESS_AFTER_DECISION
     consent: ConsentRules = NO_SHARING_WITHOUT_CONSENT
+    repeat_contacts: RepeatContacts = DEFAULT_REPEAT_CONTACTS
 
     @model_validator(mode="after")
     def _cross_references(self):
@@ -283,6 +297,10 @@ class Agreement:
     @property
     def consent(self) -> ConsentRules:
         return self.doc.consent
+
+    @property
+    def repeat_contacts(self) -> RepeatContacts:
+        return self.doc.repeat_contacts
 
     def lawful_basis(self, basis_id: str) -> LawfulBasis | None:
         return self._bases.get(basis_id)

@@ -31,6 +31,7 @@ def isa(request):
         "partners": partners,
         "lawful_bases": agreement.lawful_bases(),
         "timescales": [{"rag": t.rag.value, "hours": t.hours, "clause": t.clause} for t in doc.decision_timescales],
+        "repeat_contacts": doc.repeat_contacts,
         "retention": [{"outcome": r.outcome.label, "months": r.retain_for_months, "then": r.then,
                        "clause": r.clause} for r in doc.retention],
         "onward": [{"recipient": r.recipient_type.label, "clause": r.clause, "days": r.package_expires_after_days,
