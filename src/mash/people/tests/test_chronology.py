@@ -142,6 +142,11 @@ def test_page_and_api_say_the_same_and_each_read_is_audited(client, decided_case
     for e in events:
         assert child in e.people and decided_case.enquiry.reference in e.object_ref
         assert "filters: agency Essex Police" in e.detail and e.actor_id == manager.pk
+    # A filter not on the list: the page says so (and shows every event); the API refuses it.
+    refused = client.get(f"/people/{child}/chronology/", {"kind": "gossip"})
+    assert refused.status_code == 400 and "Choose a kind of event from the list" in refused.content.decode()
+    assert Api(manager).get(f"/people/{child}/chronology", kind="gossip").json()["errors"] == {
+        "kind": ["Choose a kind of event from the list"]}
 
 
 def test_pdf_renders_for_those_who_may_read_it_and_is_gated(client, decided_case, manager, world):

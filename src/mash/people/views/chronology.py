@@ -23,9 +23,11 @@ from ..selectors import chronology as selectors
 
 
 class FilterForm(forms.Form):
-    agency = forms.ChoiceField(label="Agency", required=False)
+    agency = forms.ChoiceField(label="Agency", required=False,
+                               error_messages={"invalid_choice": "Choose an agency from the list"})
     kind = forms.ChoiceField(label="Kind of event", required=False,
-                             choices=[("", "All kinds of event")] + list(selectors.KINDS.items()))
+                             choices=[("", "All kinds of event")] + list(selectors.KINDS.items()),
+                             error_messages={"invalid_choice": "Choose a kind of event from the list"})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
