@@ -136,6 +136,7 @@ def test_a_worker_cannot_learn_that_a_hidden_child_exists(client, world, hub):
                              content_type="application/json") for name in (HIDDEN, NOBODY)}
     assert [(r.status_code, r.json()) for r in api.values()] == [(200, {"people": [], "more": False})] * 2
     missing = Person.objects.order_by("-pk").first().pk + 100
+    assert client.get(f"/people/{2**64}/").status_code == 404  # beyond any id: not found, not an error
     for url in ("/people/{}/", "/api/v1/people/{}"):
         shown, nobody = client.get(url.format(hidden.child_id)), client.get(url.format(missing))
         assert shown.status_code == nobody.status_code == 404
@@ -186,6 +187,8 @@ def test_a_parent_s_page_lists_their_children_and_is_audited(client, world, hub)
     assert f'href="/people/{visible.child_id}/"' in body and "Mother" in body
     read = AuditEvent.objects.filter(kind=Kind.READ, object_type__contains="person").order_by("pk").last()
     assert mother.pk in read.people and visible.child_id in read.people
+    child_page = client.get(f"/people/{visible.child_id}/").content.decode()
+    assert f"/people/{visible.child_id}/history/" in child_page and f"/people/{mother.pk}/" in child_page
     api = client.get(f"/api/v1/people/{visible.child_id}").json()
     assert api["roles"] == ["Child"] and [(h["name"], h["relationship"]) for h in api["household"]] == [
         ("Morgan Exampleton", "Mother")]
