@@ -3,11 +3,15 @@ has run from the manager's decision, the enquiry is deleted or anonymised as the
 
 - The rule is the one the decision relied on (its ISA version and outcome), counted from the date
   of the current decision: an amendment starts the period again.
-- Legal holds (on the enquiry, or on its child) keep it until lifted.
+- Per child, not per contact: no enquiry of a child falls due before the enquiry of the child's latest
+  contact does (over every record of the child: `people.selectors.records_of`), so a pattern of
+  repeat contacts closed with no further action is kept while it is live; while the latest contact
+  is undecided, none of the child's enquiries falls due.
+- Legal holds (on the enquiry, or on its child: any record of theirs) keep it until lifted.
 - Deleting removes every row of the enquiry; anonymising keeps the rows that count (outcome, RAG,
   dates, which agencies answered) and empties every free-text column.
 - A person with nothing left (no other live enquiry, consent record, family link to a live case, SAR
-  or hold) has their data key destroyed (crypto-shredding): anything encrypted for them, in any
+  or hold, over every record of theirs) has their data key destroyed (crypto-shredding): anything encrypted for them, in any
   backup, is unreadable from then on. Their record is then deleted, or anonymised where an
   anonymised enquiry still points at it; their amendment history is deleted either way, and the
   reasons of lifted holds on an anonymised person are emptied.
@@ -38,7 +42,9 @@ from mash.disclosure.models import DisclosurePackage, DisposalPermit
 from mash.keys import services as keys
 from mash.keys.fields import encrypted_fields
 from mash.partners import services as isa
-from mash.people.models import Person, PersonRevision, Relationship
+from mash.people.models import (IdentityDecision, LocalIdentifier, MatchKey, Merge, Person, PersonAddress,
+                                PersonName, PersonRevision, Relationship)
+from mash.people.selectors import kept_record, records_of
 from mash.sar.models import SarItem, SarSubject
 from mash.sharing.models import Contribution, ContributionItem, InformationRequest
 
@@ -57,6 +63,8 @@ class Due:
     decided_on: dt.date
     due_on: dt.date
     holds: list[LegalHold] = field(default_factory=list)
+    # The enquiry of the child's latest contact, when its period ends later and so keeps this one.
+    kept_with: str = ""
 
     @property
     def held(self) -> bool:
@@ -81,33 +89,84 @@ def _today() -> dt.date:
 
 
 def schedule(*, today: dt.date | None = None, horizon_days: int = 0) -> list[Due]:
-    """Decided enquiries whose retention period has ended by `today` (+ horizon), not yet disposed."""
+    """Decided enquiries whose retention period has ended by `today` (+ horizon), not yet disposed:
+    each enquiry's own period, or the period of the child's latest contact when that ends later."""
     today = today or _today()
     limit = today + dt.timedelta(days=horizon_days)
     disposed = Disposal.objects.values("enquiry_id")
-    decisions = (Decision.objects.filter(superseded_by__isnull=True).exclude(enquiry_id__in=disposed)
-                 .select_related("enquiry", "isa_version").order_by("decided_at", "id"))
+    decisions = list(Decision.objects.filter(superseded_by__isnull=True).exclude(enquiry_id__in=disposed)
+                     .select_related("enquiry", "isa_version").order_by("decided_at", "id"))
+    kept = _kept_of()
+    latest = _latest_contacts(kept)
+    current = {d.enquiry_id: d for d in decisions}
     holds: dict[tuple[str, int], list[LegalHold]] = {}
     for hold in LegalHold.objects.filter(lifted_at__isnull=True):
-        holds.setdefault(("enquiry", hold.enquiry_id) if hold.enquiry_id else ("person", hold.person_id), []).append(hold)
+        key = ("enquiry", hold.enquiry_id) if hold.enquiry_id else ("person", kept.get(hold.person_id, hold.person_id))
+        holds.setdefault(key, []).append(hold)
     found = []
     for decision in decisions:
-        due = _due(decision)
-        if due.due_on > limit:
-            continue
         enquiry = decision.enquiry
-        due.holds = holds.get(("enquiry", enquiry.pk), []) + holds.get(("person", enquiry.child_id), [])
+        person = kept.get(enquiry.child_id, enquiry.child_id)
+        due = _counted_from_latest(_due(decision), current.get(latest[person]))
+        if due is None or due.due_on > limit:
+            continue
+        due.holds = holds.get(("enquiry", enquiry.pk), []) + holds.get(("person", person), [])
         found.append(due)
     return found
 
 
 def _due(decision: Decision) -> Due:
-    """The rule a decision relied on, and when its enquiry falls due."""
+    """The rule a decision relied on, and when its enquiry falls due by its own period."""
     rule = isa.agreement_for(decision.isa_version).retention(decision.outcome)
     decided_on = timezone.localtime(decision.decided_at).date()
     return Due(enquiry=decision.enquiry, decision=decision, isa_version=decision.isa_version.version,
                clause=rule.clause, retain_for_months=rule.retain_for_months, action=rule.then,
                decided_on=decided_on, due_on=add_months(decided_on, rule.retain_for_months))
+
+
+def _kept_of() -> dict[int, int]:
+    """Each merged record's id -> the id of the record kept (at any depth). A record not merged is not listed."""
+    pointers = dict(Person.objects.filter(merged_into__isnull=False).values_list("pk", "merged_into_id"))
+    out = {}
+    for pk, into in pointers.items():
+        seen = {pk}
+        while into in pointers and into not in seen:
+            seen.add(into)
+            into = pointers[into]
+        out[pk] = into
+    return out
+
+
+def _latest_contacts(kept: dict[int, int]) -> dict[int, int]:
+    """Each child (by the record kept) -> the live enquiry of their latest contact, over all their records."""
+    latest: dict[int, tuple] = {}
+    for pk, child_id, received in _live_enquiries().values_list("pk", "child_id", "contact__received_at"):
+        person = kept.get(child_id, child_id)
+        if person not in latest or (received, pk) > latest[person]:
+            latest[person] = (received, pk)
+    return {person: pk for person, (_, pk) in latest.items()}
+
+
+def _counted_from_latest(due: Due, latest: Decision | None) -> Due | None:
+    """The enquiry's due date counted with the child's latest contact: None while that contact is undecided
+    (the pattern is live), else the later of its own due date and the latest contact's."""
+    if latest is None:
+        return None
+    if latest.pk != due.decision.pk:
+        latest_due = _due(latest)
+        if latest_due.due_on > due.due_on:
+            due.due_on, due.kept_with = latest_due.due_on, latest.enquiry.reference or f"enquiry {latest.enquiry_id}"
+    return due
+
+
+def _due_now(enquiry: Enquiry) -> Due | None:
+    """The enquiry's due date as the schedule counts it, read again (inside a disposal's transaction)."""
+    records = records_of(kept_record(enquiry.child))
+    latest = (_live_enquiries().filter(child_id__in=records).order_by("-contact__received_at", "-pk")
+              .values_list("pk", flat=True).first())
+    current = Decision.objects.filter(superseded_by__isnull=True).select_related("enquiry", "isa_version")
+    decision, latest_decision = current.filter(enquiry=enquiry).first(), current.filter(enquiry_id=latest).first()
+    return _counted_from_latest(_due(decision), latest_decision) if decision else None
 
 
 def run(*, today: dt.date | None = None, dry_run: bool = False) -> Run:
@@ -197,9 +256,14 @@ def dispose(item: Due) -> Disposal:
     enquiry = item.enquiry
     _overwrite_deleted()
     with transaction.atomic():
-        # Re-checked inside the transaction: a hold placed since the schedule was read wins.
-        if LegalHold.objects.filter(Q(enquiry=enquiry) | Q(person_id=enquiry.child_id), lifted_at__isnull=True).exists():
+        # Re-checked inside the transaction: a hold placed, or a contact recorded for the child, since the
+        # schedule was read wins.
+        child_records = records_of(kept_record(enquiry.child))
+        if LegalHold.objects.filter(Q(enquiry=enquiry) | Q(person_id__in=child_records), lifted_at__isnull=True).exists():
             raise ValidationFailed({"enquiry": [f"{enquiry.reference} is under a legal hold"]})
+        now_due = _due_now(enquiry)
+        if now_due is None or now_due.due_on > item.due_on:
+            raise ValidationFailed({"enquiry": [f"{enquiry.reference} is kept with the child's latest contact"]})
         people = _people_of(enquiry)
         counts = _dispose_rows(enquiry, item.action)
         tombstone = Disposal.objects.create(
@@ -213,16 +277,26 @@ def dispose(item: Due) -> Disposal:
         audit.record(Kind.ADMIN, f"retention {item.action}", username="mash retention", object_type="enquiry",
                      object_ref=tombstone.enquiry_reference, people=sorted(people),
                      detail=(f"ISA {item.isa_version} clause {item.clause}: {item.retain_for_months} months from the "
-                             f"decision of {item.decided_on:%Y-%m-%d} ({item.decision.outcome}); "
+                             f"decision of {item.decided_on:%Y-%m-%d} ({item.decision.outcome})"
+                             + (f", kept with the child's latest contact {item.kept_with} until {item.due_on:%Y-%m-%d}"
+                                if item.kept_with else "") + "; "
                              + ", ".join(f"{k} {v}" for k, v in sorted(tombstone.rows.items()))
                              + f"; {destroyed} data keys destroyed"))
     return tombstone
 
 
+def _group(person_id: int) -> list[int]:
+    """Every record that is this person: the record kept and those merged into it."""
+    person = Person.objects.filter(pk=person_id).first()
+    return records_of(kept_record(person)) if person is not None else [person_id]
+
+
 def _people_of(enquiry: Enquiry) -> set[int]:
-    people = {enquiry.child_id}
+    """The child (every record of theirs), anyone a consent record is about, and the child's family."""
+    child = _group(enquiry.child_id)
+    people = set(child)
     people |= set(ConsentRecord.objects.filter(enquiry=enquiry).values_list("person_id", flat=True))
-    people |= set(Relationship.objects.filter(child_id=enquiry.child_id).values_list("person_id", flat=True))
+    people |= set(Relationship.objects.filter(child_id__in=child).values_list("person_id", flat=True))
     return people
 
 
@@ -230,29 +304,40 @@ def _live_enquiries():
     return Enquiry.objects.exclude(pk__in=Disposal.objects.values("enquiry_id"))
 
 
+def _has_live_enquiry(child_id: int) -> bool:
+    return _live_enquiries().filter(child_id__in=_group(child_id)).exists()
+
+
 def _still_held(person_id: int) -> bool:
-    """Anything left that is about this person: a live enquiry, consent, family link, SAR or hold."""
-    live = _live_enquiries()
-    return (live.filter(child_id=person_id).exists()
-            or ConsentRecord.objects.filter(person_id=person_id, enquiry__in=live).exists()
-            or Relationship.objects.filter(person_id=person_id, child__enquiries__in=live).exists()
-            or SarSubject.objects.filter(person_id=person_id).exists()
-            or SarItem.objects.filter(person_id=person_id).exists()
-            or LegalHold.objects.filter(person_id=person_id, lifted_at__isnull=True).exists())
+    """Anything left that is about this person, over every record of theirs: a live enquiry, consent,
+    a family link to a child with a live enquiry, a SAR or a hold."""
+    live, records = _live_enquiries(), _group(person_id)
+    children = set(Relationship.objects.filter(person_id__in=records).values_list("child_id", flat=True))
+    return (live.filter(child_id__in=records).exists()
+            or ConsentRecord.objects.filter(person_id__in=records, enquiry__in=live).exists()
+            or any(_has_live_enquiry(child) for child in children)
+            or SarSubject.objects.filter(person_id__in=records).exists()
+            or SarItem.objects.filter(person_id__in=records).exists()
+            or LegalHold.objects.filter(person_id__in=records, lifted_at__isnull=True).exists())
 
 
 def _drop_family_links(people) -> None:
-    """A child with no live enquiry keeps no family links."""
+    """A child with no live enquiry (on any record of theirs) keeps no family links."""
     for child_id in people:
-        if not _live_enquiries().filter(child_id=child_id).exists():
+        if not _has_live_enquiry(child_id):
             _delete(Relationship.objects.filter(child_id=child_id))
 
 
-def _referenced(person_id: int) -> bool:
+def _referenced(person_id: int, going=()) -> bool:
+    """Something still points at the record: a contact, enquiry, family link or consent record; a record
+    merged into it (other than those `going` with it); an identity decision or merge naming it."""
     return (Contact.objects.filter(child_id=person_id).exists()
             or Enquiry.objects.filter(child_id=person_id).exists()
             or Relationship.objects.filter(Q(child_id=person_id) | Q(person_id=person_id)).exists()
-            or ConsentRecord.objects.filter(person_id=person_id).exists())
+            or ConsentRecord.objects.filter(person_id=person_id).exists()
+            or Person.objects.filter(merged_into_id=person_id).exclude(pk__in=list(going)).exists()
+            or IdentityDecision.objects.filter(Q(person_id=person_id) | Q(candidate_id=person_id)).exists()
+            or Merge.objects.filter(Q(kept_id=person_id) | Q(merged_id=person_id)).exists())
 
 
 def _let_go_of(enquiry_id: int, action: str, people: set[int]) -> int:
@@ -260,7 +345,7 @@ def _let_go_of(enquiry_id: int, action: str, people: set[int]) -> int:
     The disposal register gets the enquiry and these people first, synced, inside the transaction."""
     gone = sorted(p for p in people if not _still_held(p))
     _drop_family_links(people)
-    fates = {p: DisposalAction.DELETE.value if action == DisposalAction.DELETE and not _referenced(p)
+    fates = {p: DisposalAction.DELETE.value if action == DisposalAction.DELETE and not _referenced(p, gone)
              else DisposalAction.ANONYMISE.value for p in gone}
     register.append(enquiry_id, action, fates)
     fault_point("retention.after_register")
@@ -272,12 +357,17 @@ def _let_go_of(enquiry_id: int, action: str, people: set[int]) -> int:
 
 def _apply_fates(fates: dict[int, str]) -> int:
     """Delete or anonymise these people's records as the register says; a record something still
-    points at is anonymised instead. How many records changed."""
+    points at is anonymised instead. Records merged into another go before the record kept, which then
+    no longer has them pointing at it. How many records changed."""
     now = timezone.now()
     changed = 0
-    for person_id, fate in sorted(fates.items()):
-        # Their amendment history (earlier names, address, the reasons) goes in either case.
-        _delete(PersonRevision.objects.filter(person_id=person_id))
+    merged = set(Person.objects.filter(pk__in=list(fates), merged_into__isnull=False).values_list("pk", flat=True))
+    for person_id in sorted(fates, key=lambda p: (p not in merged, p)):
+        fate = fates[person_id]
+        # Their amendment history (earlier names, address, the reasons), their other names and earlier
+        # addresses, the agencies' ids and the blocking keys made from them go in either case.
+        for rows in (PersonRevision, PersonName, PersonAddress, LocalIdentifier, MatchKey):
+            _delete(rows.objects.filter(person_id=person_id))
         if fate == DisposalAction.DELETE and not _referenced(person_id):
             _delete(LegalHold.objects.filter(person_id=person_id))
             changed += _delete(Person.objects.filter(pk=person_id))
