@@ -293,7 +293,8 @@ class Comparison:
     conflicts: tuple[str, ...]  # identifiers that disagree with each other or with the rest
 
 
-def match_weight(found: dict[str, str | None], model: Model = MODEL) -> float:
+def match_weight(found: dict[str, str | None], model: Model | None = None) -> float:
+    model = model or MODEL
     prior = math.log2(model.prior / (1 - model.prior))
     return prior + sum(model.weight(name, level) for name, level in found.items())
 
@@ -317,14 +318,41 @@ def _conflicts(found: dict[str, str | None]) -> tuple[str, ...]:
     return tuple(said)
 
 
-def compare(a: Details, b: Details, model: Model = MODEL) -> Comparison:
+# Fellegi–Sunter takes the comparisons as independent given the truth. Within a household they are not:
+# twins, brothers and sisters, a father and son of one name share a family name and an address (and twins
+# a date of birth), so those agreements say "same household", not "same person". Where the records share
+# no identifier and one of these differences stands, the score is at most AT_MOST (below SHOW_AT: not
+# shown as a candidate) and the difference is given as a conflict (docs/decisions/0007-person-matching.md).
+AT_MOST = 0.5
+HOUSEHOLD_DIFFERENCES = {
+    ("nhs_number", "different"): "different NHS numbers",
+    ("upn", "different"): "different unique pupil numbers",
+    ("given_name", "different"): "a different given name: a brother, sister or twin?",
+    ("date_of_birth", "else"): "born in a different year: a parent and child of one name?",
+}
+
+
+def _household_differences(found: dict[str, str | None]) -> tuple[str, ...]:
+    if found["nhs_number"] == "exact" or found["upn"] == "exact":
+        return ()
+    given = "different" if found["given_name"] == "else" else found["given_name"]
+    checked = {**found, "given_name": given}
+    return tuple(words for (name, level), words in HOUSEHOLD_DIFFERENCES.items() if checked[name] == level)
+
+
+def compare(a: Details, b: Details, model: Model | None = None) -> Comparison:
     """How likely `a` and `b` are one person, why, and what contradicts it."""
+    model = model or MODEL
     found = levels(a, b)
     weighed = [(model.weight(name, level), COMPARISONS[name][1][level])
                for name, level in found.items() if level is not None]
     reasons = tuple(words for weight, words in sorted(weighed, key=lambda w: -w[0]) if weight > 0)
-    return Comparison(score=probability(match_weight(found, model)), reasons=reasons,
-                      conflicts=_conflicts(found))
+    score = probability(match_weight(found, model))
+    differences = _household_differences(found)
+    if differences:
+        score = min(score, AT_MOST)
+    conflicts = tuple(dict.fromkeys(_conflicts(found) + differences))
+    return Comparison(score=score, reasons=reasons, conflicts=conflicts)
 
 
 # -- blocking keys ----------------------------------------------------------------------------------------
@@ -333,6 +361,11 @@ def _swapped(d: datetime.date) -> datetime.date | None:
     if d.day > 12 or d.day == d.month:
         return None
     return d.replace(month=d.day, day=d.month)
+
+
+# At most this many people sharing keys are fetched and scored by a lookup, those sharing the most keys
+# first: a real duplicate shares several, and a lookup stays small however common a name is.
+MAX_FETCHED = 200
 
 
 def blocking_keys(d: Details) -> set[str]:

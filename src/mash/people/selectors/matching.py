@@ -7,14 +7,10 @@ caller audits what it shows (the candidates are people's records)."""
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 
-from ..matching import SHOW_AT, Details, blocking_keys, compare
-from ..models import Person
-
-# At most this many people sharing keys are fetched and scored, those sharing the most keys first: a
-# real duplicate shares several, and a lookup stays one small query however common a name is.
-MAX_FETCHED = 200
+from ..matching import MAX_FETCHED, SHOW_AT, Details, blocking_keys, compare
+from ..models import MatchKey, Person
 
 
 @dataclass(frozen=True)
@@ -33,8 +29,12 @@ def candidates(details: Details, *, among: QuerySet[Person], limit: int = 10, ex
     if not keys:
         return []
     threshold = SHOW_AT if threshold is None else threshold
-    people = (among.filter(match_keys__key__in=sorted(keys)).exclude(pk__in=list(exclude))
-              .annotate(shared_keys=Count("match_keys")).order_by("-shared_keys", "pk")
+    # Driven by the key index: the people whose keys are hit (an IN list the database looks up by key),
+    # ranked by how many keys each shares (one index probe per candidate), never a walk through `among`.
+    hits = MatchKey.objects.filter(key__in=sorted(keys))
+    shared = hits.filter(person=OuterRef("pk")).order_by().values("person").annotate(n=Count("pk")).values("n")
+    people = (among.filter(pk__in=hits.values("person_id")).exclude(pk__in=list(exclude))
+              .annotate(shared_keys=Subquery(shared)).order_by("-shared_keys", "pk")
               .prefetch_related("names", "addresses")[:MAX_FETCHED])
     found = []
     for person in people:

@@ -1,5 +1,7 @@
 """The person index's blocking keys (`MatchKey`): rebuilt from what is known of a person."""
 
+from django.db import transaction
+
 from ..matching import Details, blocking_keys
 from ..models import MatchKey, Person
 
@@ -15,3 +17,19 @@ def index_person(person: Person) -> None:
     if existing - keys:
         MatchKey.objects.filter(person=person, key__in=sorted(existing - keys)).delete()
     MatchKey.objects.bulk_create([MatchKey(person=person, key=k) for k in sorted(keys - existing)])
+
+
+def reindex_all(*, batch: int = 500) -> tuple[int, int]:
+    """Rebuild every person's keys, `batch` people per transaction; returns (people, keys now held).
+    Merged and anonymised records lose theirs."""
+    done, last = 0, 0
+    while True:
+        with transaction.atomic():
+            people = list(Person.objects.filter(pk__gt=last).order_by("pk")
+                          .prefetch_related("names", "addresses")[:batch])
+            for person in people:
+                index_person(person)
+        if not people:
+            return done, MatchKey.objects.count()
+        done += len(people)
+        last = people[-1].pk

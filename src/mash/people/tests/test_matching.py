@@ -171,3 +171,42 @@ def test_an_amendment_rebuilds_the_keys(manager):
     keys = set(MatchKey.objects.filter(person=rowan).values_list("key", flat=True))
     assert "df:2015-03-04:M620" in keys and "df:2015-03-04:E251" not in keys
     assert keys == blocking_keys(Details.of(rowan))
+
+
+def test_a_twin_or_a_parent_of_one_name_is_not_shown():
+    twin = with_(ROWAN, given_name="Sasha", nhs_number="")
+    found = compare(with_(ROWAN, nhs_number=""), twin)
+    assert found.score <= matching.AT_MOST < SHOW_AT
+    assert found.conflicts == ("a different given name: a brother, sister or twin?",)
+    father = with_(ROWAN, nhs_number="", date_of_birth=dt.date(1979, 8, 21))
+    assert compare(with_(ROWAN, nhs_number=""), father).score <= matching.AT_MOST
+    # A shared identifier outweighs the difference: the record is the same child, mistyped.
+    assert compare(ROWAN, with_(ROWAN, given_name="Sasha")).score >= SHOW_AT
+
+
+@pytest.mark.django_db
+def test_reindex_rebuilds_every_live_persons_keys(manager):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    rowan = Person.objects.create(first_name="Rowan", last_name="Exampleton", date_of_birth=DOB, created_by=manager)
+    gone = make_person(manager, first="Ash")
+    Person.objects.filter(pk=gone.pk).update(merged_into=rowan)
+    out = StringIO()
+    call_command("people", "reindex", stdout=out)
+    assert set(rowan.match_keys.values_list("key", flat=True)) == blocking_keys(Details.of(rowan))
+    assert not gone.match_keys.exists()
+    assert "Reindexed 2 people" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_migration_builds_keys_for_people_recorded_before(manager):
+    import importlib
+
+    from django.apps import apps
+
+    rowan = Person.objects.create(first_name="Rowan", last_name="Exampleton", date_of_birth=DOB, created_by=manager)
+    migration = importlib.import_module("mash.people.migrations.0005_match_keys")
+    migration.build_keys(apps, None)
+    assert set(rowan.match_keys.values_list("key", flat=True)) == blocking_keys(Details.of(rowan))
