@@ -26,7 +26,6 @@ from mash.audit import services as audit
 from mash.audit.models import Kind as AuditKind
 from mash.cases.models import Decision, Enquiry, RagRatingRecord
 from mash.consent.models import ConsentOverride, ConsentRecord, OverrideStatus
-from mash.core.api import MAX_ID
 from mash.core.errors import NotFound, ValidationFailed
 from mash.core.vocabulary import ConsentStatus, Outcome, RagRating, RecipientType
 from mash.disclosure.selectors import packages
@@ -49,6 +48,7 @@ KINDS = {
     "consent": "Consent",
 }
 _ORDER = {kind: n for n, kind in enumerate(KINDS)}
+_MAX_ID = 2**63 - 1  # no row has an id past the database's range: such an id is not found, not an error
 
 
 @dataclass
@@ -121,7 +121,7 @@ def child_records(user, person_id: int) -> ChildRecords:
     """The child and the enquiries about them (over every record that is them) that `user` may view.
     NotFound, recorded, for a person who does not exist and for one none of whose enquiries the user may
     view: the two look the same."""
-    person = Person.objects.filter(pk=person_id).first() if 0 < int(person_id) <= MAX_ID else None
+    person = Person.objects.filter(pk=person_id).first() if 0 < int(person_id) <= _MAX_ID else None
     if person is None:
         gate.record_denial(user, VIEW_ENQUIRY, "person", person_id, False, "no such person")
         raise NotFound()
