@@ -328,16 +328,26 @@ def _drop_family_links(people) -> None:
             _delete(Relationship.objects.filter(child_id=child_id))
 
 
-def _referenced(person_id: int, going=()) -> bool:
+def _referenced(person_id: int, going=(), planned=()) -> bool:
     """Something still points at the record: a contact, enquiry, family link or consent record; a record
-    merged into it (other than those `going` with it); an identity decision or merge naming it."""
+    merged into it (other than those `going` with it); a merge naming it, unless both its records are
+    `planned` for deletion. (An identity decision about a record deleted goes with it: `_forget_identity`.)"""
     return (Contact.objects.filter(child_id=person_id).exists()
             or Enquiry.objects.filter(child_id=person_id).exists()
             or Relationship.objects.filter(Q(child_id=person_id) | Q(person_id=person_id)).exists()
             or ConsentRecord.objects.filter(person_id=person_id).exists()
             or Person.objects.filter(merged_into_id=person_id).exclude(pk__in=list(going)).exists()
-            or IdentityDecision.objects.filter(Q(person_id=person_id) | Q(candidate_id=person_id)).exists()
-            or Merge.objects.filter(Q(kept_id=person_id) | Q(merged_id=person_id)).exists())
+            or Merge.objects.filter(Q(kept_id=person_id) | Q(merged_id=person_id))
+            .exclude(kept_id__in=list(planned), merged_id__in=list(planned)).exists())
+
+
+def _forget_identity(person_id: int, going) -> None:
+    """Before a record is deleted: the identity decisions made about it, and merges between it and others
+    going with it, are deleted; a decision about someone else that offered it as a candidate names no one."""
+    _delete(IdentityDecision.objects.filter(person_id=person_id))
+    IdentityDecision.objects.filter(candidate_id=person_id).update(candidate=None)
+    _delete(Merge.objects.filter(Q(kept_id=person_id) | Q(merged_id=person_id))
+            .filter(kept_id__in=list(going), merged_id__in=list(going)))
 
 
 def _let_go_of(enquiry_id: int, action: str, people: set[int]) -> int:
@@ -345,7 +355,7 @@ def _let_go_of(enquiry_id: int, action: str, people: set[int]) -> int:
     The disposal register gets the enquiry and these people first, synced, inside the transaction."""
     gone = sorted(p for p in people if not _still_held(p))
     _drop_family_links(people)
-    fates = {p: DisposalAction.DELETE.value if action == DisposalAction.DELETE and not _referenced(p, gone)
+    fates = {p: DisposalAction.DELETE.value if action == DisposalAction.DELETE and not _referenced(p, gone, gone)
              else DisposalAction.ANONYMISE.value for p in gone}
     register.append(enquiry_id, action, fates)
     fault_point("retention.after_register")
@@ -362,13 +372,15 @@ def _apply_fates(fates: dict[int, str]) -> int:
     now = timezone.now()
     changed = 0
     merged = set(Person.objects.filter(pk__in=list(fates), merged_into__isnull=False).values_list("pk", flat=True))
+    planned = {p for p, fate in fates.items() if fate == DisposalAction.DELETE}
     for person_id in sorted(fates, key=lambda p: (p not in merged, p)):
         fate = fates[person_id]
         # Their amendment history (earlier names, address, the reasons), their other names and earlier
         # addresses, the agencies' ids and the blocking keys made from them go in either case.
         for rows in (PersonRevision, PersonName, PersonAddress, LocalIdentifier, MatchKey):
             _delete(rows.objects.filter(person_id=person_id))
-        if fate == DisposalAction.DELETE and not _referenced(person_id):
+        if fate == DisposalAction.DELETE and not _referenced(person_id, planned=planned):
+            _forget_identity(person_id, planned)
             _delete(LegalHold.objects.filter(person_id=person_id))
             changed += _delete(Person.objects.filter(pk=person_id))
         else:

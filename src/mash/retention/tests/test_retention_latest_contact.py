@@ -13,7 +13,8 @@ from mash.consent.services import record_from_intake
 from mash.core.dates import add_months
 from mash.core.errors import ValidationFailed
 from mash.keys.models import PersonKey
-from mash.people.models import Person, Relationship
+from mash.people.models import (IdentityDecision, LocalIdentifier, MatchKey, Merge, NameKind, Person, PersonAddress,
+                                PersonName, Relationship)
 from mash.retention import services as retention
 from mash.retention.models import Disposal
 from mash.testing.world import child_data
@@ -48,6 +49,17 @@ def _another_contact(world, child, on: dt.date):
     return enquiry
 
 
+def _indexed(world, child: int, mother: int) -> None:
+    """What the person index holds about them: a previous name, an earlier address, an agency's id, blocking
+    keys, and the manager's decision at intake that the child was a new person."""
+    PersonName.objects.create(person_id=mother, kind=NameKind.PREVIOUS, first_name="Morgan", last_name="Formerton")
+    PersonAddress.objects.create(person_id=mother, address_line_1="9 Old Lane", postcode="RM16 2AB")
+    LocalIdentifier.objects.create(person_id=child, agency=world.partner("essex-police"), value="NOM-12345")
+    MatchKey.objects.bulk_create([MatchKey(person_id=child, key="dob:2016-05-04"),
+                                  MatchKey(person_id=mother, key="name:FRMR")])
+    IdentityDecision.objects.create(person_id=child, outcome="new", decided_by=world.user("manager"))
+
+
 def _disposed(result) -> list[str]:
     return [t.enquiry_reference for t in result.disposed]
 
@@ -59,6 +71,7 @@ def test_a_first_nfa_contact_is_kept_while_the_second_one_a_year_later_runs(worl
     first = _decided_nfa(world, new_enquiry, first_on)
     second = _decided_nfa(world, _another_contact(world, first.child, second_on), second_on)
     child, mother = first.child_id, Relationship.objects.filter(child_id=first.child_id).first().person_id
+    _indexed(world, child, mother)
 
     # Past its own date (12 months from its decision), the first stays: the pattern is live.
     assert retention.run(today=add_months(first_on, 12)).due == []
@@ -72,6 +85,8 @@ def test_a_first_nfa_contact_is_kept_while_the_second_one_a_year_later_runs(worl
     assert (tombstone.decided_on, tombstone.due_on) == (first_on, add_months(second_on, 12))
     assert not Person.objects.filter(pk__in=[child, mother]).exists()
     assert PersonKey.objects.get(person_id=child).is_shredded
+    for model in (PersonName, PersonAddress, LocalIdentifier, MatchKey, IdentityDecision):
+        assert not model.objects.exists(), model
 
 
 @pytest.mark.django_db
@@ -98,6 +113,10 @@ def test_a_child_s_records_merged_into_one_are_counted_and_disposed_of_as_one_ch
     second = _decided_nfa(world, world.new_enquiry(child=child_data(nhs_number="")), second_on)
     kept, duplicate = first.child_id, second.child_id
     Person.objects.filter(pk=duplicate).update(merged_into=kept)
+    Merge.objects.create(kept_id=kept, merged_id=duplicate, reason="Same child: same name and date of birth",
+                         merged_by=world.user("manager"))
+    IdentityDecision.objects.create(person_id=kept, candidate_id=duplicate, outcome="same",
+                                    decided_by=world.user("manager"))
 
     assert retention.run(today=add_months(first_on, 12)).due == []
     # A hold on the child (the record kept) holds what the merged record has too.
@@ -110,3 +129,4 @@ def test_a_child_s_records_merged_into_one_are_counted_and_disposed_of_as_one_ch
     assert sorted(_disposed(result)) == sorted([first.reference, second.reference]) and result.failed == []
     assert not Person.objects.filter(pk__in=[kept, duplicate]).exists()
     assert all(k.is_shredded for k in PersonKey.objects.filter(person_id__in=[kept, duplicate]))
+    assert not Merge.objects.exists() and not IdentityDecision.objects.exists()
