@@ -271,13 +271,18 @@ def _answer_markers(view: ContributionView) -> list[str]:
 _LEVELS = {"restricted": "Restricted", "sealed": "Sealed"}
 
 
+def _agreement():
+    """The ISA in force (its categories' and lawful bases' words), or None before one is loaded."""
+    try:
+        return current()[1]
+    except NoAgreementLoaded:
+        return None
+
+
 def _answers(user, enquiries: dict[int, Enquiry], readable) -> list[Event]:
     """Each agency's answer as `contribution_views` redacts it for the user: its items they read, markers
     for the items they may not, and only the marker of another agency's "confidential information held"."""
-    try:
-        agreement = current()[1]
-    except NoAgreementLoaded:
-        agreement = None
+    agreement = _agreement()
     out = []
     for pk, e in enquiries.items():
         for view in contribution_views(user, e, agreement):
@@ -345,11 +350,15 @@ def _consent(user, enquiries: dict[int, Enquiry], readable) -> list[Event]:
         if r.withdrawn_at:
             out.append(Event(at=r.withdrawn_at, kind="consent", reference=reference,
                              text=f"Consent withdrawn for {r.person.full_name}"))
-    for o in (ConsentOverride.objects.filter(enquiry_id__in=team).defer("justification", "decision_note")
-              .order_by("proposed_at", "id")):
+    overrides = list(ConsentOverride.objects.filter(enquiry_id__in=team).defer("justification", "decision_note")
+                     .order_by("proposed_at", "id"))
+    agreement = _agreement() if overrides else None
+    bases = {b.id: b.description for b in agreement.lawful_bases()} if agreement else {}
+    for o in overrides:
         reference = enquiries[o.enquiry_id].reference
         out.append(Event(at=o.proposed_at, kind="consent", reference=reference,
-                         text=f"Sharing without consent proposed (lawful basis {o.lawful_basis})"))
+                         text=f"Sharing without consent proposed (lawful basis: "
+                              f"{bases.get(o.lawful_basis, o.lawful_basis)})"))
         if o.decided_at and o.status != OverrideStatus.PROPOSED:
             out.append(Event(at=o.decided_at, kind="consent", reference=reference,
                              text=f"Sharing without consent {o.get_status_display().lower()} by a MASH manager"))

@@ -215,3 +215,15 @@ def test_queries_do_not_grow_with_the_events(world, decided_case, manager):
     named.sent(decided_case)
     named.sent(decided_case)
     assert count() == before
+
+
+def test_packages_and_consent_for_the_team_in_words_never_their_text(full_case, manager, police_worker):
+    team = read(manager, full_case.child.pk)
+    said = [e.text for e in team.events if e.kind in ("package", "consent")]
+    assert f"Disclosure package {full_case.package.pk} sent to {full_case.package.addressed_to} " \
+           "(children's social care social worker)" in said
+    assert "Sharing without consent approved by a MASH manager" in said
+    assert any(t.startswith("Sharing without consent proposed (lawful basis: Children Act 1989, section 47")
+               for t in said)
+    assert "children-act-1989-s47" not in texts(team) and "Risk of significant harm at home" not in texts(team)
+    assert not [e for e in read(police_worker, full_case.child.pk).events if e.kind in ("package", "consent")]
