@@ -72,6 +72,7 @@ class Event:
     detail: str = ""       # a rationale or reason, only where the user may read it
     items: list[ItemEntry] = field(default_factory=list)
     markers: list[str] = field(default_factory=list)
+    about: int | None = None  # another person the event names (whose consent), for the audit log
 
     @property
     def kind_label(self) -> str:
@@ -180,9 +181,10 @@ def chronology(user, child: ChildRecords, agency: str = "", kind: str = "", expo
 def _record(child: ChildRecords, found: Chronology, readable: dict[int, frozenset[str]], export: bool) -> None:
     parts = set().union(*readable.values())
     merged = f", asked as person {child.asked_id} (merged into it)" if child.merged else ""
+    people = set(child.record_ids) | {e.about for e in found.events if e.about}
     audit.record(AuditKind.EXPORT if export else AuditKind.READ,
                  "export chronology" if export else "read chronology", object_type="chronology",
-                 object_ref=", ".join(found.references), people=child.record_ids,
+                 object_ref=", ".join(found.references), people=people,
                  fields=sorted(parts) + ["chronology"],
                  detail=f"chronology of person {child.person.pk}{merged}; {len(found.events)} events; "
                         f"filters: {found.filters_in_words}")
@@ -346,10 +348,10 @@ def _consent(user, enquiries: dict[int, Enquiry], readable) -> list[Event]:
         if r.status == ConsentStatus.NOT_SOUGHT and r.not_sought_reason:
             status += f": {r.get_not_sought_reason_display().lower()}"
         out.append(Event(at=r.recorded_at, kind="consent", reference=reference,
-                         text=f"Consent recorded for {r.person.full_name}: {status}"))
+                         text=f"Consent recorded for {r.person.full_name}: {status}", about=r.person_id))
         if r.withdrawn_at:
             out.append(Event(at=r.withdrawn_at, kind="consent", reference=reference,
-                             text=f"Consent withdrawn for {r.person.full_name}"))
+                             text=f"Consent withdrawn for {r.person.full_name}", about=r.person_id))
     overrides = list(ConsentOverride.objects.filter(enquiry_id__in=team).defer("justification", "decision_note")
                      .order_by("proposed_at", "id"))
     agreement = _agreement() if overrides else None

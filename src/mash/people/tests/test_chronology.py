@@ -218,7 +218,15 @@ def test_queries_do_not_grow_with_the_events(world, decided_case, manager):
 
 
 def test_packages_and_consent_for_the_team_in_words_never_their_text(full_case, manager, police_worker):
+    mothers = consent.record_consent(full_case.enquiry, by=manager, person_id=full_case.mother.pk, status="given",
+                                     given_by="Herself", notes="NOTE-NOT-SHOWN", purposes=["onward_disclosure"])
+    consent.withdraw_consent(mothers, by=manager, reason="REASON-NOT-SHOWN")
     team = read(manager, full_case.child.pk)
+    said = [e.text for e in team.events if e.kind == "consent"]
+    assert said[-2:] == ["Consent recorded for Morgan Exampleton: given", "Consent withdrawn for Morgan Exampleton"]
+    assert "NOT-SHOWN" not in texts(team)
+    # The mother is named, so the read is in her audit trail too.
+    assert full_case.mother.pk in AuditEvent.objects.filter(action="read chronology").latest("id").people
     said = [e.text for e in team.events if e.kind in ("package", "consent")]
     assert f"Disclosure package {full_case.package.pk} sent to {full_case.package.addressed_to} " \
            "(children's social care social worker)" in said
