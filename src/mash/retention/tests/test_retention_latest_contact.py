@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from mash.audit.models import AuditEvent
 from mash.cases import services as cases
 from mash.cases.models import Contact, Decision, Enquiry
 from mash.consent.services import record_from_intake
@@ -83,6 +84,8 @@ def test_a_first_nfa_contact_is_kept_while_the_second_one_a_year_later_runs(worl
     assert sorted(_disposed(result)) == sorted([first.reference, second.reference])
     tombstone = Disposal.objects.get(enquiry_id=first.pk)
     assert (tombstone.decided_on, tombstone.due_on) == (first_on, add_months(second_on, 12))
+    event = AuditEvent.objects.get(action="retention delete", object_ref=first.reference)
+    assert f"kept with the child's latest contact {second.reference}" in event.detail
     assert not Person.objects.filter(pk__in=[child, mother]).exists()
     assert PersonKey.objects.get(person_id=child).is_shredded
     for model in (PersonName, PersonAddress, LocalIdentifier, MatchKey, IdentityDecision):

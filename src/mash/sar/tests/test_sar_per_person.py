@@ -75,8 +75,7 @@ def _assert_once_each_and_her_own_not_proposed(items):
     contacts = [i for i in items if i.source == ItemSource.CONTACT]
     assert len(contacts) == 2
     for contact in contacts:  # other people's details still are
-        assert {"Kit Otherton", "2 Far Lane", "Rowan", "Sam Caller"} & set(contact.proposed_redactions)
-        assert "Kit Otherton" in contact.proposed_redactions
+        assert {"Kit Otherton", "2 Far Lane", "Rowan"} <= set(contact.proposed_redactions)
 
 
 @pytest.mark.django_db
