@@ -235,3 +235,15 @@ def test_packages_and_consent_for_the_team_in_words_never_their_text(full_case, 
                for t in said)
     assert "children-act-1989-s47" not in texts(team) and "Risk of significant harm at home" not in texts(team)
     assert not [e for e in read(police_worker, full_case.child.pk).events if e.kind in ("package", "consent")]
+
+
+def test_an_assigned_team_member_reads_normal_items_and_markers_for_the_rest(case_with_files):
+    assigned, enquiry = case_with_files["users"]["assigned"], case_with_files["enquiry"]
+    found = read(assigned, enquiry.child_id)
+    said = texts(found)
+    assert "Incident at home" in said and "DA call-out" not in said and "Covert source" not in said
+    answer = next(e for e in found.events if e.kind == "answer" and e.agency == "Essex Police")
+    assert answer.markers == ["Confidential information held: 1 further item sealed to Essex Police",
+                              "Confidential information held: 1 further item restricted to the MASH managers and "
+                              "Essex Police"]
+    assert "Rated amber" in said and "Injuries seen by school staff" in said  # the team reads the rationale
