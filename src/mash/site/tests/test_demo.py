@@ -34,6 +34,17 @@ def test_demo_is_idempotent_and_covers_every_role_and_state(capsys):
     assert authenticate(RequestFactory().post("/login/"), username="worker-essex-police", password="demo-password-for-tests") is not None
     out = capsys.readouterr().out
     assert "already present (unchanged)" in out and "http://127.0.0.1:8000/" in out
+    # Issue 20's demo people: siblings sharing one mother's record, three contacts in a year for one
+    # child (the repeat-contact flag), and a near-duplicate pair waiting for review.
+    from mash.people.models import Person, Relationship
+    from mash.people.selectors.duplicates import candidate_pairs
+
+    mother = Person.objects.get(first_name="Jade", last_name="Newfield")
+    assert set(Relationship.objects.filter(person=mother).values_list("child__first_name", flat=True)) == {"Ava", "Leo"}
+    ava = Person.objects.get(first_name="Ava", last_name="Newfield")
+    assert ava.enquiries.count() == 3
+    pairs = [{p.a.last_name, p.b.last_name} for p in candidate_pairs(threshold=0.9)]
+    assert {"Oakridge", "Oakrige"} in pairs
 
 
 def test_a_given_password_resets_demo_users(monkeypatch):

@@ -298,6 +298,8 @@ class Command(BaseCommand):
                      rationale="Signposted to the emotional wellbeing service; no role for children's social care.")
         cases.close(e, by=manager, note="Advice sent to the family and the GP.")
 
+        self._families(manager, school, police)
+
         # A subject access request from the early help family, received 12 days ago, compiled, to review.
         from mash.sar import services as sar
 
@@ -310,6 +312,73 @@ class Command(BaseCommand):
                                   "my child.", identity_verified=True, identity_method="Passport and council tax bill")
         sar.compile_request(request, by=dpo)
         return True
+
+    def _closed(self, manager, enquiry, outcome, rationale, days_ago):
+        """Rate, decide and close an earlier contact, dated as if it happened `days_ago`."""
+        cases.rate(enquiry, by=manager, rating="green", rationale="No immediate risk.")
+        cases.decide(enquiry, by=manager, outcome=outcome, rationale=rationale)
+        cases.close(enquiry, by=manager, note="Outcome sent to the referrer.")
+        when = timezone.now() - dt.timedelta(days=days_ago)
+        Enquiry.objects.filter(pk=enquiry.pk).update(decided_at=when)
+
+    def _families(self, manager, school, police):
+        """Issue 20's demo people: a family with two children (one mother, one record), a child with three
+        contacts in a year (the repeat-contact flag), and a near-duplicate pair for the managers' review."""
+        today = timezone.localdate()
+        address = dict(address_line_1="14 Quarry Row", town="Grays", postcode="RM17 6SL")
+        ava = dict(first_name="Ava", last_name="Newfield", date_of_birth=today.replace(year=today.year - 8, day=9),
+                   gender="female", nhs_number=self._nhs_number(), **address)
+        mother = dict(first_name="Jade", last_name="Newfield", relationship="mother", lives_with_child=True,
+                      parental_responsibility=True, date_of_birth=dt.date(1992, 4, 17), **address)
+        first = cases.record_contact(
+            by=manager, child=ava, related_people=[mother], received_at=timezone.now() - dt.timedelta(days=330),
+            concern="Ava came to school without a coat in winter twice this week.", concern_categories=["neglect"],
+            consent_at_intake="given", **school)
+        self._closed(manager, first, "no_further_action", "Mother explained a lost coat; no wider concern.", 325)
+        child_id = first.child_id
+        mother_id = first.child.relationships.get().person_id
+        second = cases.record_contact(
+            by=manager, child={"person_id": child_id, "identity_reason": "Same NHS number"},
+            related_people=[{"person_id": mother_id, "relationship": "mother", "lives_with_child": True,
+                             "parental_responsibility": True, "identity_reason": "Same name, date of birth, address"}],
+            received_at=timezone.now() - dt.timedelta(days=150),
+            concern="Ava said she was left alone at home overnight.", concern_categories=["neglect"],
+            consent_at_intake="given", **school)
+        self._closed(manager, second, "information_and_advice", "Advice to the mother on childcare.", 146)
+        # The third contact in a year: waiting for a rating, flagged as a repeat contact.
+        cases.record_contact(
+            by=manager, child={"person_id": child_id, "identity_reason": "Same NHS number"},
+            related_people=[{"person_id": mother_id, "relationship": "mother", "lives_with_child": True,
+                             "parental_responsibility": True, "identity_reason": "Same person as before"}],
+            received_at=timezone.now() - dt.timedelta(hours=2),
+            concern="Police called to the home after neighbours heard shouting; Ava was there.",
+            concern_categories=["domestic_abuse"], consent_at_intake="not_sought",
+            consent_notes="Seeking consent may increase the risk", **police)
+        # Her brother, recorded from the household: the same mother, so the two children's records meet.
+        cases.record_contact(
+            by=manager, child=dict(first_name="Leo", last_name="Newfield", gender="male",
+                                   date_of_birth=today.replace(year=today.year - 5, day=21),
+                                   nhs_number=self._nhs_number(), **address),
+            related_people=[{"person_id": mother_id, "relationship": "mother", "lives_with_child": True,
+                             "parental_responsibility": True, "identity_reason": "From Ava Newfield's household"}],
+            received_at=timezone.now() - dt.timedelta(hours=1),
+            concern="Leo was also at home during the police call-out.", concern_categories=["domestic_abuse"],
+            consent_at_intake="not_sought", consent_notes="Seeking consent may increase the risk", **police)
+        # A near-duplicate: the same boy recorded twice, a letter apart and day and month swapped, no NHS
+        # number the second time. Waiting for a manager on the duplicates page.
+        born = dt.date(today.year - 12, 3, 7)
+        place = dict(address_line_1="3 Mill Lane", town="Grays", postcode="RM16 2QQ")
+        earlier = cases.record_contact(
+            by=manager, child=dict(first_name="Mason", last_name="Oakridge", gender="male", date_of_birth=born,
+                                   nhs_number=self._nhs_number(), **place),
+            received_at=timezone.now() - dt.timedelta(days=90), concern="Mason was seen out late with older youths.",
+            concern_categories=["child_criminal_exploitation"], consent_at_intake="given", **police)
+        self._closed(manager, earlier, "no_further_action", "Parents aware and acting; no further concern.", 88)
+        cases.record_contact(
+            by=manager, child=dict(first_name="Mason", last_name="Oakrige", gender="male",
+                                   date_of_birth=born.replace(month=born.day, day=born.month), **place),
+            received_at=timezone.now() - dt.timedelta(days=20), concern="Mason missed a week of school.",
+            concern_categories=["neglect"], consent_at_intake="given", **school)
 
     def _report(self, logins, made):
         self.stdout.write("Demo enquiries: " + ("created in every state" if made else "already present (unchanged)"))
