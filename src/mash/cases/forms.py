@@ -1,6 +1,7 @@
 """Parsing the case pages' input. The services decide what is valid; these forms only read it."""
 
 import datetime as dt
+import re
 
 from django import forms
 from django.utils import timezone
@@ -10,6 +11,8 @@ from mash.core.vocabulary import ConcernCategory, IntakeConsent, Outcome, RagRat
 from mash.people.models import Gender, RelationshipType
 
 RELATED_ROWS = 3
+# Household rows can make more (a contact about another child in the household); never more than this.
+MAX_RELATED_ROWS = 12
 
 
 def _text(label, **kw):
@@ -20,7 +23,24 @@ def _area(label, **kw):
     return forms.CharField(label=label, required=False, strip=True, widget=forms.Textarea, **kw)
 
 
-class ChildForm(forms.Form):
+class IdentityChoice(forms.Form):
+    """Is this person already known? The user's choice among the people offered (people.selectors.identity):
+    an existing person's id, or "new"; the radios are drawn with the offers (people/known_people.html) and
+    checked by the view against the offers made again at submit, and the reason by the service."""
+
+    identity = forms.CharField(required=False, widget=forms.HiddenInput)
+    identity_reason = _area("Why? (needed for the same person, or a new person over a very likely match)")
+
+    IDENTITY_FIELDS = ("identity", "identity_reason")
+
+    def person_fields(self):
+        return [name for name in self.fields if name not in self.IDENTITY_FIELDS]
+
+    def chosen(self) -> str:
+        return (self.cleaned_data.get("identity") or "").strip() if hasattr(self, "cleaned_data") else ""
+
+
+class ChildForm(IdentityChoice):
     prefix = "child"
 
     first_name = _text("First name", widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
@@ -39,24 +59,29 @@ class ChildForm(forms.Form):
     postcode = _text("Postcode (optional)", widget=forms.TextInput(attrs={"autocomplete": "off"}))
 
     def person_data(self) -> dict:
-        data = {name: self.cleaned_data.get(name) for name in self.fields}
+        data = {name: self.cleaned_data.get(name) for name in self.person_fields()}
         data["gender"] = data["gender"] or Gender.UNKNOWN
         return data
 
 
-class RelatedPersonForm(forms.Form):
+class RelatedPersonForm(IdentityChoice):
     first_name = _text("First name")
     last_name = _text("Last name")
     relationship = forms.ChoiceField(label="Relationship to the child", required=False,
                                      choices=[("", "Choose a relationship")] + RelationshipType.choices)
     lives_with_child = forms.BooleanField(label="Lives with the child", required=False)
     parental_responsibility = forms.BooleanField(label="Has parental responsibility", required=False)
+    # A person of the household the contact started from (?household=): already known, chosen by id.
+    person_id = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
+    leave_out = forms.BooleanField(label="Not part of this contact", required=False)
+
+    ROW_FIELDS = ("first_name", "last_name", "relationship", "lives_with_child", "parental_responsibility")
 
     def is_blank(self) -> bool:
-        return is_blank(self.cleaned_data, self.fields)
+        return self.cleaned_data.get("leave_out") or is_blank(self.cleaned_data, self.ROW_FIELDS)
 
     def person_data(self) -> dict:
-        return {name: self.cleaned_data.get(name) for name in self.fields}
+        return {name: self.cleaned_data.get(name) for name in self.ROW_FIELDS}
 
 
 class ContactForm(forms.Form):
@@ -119,8 +144,17 @@ class ContactForm(forms.Form):
         )
 
 
-def related_forms(data=None):
-    return [RelatedPersonForm(data, prefix=f"related-{i}") for i in range(RELATED_ROWS)]
+def related_forms(data=None, initial=()):
+    """The rows of people around the child: three, or as many as were posted or prefilled from a household
+    (`initial`: one dict per row), and a blank one after those."""
+    rows = RELATED_ROWS
+    if data is not None:
+        posted = [int(m[1]) for m in (re.match(r"^related-(\d+)-", k) for k in data) if m]
+        rows = max(rows, 1 + max(posted, default=-1))
+    rows = min(max(rows, len(initial) + 1), MAX_RELATED_ROWS)
+    initial = list(initial)
+    return [RelatedPersonForm(data, prefix=f"related-{i}", initial=initial[i] if i < len(initial) else None)
+            for i in range(rows)]
 
 
 # --- Actions on an enquiry ----------------------------------------------------------------

@@ -33,12 +33,6 @@ def _require_text(errors: dict, name: str, value, label: str):
         errors.setdefault(name, []).append(f"Enter {label}")
 
 
-def _add_missing(errors: dict, more: dict):
-    """Add the fields' errors that are not reported yet."""
-    for name, messages in more.items():
-        errors.setdefault(name, messages)
-
-
 def _choice(errors: dict, name: str, value, choices, label: str):
     if value not in choices.values:
         errors.setdefault(name, []).append(f"Choose {label}")

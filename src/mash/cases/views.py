@@ -5,6 +5,7 @@ through mash.cases.services or mash.sharing.services. A domain error is shown on
 """
 
 import csv
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -25,6 +26,8 @@ from mash.core.web import (INVALID, apply_domain_error, csv_cell, lawful_basis_l
                            translate_errors)
 from mash.partners import services as isa
 from mash.people import services as people
+from mash.people.selectors import identity as identity_selectors
+from mash.people.selectors import kept_record
 from mash.people.services import PERSON_FIELDS
 from mash.core.vocabulary import Outcome
 from mash.sharing import services as sharing
@@ -91,20 +94,62 @@ def export(request):
 
 
 # --- Recording a contact -----------------------------------------------------------------
+# Before saving, the people already known who may be the child or a related person are offered (within the
+# user's need-to-know); the user chooses for each "same person as ..." or "a new person" and submits the same
+# form again. Matching never picks: a person with offers and no choice is shown again.
 
-def _contact_forms(data=None):
+HOUSEHOLD_REASON = "In the household of enquiry {reference}, which this contact started from"
+PERSON_ADDRESS = ("address_line_1", "address_line_2", "town", "postcode")
+
+
+@dataclass
+class Household:
+    """A contact about another child in the household of an enquiry the user may view (?household=)."""
+
+    reference: str
+    child_name: str
+    rows: list
+    address: dict
+
+    @property
+    def person_ids(self) -> set[int]:
+        return {row["person_id"] for row in self.rows}
+
+
+def _household(request) -> Household | None:
+    reference = (request.GET.get("household") or "").strip()[:20]
+    if not reference:
+        return None
+    enquiry = selectors.enquiry(request.user, reference)  # NotFound (404) outside need-to-know
+    record = selectors.case_record(request.user, enquiry)
+    rows = []
+    for rel in record.relationships:
+        person = kept_record(rel.person)
+        if rel.to_date is None and person.anonymised_at is None and person.pk not in {r["person_id"] for r in rows}:
+            rows.append({"first_name": person.first_name, "last_name": person.last_name, "person_id": person.pk,
+                         "relationship": rel.relationship, "lives_with_child": rel.lives_with_child,
+                         "parental_responsibility": rel.parental_responsibility})
+    child = record.child
+    address = {n: getattr(child, n) for n in PERSON_ADDRESS} if child is not None else {}
+    return Household(enquiry.reference, child.full_name if child is not None else "", rows, address)
+
+
+def _contact_forms(data=None, household: Household | None = None):
     partners = isa.signatories().order_by("name")
-    return ContactForm(data, partners=partners), ChildForm(data), related_forms(data)
+    child_initial = household.address if household else None
+    return (ContactForm(data, partners=partners), ChildForm(data, initial=child_initial),
+            related_forms(data, initial=household.rows if household else ()))
 
 
 @guarded(RECORD_CONTACT, require=RECORD_CONTACT, methods=FORM)
 @translate_errors
 def contact_new(request, may):
+    household = _household(request)
     if request.method != "POST":
-        form, child_form, related = _contact_forms()
-        return _render_contact(request, form, child_form, related)
+        form, child_form, related = _contact_forms(household=household)
+        return _render_contact(request, form, child_form, related, household)
 
-    form, child_form, related = _contact_forms(request.POST)
+    form, child_form, related = _contact_forms(request.POST, household)
     valid = all([form.is_valid(), child_form.is_valid()] + [r.is_valid() for r in related])
     rows = [(i, r) for i, r in enumerate(related) if not r.is_blank()]
 
@@ -118,17 +163,77 @@ def contact_new(request, may):
 
     if not valid:
         _check_people(request.user, child_form, [r for _, r in rows])
-        return _render_contact(request, form, child_form, related, INVALID)
+        return _render_contact(request, form, child_form, related, household, INVALID)
+    people_forms = [child_form] + [r for _, r in rows]
+    status = _offer_known_people(request, child_form, [r for _, r in rows], household)
+    _check_people(request.user, child_form, [r for _, r in rows])  # before choosing, not after
+    if any(f.errors for f in people_forms):
+        status = INVALID
+    if status is not None:
+        return _render_contact(request, form, child_form, related, household, status)
     try:
-        enquiry = services.record_contact(by=request.user, child=child_form.person_data(),
-                                          related_people=[r.person_data() for _, r in rows], **form.contact_data())
+        enquiry = services.record_contact(by=request.user, child=_with_choice(child_form, household),
+                                          related_people=[_with_choice(r, household) for r in people_forms[1:]],
+                                          **form.contact_data())
     except DomainError as exc:
         status = apply_domain_error(exc, resolve, form)
-        return _render_contact(request, form, child_form, related, status)
+        return _render_contact(request, form, child_form, related, household, status)
     messages.success(request, f"Contact recorded: enquiry {enquiry.reference} is awaiting a RAG rating")
     if may(VIEW_ENQUIRY, enquiry):
         return redirect("cases:detail", reference=enquiry.reference)
     return redirect("home")
+
+
+def _offer_known_people(request, child_form, related_rows, household) -> int | None:
+    """Offer each person's candidates (set as `offers` on their form). None when every person offered someone
+    has a choice among them (or none was offered); else the status to show the page again with: 200 the
+    first time, 400 when the choices shown were not all made."""
+    user, shown = request.user, request.POST.get("matches_shown") == "1"
+    postcode = child_form.cleaned_data.get("postcode") or ""
+    child_form.offers = identity_selectors.offers(user, identity_selectors.details_of(child_form.person_data()))
+    missing = not _chosen(child_form, shown)
+    for row in related_rows:
+        row.offers = []
+        if row.cleaned_data.get("person_id"):
+            if household is None or row.cleaned_data["person_id"] not in household.person_ids:
+                row.add_error(None, "Unknown person: start again from the enquiry's household")
+                missing = True
+            continue
+        details = identity_selectors.details_of(
+            row.person_data(), postcode=postcode if row.cleaned_data.get("lives_with_child") else "")
+        row.offers = identity_selectors.offers(user, details)
+        missing = not _chosen(row, shown) or missing
+    if not missing:
+        return None
+    return INVALID if shown else 200
+
+
+def _chosen(person_form, shown: bool) -> bool:
+    """Whether the user chose for this person among the offers (always, when none were offered)."""
+    offers = getattr(person_form, "offers", [])
+    choice = person_form.chosen()
+    if not offers or choice == "new" or choice in {str(o.person_id) for o in offers}:
+        return True
+    if shown:
+        name = " ".join(filter(None, (person_form.cleaned_data.get("first_name"),
+                                      person_form.cleaned_data.get("last_name")))) or "this person"
+        person_form.add_error("identity", f"Choose whether {name} is someone already known or a new person")
+    return False
+
+
+def _with_choice(person_form, household) -> dict:
+    """The person's details for the service, with the identity choice the user made."""
+    data = person_form.person_data()
+    person_id = person_form.cleaned_data.get("person_id")
+    if person_id:
+        return {**data, "person_id": person_id, "identity_reason": HOUSEHOLD_REASON.format(
+            reference=household.reference)}
+    if not getattr(person_form, "offers", []):
+        return data
+    choice, reason = person_form.chosen(), person_form.cleaned_data.get("identity_reason") or ""
+    if choice == "new":
+        return {**data, "identity_checked": True, "identity_reason": reason}
+    return {**data, "person_id": int(choice), "identity_reason": reason}
 
 
 def _check_people(user, child_form, related_rows):
@@ -147,9 +252,13 @@ def _check_people(user, child_form, related_rows):
                         person_form.add_error(field, message)
 
 
-def _render_contact(request, form, child_form, related, status=200):
-    return render(request, "cases/contact_new.html", {"form": form, "child_form": child_form, "related": related},
-                  status=status)
+def _render_contact(request, form, child_form, related, household=None, status=200):
+    offered = any(getattr(f, "offers", []) for f in [child_form] + list(related))
+    more_open = any(r.has_changed() or r.errors or r.initial.get("person_id") or getattr(r, "offers", [])
+                    for r in related[1:])
+    return render(request, "cases/contact_new.html",
+                  {"form": form, "child_form": child_form, "related": related, "household": household,
+                   "offered": offered, "more_rows": related[1:], "more_open": more_open}, status=status)
 
 
 # --- One enquiry -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import chronology, duplicates, history, search
+from .views import chronology, duplicates, history, identity, search
 
 app_name = "people"
 urlpatterns = [
@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include(history.urlpatterns)),
     path("", include(chronology.urlpatterns)),
     path("", include(duplicates.urlpatterns)),
+    path("", include(identity.urlpatterns)),
 ]

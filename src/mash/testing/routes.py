@@ -41,6 +41,8 @@ def route_key(route: str) -> str:
 # A valid body for each API POST, so that what is observed is the gate, not body parsing.
 BODIES = {
     "api/v1/contacts": lambda h: contact_data(),
+    "api/v1/people/matches": lambda h: {"given_name": "Rowan", "family_name": "Exampleton",
+                                        "date_of_birth": "2016-05-04", "nhs_number": "943 476 5919"},
     "api/v1/enquiries/{ref}/rating": lambda h: {"rating": "red", "rationale": "Escalating"},
     "api/v1/enquiries/{ref}/information-requests": lambda h: {"partners": ["nelft"]},
     "api/v1/enquiries/{ref}/ready": lambda h: {"note": ""},

@@ -138,6 +138,11 @@ MATRIX = {
     ("POST", "api/v1/packages/{pkg}/withdrawal"):                  "U  O  F  H  H  H  H  H  H  H  T",
     ("GET", "api/v1/packages/{pkg}/pdf"):                          "U  O  O  H  H  H  O  H  H  H  T",
     ("GET", "api/v1/reports/sharing"):                             "U  O  H  H  H  H  H  O  H  H  T",
+    # Is this person already known? The MASH team asks at intake, within its need-to-know. A manager records,
+    # from an enquiry, that a person offered is not its child ({person}, the child itself, is never offered:
+    # the manager is told so, 400).
+    ("POST", "api/v1/people/matches"):                             "U  O  O  O  O  O  F  F  F  F  T",
+    ("POST", "people/possible-matches/{ref}/{person}/not-same/"):  "L  O  F  F  F  H  H  H  H  H  T",
     # Subject access requests: the data protection officer only; everyone else is told nothing exists.
     # {sar} has been answered (its pack issued); {sitem} is one of its items.
     ("GET", "sar/"):                                               "L  H  H  H  H  H  H  O  H  H  T",
@@ -188,6 +193,9 @@ NOT_ENDPOINTS = {"api/v1/"}
 # accounts/tests/test_two_factor.py and test_tokens.py.
 OUTSIDE_TABLE = {"logout/", "account/two-factor/backup-codes/", "account/two-factor/reset/",
                  "account/tokens/<str:prefix>/revoke/"}
+
+# Searches sent as a POST (the details looked for stay out of URLs and logs): reads, recorded as reads.
+POST_READS = {"api/v1/people/matches"}
 
 # POSTs that send a file (multipart), not a JSON body.
 UPLOADS = {"attachments/items/{item}/", "api/v1/items/{item}/attachments"}
@@ -328,6 +336,11 @@ def _missing_audit(method, key, matrix_case, subject, response, last_event) -> s
             return f"the {kind} event does not name the child it read about"
         if "people" in key and not any(child in e.people for e in events):
             return "viewing the child's audit trail is not in the child's audit trail"
+    if key in POST_READS and response.status_code == 200:
+        reads = new.filter(kind=Kind.READ, actor_id=matrix_case[subject].pk)
+        if response.json() and not any(child in e.people for e in reads):
+            return "found people but no read of them was recorded"
+        return None
     if method == "POST" and response.status_code in (200, 201, 302):
         if not new.filter(kind__in=[Kind.WRITE, Kind.DISCLOSURE, Kind.ADMIN],
                           actor_id=matrix_case[subject].pk).exists():

@@ -55,10 +55,6 @@ class Intake:
     offered: list = field(default_factory=list)   # the candidates a user chose "a new person" over
     comparison: object = None      # typed details against the existing person chosen
 
-    @property
-    def label(self) -> str:
-        return "child" if self.prefix == "child." else "person"
-
 
 def split_choice(data: dict) -> tuple[dict, dict]:
     """(the person's details, the identity choice: person_id, identity_reason, identity_checked)."""
