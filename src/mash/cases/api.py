@@ -307,6 +307,9 @@ class DecisionOut(Schema):
     amendment_reason: str
     isa_version: str
     retention_clause: str
+    repeat_contacts: int | None = Field(description="the child's contacts in the ISA's repeat-contact window when "
+                                        "decided, if they reached its threshold")
+    repeat_contacts_rationale: str = Field(description="why no further action despite the repeat contacts")
 
     @staticmethod
     def resolve_outcome_label(d) -> str:

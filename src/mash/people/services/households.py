@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from mash.access import gate
+from mash.access.rules import AMEND_PERSON
 from mash.accounts.models import Role
 from mash.audit import services as audit
 from mash.audit.models import Kind as AuditKind
@@ -23,24 +24,32 @@ from mash.core.errors import NotFound, PermissionDenied, ValidationFailed
 from ..models import Person, Relationship, RelationshipType
 
 
-def _require_manager(by) -> None:
-    refused = gate.refusal(by)
-    if refused:
-        raise PermissionDenied(refused)
-    if getattr(by, "role", None) != Role.MASH_MANAGER:
-        raise PermissionDenied("Only a MASH manager records or ends relationships")
+def _require_manager(by, person: Person) -> None:
+    """PermissionDenied (recorded) unless `by` is a MASH manager the gates let through."""
+    reason = gate.refusal(by)
+    if not reason and getattr(by, "role", None) != Role.MASH_MANAGER:
+        reason = "Only a MASH manager records or ends relationships"
+    if reason:
+        gate.record_denial(by, AMEND_PERSON, "person", person.pk, True, reason)
+        raise PermissionDenied(reason)
 
 
 def _live(person_id) -> Person | None:
     return Person.objects.filter(pk=person_id, merged_into__isnull=True, anonymised_at__isnull=True).first()
 
 
-@transaction.atomic
 def add_relationship(child: Person, other_id, relationship: str, *, by, lives_with_child: bool = False,
                      parental_responsibility: bool = False, from_date: dt.date | None = None,
                      to_date: dt.date | None = None) -> Relationship:
     """Record that the person numbered `other_id` is the `relationship` of `child` (both already recorded)."""
-    _require_manager(by)
+    _require_manager(by, child)  # outside the transaction, so the refusal stays recorded
+    with transaction.atomic():
+        return _add(child, other_id, relationship, by=by, lives_with_child=lives_with_child,
+                    parental_responsibility=parental_responsibility, from_date=from_date, to_date=to_date)
+
+
+def _add(child: Person, other_id, relationship: str, *, by, lives_with_child, parental_responsibility, from_date,
+         to_date) -> Relationship:
     errors: dict[str, list[str]] = {}
     try:
         other = _live(int(other_id)) if str(other_id or "").strip() else None
@@ -68,10 +77,16 @@ def add_relationship(child: Person, other_id, relationship: str, *, by, lives_wi
     return rel
 
 
-@transaction.atomic
 def end_relationship(person: Person, relationship_id, *, by, to_date: dt.date | None = None) -> Relationship:
     """End one of `person`'s relationships (either side) on `to_date` (today if not given)."""
-    _require_manager(by)
+    _require_manager(by, person)  # outside the transaction, so the refusal stays recorded
+    with transaction.atomic():
+        return _end(person, relationship_id, by=by, to_date=to_date)
+
+
+def _end(person: Person, relationship_id, *, by, to_date) -> Relationship:
+    if not str(relationship_id or "").strip().isdigit():
+        raise ValidationFailed("Choose the relationship to end", field="relationship")
     rel = (Relationship.objects.select_for_update().filter(Q(child=person) | Q(person=person), pk=relationship_id)
            .first())
     if rel is None:

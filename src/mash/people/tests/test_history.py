@@ -212,5 +212,5 @@ def test_the_api_decision_needs_the_same_rationale(repeat_child, manager):
     refused = api.post(path, body)
     assert refused.status_code == 422 and refused.json()["field"] == "repeat_contacts_rationale"
     done = api.post(path, {**body, "repeat_contacts_rationale": "Resolved each time"})
-    assert done.status_code == 201
+    assert done.status_code == 201 and done.json()["decision"]["repeat_contacts"] == 3
     assert repeat_child.decisions.get().repeat_contacts_rationale == "Resolved each time"
