@@ -157,7 +157,7 @@ def test_contacts_in_the_last_twelve_months_and_the_flag_at_the_isa_threshold(wo
     assert history.months_before(dt.datetime(2026, 3, 31, 9, 0), 1) == dt.datetime(2026, 2, 28, 9, 0)
 
 
-def test_the_isa_setting_defaults_to_three_contacts_in_twelve_months(settings):
+def test_the_isa_setting_defaults_to_three_contacts_in_twelve_months(settings, police_worker):
     from pathlib import Path
 
     source = Path(settings.MASH_ISA_FILE).read_text()
@@ -165,6 +165,10 @@ def test_the_isa_setting_defaults_to_three_contacts_in_twelve_months(settings):
     assert parse(source).repeat_contacts == RepeatContacts(clause="none", contacts=3, months=12)
     loaded = parse(source + "\nrepeat_contacts: {clause: \"7.1\", contacts: 4, months: 6}\n").repeat_contacts
     assert (loaded.contacts, loaded.months, loaded.clause) == (4, 6, "7.1")
+    client = Client()
+    client.force_login(police_worker)
+    page = text(client.get("/isa/"))
+    assert "A child with 3 or more contacts in 12 months is flagged" in page and "MASH Hub's default" in page
 
 
 @pytest.fixture
