@@ -143,6 +143,13 @@ MATRIX = {
     # the manager is told so, 400).
     ("POST", "api/v1/people/matches"):                             "U  O  O  O  O  O  F  F  F  F  T",
     ("POST", "people/possible-matches/{ref}/{person}/not-same/"):  "L  O  F  F  F  H  H  H  H  H  T",
+    # A person's history and household ({person}, the enquiry's child): whoever may find them (the people of the
+    # enquiries they may view); recording or ending a relationship is for a MASH manager (an empty form: 400).
+    ("GET", "people/{person}/history/"):                           "L  O  O  O  O  H  H  H  H  H  T",
+    ("GET", "people/{person}/household/"):                         "L  O  O  O  O  H  H  H  H  H  T",
+    ("POST", "people/{person}/household/relationships/"):          "L  O  F  F  F  H  H  H  H  H  T",
+    ("POST", "people/{person}/household/relationships/end/"):      "L  O  F  F  F  H  H  H  H  H  T",
+    ("GET", "api/v1/people/{person}/history"):                     "U  O  O  O  O  H  H  H  H  H  T",
     # Subject access requests: the data protection officer only; everyone else is told nothing exists.
     # {sar} has been answered (its pack issued); {sitem} is one of its items.
     ("GET", "sar/"):                                               "L  H  H  H  H  H  H  O  H  H  T",
