@@ -159,11 +159,13 @@ def _open_enquiry(*, by: User, child_intake, related, consent_at_intake: str, co
 def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, concern_categories: list[str],
                    consent_at_intake: str, received_at: dt.datetime | None = None, reporter_name: str = "",
                    reporter_organisation: str = "", reporter_partner: str | None = None, reporter_phone: str = "",
-                   reporter_email: str = "", consent_notes: str = "", related_people: list[dict] = ()) -> Enquiry:
+                   reporter_email: str = "", consent_notes: str = "", related_people: list[dict] = (),
+                   check_only: bool = False) -> Enquiry | None:
     """Record a contact and open its MASH enquiry, awaiting a RAG rating. The child and each related person
     are new records, or existing people the caller chose (`person_id` with `identity_reason`; see
     people.services.identity); `identity_checked` says the caller was shown the candidates and chose a new
-    person, which is recorded as an identity decision."""
+    person, which is recorded as an identity decision. `check_only`: raise what is wrong, save nothing (the
+    contact form checks everything before it offers the people already known)."""
     gate.require(by, rules.RECORD_CONTACT)
     errors: dict[str, list[str]] = {}
     categories = _contact_fields(errors, reporter_type=reporter_type, concern=concern,
@@ -176,6 +178,8 @@ def record_contact(*, by: User, child: dict, reporter_type: str, concern: str, c
     child_intake, related = _contact_people(errors, by=by, child=child, related_people=related_people, now=now)
     if errors:
         raise ValidationFailed(errors)
+    if check_only:
+        return None
     with transaction.atomic():
         return _open_enquiry(
             by=by, child_intake=child_intake, related=related, consent_at_intake=consent_at_intake,

@@ -165,18 +165,21 @@ def contact_new(request, may):
         _check_people(request.user, child_form, [r for _, r in rows])
         return _render_contact(request, form, child_form, related, household, INVALID)
     people_forms = [child_form] + [r for _, r in rows]
-    status = _offer_known_people(request, child_form, [r for _, r in rows], household)
-    _check_people(request.user, child_form, [r for _, r in rows])  # before choosing, not after
-    if any(f.errors for f in people_forms):
-        status = INVALID
-    if status is not None:
-        return _render_contact(request, form, child_form, related, household, status)
     try:
-        enquiry = services.record_contact(by=request.user, child=_with_choice(child_form, household),
-                                          related_people=[_with_choice(r, household) for r in people_forms[1:]],
-                                          **form.contact_data())
+        # Everything else is checked before the people already known are offered, and again on saving.
+        services.record_contact(by=request.user, child=child_form.person_data(), check_only=True,
+                                related_people=[_with_choice(r, household) for r in people_forms[1:]],
+                                **form.contact_data())
+        status = _offer_known_people(request, child_form, people_forms[1:], household)
+        if status is None:
+            enquiry = services.record_contact(by=request.user, child=_with_choice(child_form, household),
+                                              related_people=[_with_choice(r, household) for r in people_forms[1:]],
+                                              **form.contact_data())
     except DomainError as exc:
         status = apply_domain_error(exc, resolve, form)
+        if not hasattr(child_form, "offers"):  # shown with the errors, so no choice made is lost
+            _offer_known_people(request, child_form, people_forms[1:], household)
+    if status is not None:
         return _render_contact(request, form, child_form, related, household, status)
     messages.success(request, f"Contact recorded: enquiry {enquiry.reference} is awaiting a RAG rating")
     if may(VIEW_ENQUIRY, enquiry):
@@ -225,7 +228,7 @@ def _with_choice(person_form, household) -> dict:
     """The person's details for the service, with the identity choice the user made."""
     data = person_form.person_data()
     person_id = person_form.cleaned_data.get("person_id")
-    if person_id:
+    if person_id and household is not None and person_id in household.person_ids:
         return {**data, "person_id": person_id, "identity_reason": HOUSEHOLD_REASON.format(
             reference=household.reference)}
     if not getattr(person_form, "offers", []):
