@@ -13,7 +13,7 @@ from mash.core.errors import IsaViolation, ValidationFailed
 from mash.core.vocabulary import ConcernCategory, IntakeConsent, Outcome, RagRating, RecipientType, ReporterType
 from mash.partners import services as isa
 from mash.partners.models import Partner
-from mash.people.models import RelationshipType
+from mash.people.models import Relationship, RelationshipType
 from mash.people.selectors import history
 from mash.people.services import identity, record_relationship
 from mash.sharing.models import InformationRequest, RequestStatus
@@ -98,6 +98,9 @@ def _contact_people(errors: dict, *, by: User, child: dict, related_people, now:
             child_intake.person.date_of_birth > now.date() and not child_intake.existing:
         errors["child.date_of_birth"] = ["The date of birth must be in the past"]
     related = []
+    # A related person was offered the people of that name around the child's candidates too.
+    around = [c.person.pk for c in identity.found_for(by, identity.details_of(child))] if any(
+        (e or {}).get("identity_checked") for e in related_people or []) else []
     for i, entry in enumerate(related_people or []):
         entry = dict(entry)
         rel = entry.pop("relationship", "")
@@ -109,7 +112,7 @@ def _contact_people(errors: dict, *, by: User, child: dict, related_people, now:
             _require_text(errors, prefix + "first_name", entry.get("first_name"), "their first name")
             _require_text(errors, prefix + "last_name", entry.get("last_name"), "their last name")
         # Someone who lives with the child is looked for at the child's postcode too.
-        intake = identity.prepare(errors, entry, by=by, prefix=prefix,
+        intake = identity.prepare(errors, entry, by=by, prefix=prefix, around=around,
                                   postcode=(child.get("postcode") or "") if lives else "")
         if intake is not None:
             related.append((intake, rel, lives, pr))
@@ -138,7 +141,10 @@ def _open_enquiry(*, by: User, child_intake, related, consent_at_intake: str, co
     for intake, rel, lives, pr in related:
         person = identity.save(intake)
         people.append(person)
-        record_relationship(child_person, person, rel, lives_with_child=lives, parental_responsibility=pr)
+        # Two existing people already related so (a second contact about the child) keep their relationship.
+        if not (child_intake.existing and intake.existing and Relationship.objects.filter(
+                child=child_person, person=person, relationship=rel, to_date__isnull=True).exists()):
+            record_relationship(child_person, person, rel, lives_with_child=lives, parental_responsibility=pr)
     contact = Contact.objects.create(recorded_by=by, child=child_person, consent_at_intake=consent_at_intake,
                                      consent_notes=consent_notes, **contact_fields)
     enquiry = Enquiry.objects.create(contact=contact, child=child_person)

@@ -204,7 +204,7 @@ def _offer_known_people(request, child_form, related_rows, household) -> int | N
             continue
         details = identity_selectors.details_of(
             row.person_data(), postcode=postcode if row.cleaned_data.get("lives_with_child") else "")
-        row.offers = identity_selectors.offers(user, details)
+        row.offers = identity_selectors.offers(user, details, around=[o.person_id for o in child_form.offers])
         missing = not _chosen(row, shown) or missing
     if not missing:
         return None

@@ -117,3 +117,21 @@ def test_a_manager_reviews_possible_matches_on_the_enquiry_and_records_not_the_s
     assert "Possible matches to review" not in text(client.get(reverse("cases:detail", args=[second.reference])))
     assert client.post(url, {"reason": "again"}).status_code == 400  # no longer offered
     assert IdentityDecision.objects.count() == 1
+
+
+def test_a_related_person_is_offered_too_and_a_known_relationship_is_not_repeated(client, world, manager):
+    first = world.new_enquiry()
+    mother = first.child.relationships.get().person
+    client.force_login(manager)
+    form = {**FORM, "related-0-first_name": "Morgan", "related-0-last_name": "Exampleton",
+            "related-0-relationship": "mother", "related-0-lives_with_child": "on"}
+    body = text(client.post(reverse("cases:contact_new"), form))
+    assert "Same person as Morgan Exampleton" in body
+    assert f'name="related-0-identity" type="radio" value="{mother.pk}"' in body
+    response = client.post(reverse("cases:contact_new"), {
+        **form, "matches_shown": "1", "child-identity": str(first.child_id), "child-identity_reason": "Same NHS number",
+        "related-0-identity": str(mother.pk), "related-0-identity_reason": "Her mother, at the same address"})
+    assert response.status_code == 302, text(response)
+    assert Enquiry.objects.latest("pk").child_id == first.child_id
+    assert first.child.relationships.get().person_id == mother.pk  # one relationship, not two
+    assert IdentityDecision.objects.filter(candidate=mother, outcome=IdentityOutcome.SAME).count() == 1

@@ -20,14 +20,18 @@ from mash.audit import services as audit
 from mash.cases.models import Enquiry
 
 from ..identifiers import normalise_nhs_number, normalise_postcode, normalise_upn
-from ..matching import Details
+from ..matching import Details, compare
 from ..models import IdentityDecision, IdentityOutcome, Person
 from . import visible_people
-from .matching import candidates
+from .matching import Candidate, candidates
 
 # From this score a candidate is "very likely" the same person; below it (down to matching.SHOW_AT) "possible".
 # Choosing "a new person" over a very likely candidate needs a reason.
-VERY_LIKELY = 0.9
+VERY_LIKELY = 0.99
+# A related person is often known by name alone (the contact form asks no more): someone of that name already
+# around a child offered for this contact is offered from this score, with that as a reason.
+HOUSEHOLD_SHOW_AT = 0.3
+IN_HOUSEHOLD = "already recorded around the child offered"
 READ_FIELDS = ("name", "date of birth", "postcode")
 
 
@@ -120,12 +124,27 @@ def _offers(user, found, ref: str) -> list[Offer]:
     return offers
 
 
-def offers(user, details: Details, *, exclude=(), limit: int = 10) -> list[Offer]:
-    """The people already known who may be `details`, best first, among those the user may find."""
+def offers(user, details: Details, *, exclude=(), limit: int = 10, around=()) -> list[Offer]:
+    """The people already known who may be `details`, best first, among those the user may find; and, for a
+    related person, those of similar name already related to a child in `around` (the child's offers)."""
+    return _offers(user, found_for(user, details, exclude=exclude, limit=limit, around=around), "match")
+
+
+def found_for(user, details: Details, *, exclude=(), limit: int = 10, around=()) -> list:
+    """The candidates `offers` shows (not recorded as read: for the services, which record the choice)."""
     if not (details.given_name or details.family_name or details.nhs_number or details.upn):
         return []
-    found = candidates(details, among=visible_people(user), limit=limit, exclude=exclude)
-    return _offers(user, found, "match")
+    visible = visible_people(user)
+    found = candidates(details, among=visible, limit=limit, exclude=exclude)
+    if around:
+        seen = {c.person.pk for c in found} | set(exclude)
+        # A few people (those around a few children), scored directly: a name alone has no blocking key.
+        near = (visible.filter(related_to__child_id__in=list(around), related_to__to_date__isnull=True)
+                .exclude(pk__in=seen).distinct().prefetch_related("names", "addresses")[:50])
+        more = [(p, compare(details, Details.of(p))) for p in near]
+        found += sorted((Candidate(p, c.score, c.reasons + (IN_HOUSEHOLD,), c.conflicts) for p, c in more
+                         if c.score >= HOUSEHOLD_SHOW_AT), key=lambda c: (-c.score, c.person.pk))
+    return found[:limit]
 
 
 def decided_different(person_id: int) -> set[int]:

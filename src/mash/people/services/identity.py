@@ -22,8 +22,7 @@ from mash.core.errors import DomainError, ValidationFailed
 from ..matching import Details, compare
 from ..models import IdentityDecision, IdentityOutcome, NameKind, Person, PersonAddress, PersonName
 from ..selectors import visible_people
-from ..selectors.identity import VERY_LIKELY, decided_different, details_of
-from ..selectors.matching import candidates
+from ..selectors.identity import VERY_LIKELY, decided_different, details_of, found_for
 from . import amend_person, build_person
 from .index import index_person
 
@@ -75,10 +74,11 @@ def existing_person(by, person_id, *, field: str) -> Person:
     return person
 
 
-def prepare(errors: dict, data: dict, *, by, prefix: str, postcode: str = "") -> Intake | None:
+def prepare(errors: dict, data: dict, *, by, prefix: str, postcode: str = "", around=()) -> Intake | None:
     """Check one person of a contact (errors are added to `errors`, keyed `<prefix><field>`). With a
     `person_id` the contact is about that existing person; with `identity_checked` the user saw the
-    candidates and chose a new person (a reason is needed over a very likely one)."""
+    candidates and chose a new person (a reason is needed over a very likely one). `around`: for a related
+    person, the child's candidates (people of that name around them were offered too)."""
     typed, choice = split_choice(data)
     reason = (choice.get("identity_reason") or "").strip()
     if choice.get("person_id") not in (None, ""):
@@ -102,7 +102,7 @@ def prepare(errors: dict, data: dict, *, by, prefix: str, postcode: str = "") ->
         return None
     intake = Intake(prefix, typed, person, reason=reason)
     if choice.get("identity_checked"):
-        intake.offered = candidates(details_of(typed, postcode=postcode), among=visible_people(by))
+        intake.offered = found_for(by, details_of(typed, postcode=postcode), around=around)
         if not reason and any(c.score >= VERY_LIKELY for c in intake.offered):
             errors.setdefault(prefix + "identity_reason", []).append(
                 "Give the reason why this is a new person: a very likely match was found")
