@@ -64,13 +64,14 @@ def _blocked_pairs(max_block: int) -> list[tuple[int, int, int]]:
     self-join of the key table, grouped by pair, over keys no more than `max_block` live people share."""
     q = connection.ops.quote_name
     keys, people, key = q(MatchKey._meta.db_table), q(Person._meta.db_table), q("key")
-    live = f"SELECT id FROM {people} WHERE merged_into_id IS NULL AND anonymised_at IS NULL"
-    sql = (f"SELECT a.person_id, b.person_id, COUNT(*) FROM {keys} a "
-           f"JOIN {keys} b ON b.{key} = a.{key} AND a.person_id < b.person_id "
-           f"WHERE a.person_id IN ({live}) AND b.person_id IN ({live}) AND a.{key} IN ("
-           f"SELECT k.{key} FROM {keys} k WHERE k.person_id IN ({live}) "
-           f"GROUP BY k.{key} HAVING COUNT(*) BETWEEN 2 AND %s) "
-           f"GROUP BY a.person_id, b.person_id")
+    # Each step a join on an index (the person's id, the key), never a subquery evaluated per row.
+    sql = (f"WITH live_keys AS (SELECT m.{key} AS k, m.person_id AS p FROM {keys} m "
+           f"JOIN {people} person ON person.id = m.person_id "
+           f"WHERE person.merged_into_id IS NULL AND person.anonymised_at IS NULL), "
+           f"shared AS (SELECT k FROM live_keys GROUP BY k HAVING COUNT(*) BETWEEN 2 AND %s), "
+           f"blocked AS (SELECT live_keys.k, live_keys.p FROM live_keys JOIN shared ON shared.k = live_keys.k) "
+           f"SELECT a.p, b.p, COUNT(*) FROM blocked a JOIN blocked b ON b.k = a.k AND a.p < b.p "
+           f"GROUP BY a.p, b.p")
     with connection.cursor() as cursor:
         cursor.execute(sql, [max_block])
         return [(int(a), int(b), int(n)) for a, b, n in cursor.fetchall()]
