@@ -210,3 +210,11 @@ def test_the_migration_builds_keys_for_people_recorded_before(manager):
     migration = importlib.import_module("mash.people.migrations.0005_match_keys")
     migration.build_keys(apps, None)
     assert set(rowan.match_keys.values_list("key", flat=True)) == blocking_keys(Details.of(rowan))
+
+
+def test_details_of_a_person_reads_the_free_text_other_names():
+    person = Person(first_name="Elizabeth", last_name="Marsh", other_names="Lizzie; Beth Exampleton", gender="unknown",
+                    postcode="RM17 6SL")
+    d = Details.of(person)  # unsaved: no previous names or addresses to read
+    assert d.other_names == (("Lizzie", ""), ("Beth", "Exampleton")) and d.gender == ""
+    assert matching.level_family_name(d, Details("Beth", "Exampleton")) == "previous"
