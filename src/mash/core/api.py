@@ -117,7 +117,7 @@ def read(path: str):
 
 # Path parameters: an enquiry reference (MASH-2026-000123) and a row id within the database's range.
 REFERENCE_PATTERN = r"^[A-Za-z0-9-]{1,20}$"
-MAX_ID = 2**63 - 1
+from .ids import MAX_ID  # noqa: E402,F401  (the API validates path ids against it)
 
 
 # --- Error bodies ---------------------------------------------------------------------------

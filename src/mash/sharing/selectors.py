@@ -130,7 +130,7 @@ def _readable_contributions(user, subject: Subject, facts, enquiry_obj: Enquiry,
     items_q = item_q(subject, facts)
     marker_only = Q(kind=ContributionKind.CONFIDENTIAL_HELD) & ~own
     return (
-        qs.select_related("partner", "contributed_by", "isa_version")
+        qs.select_related("enquiry", "partner", "contributed_by", "isa_version")
         # The reason is encrypted, so it comes as ciphertext and is decrypted below only where shown.
         .defer("lawful_basis")
         .annotate(

@@ -35,6 +35,9 @@ def route_key(route: str) -> str:
     route = re.sub(r"<(?:\w+:)?item_id>", "{item}", re.sub(r"<(?:\w+:)?attachment_id>", "{att}", route))
     route = re.sub(r"<(?:\w+:)?record_id>", "{rec}", re.sub(r"<(?:\w+:)?override_id>", "{ovr}", route))
     route = re.sub(r"<(?:\w+:)?person_id>", "{person}", re.sub(r"<(?:\w+:)?user_id>", "{actor}", route))
+    # Two records side by side (people.views.duplicates): the enquiry's child and another person; a merge.
+    route = route.replace("duplicates/<int:a>/<int:b>/", "duplicates/{person}/{other}/")
+    route = re.sub(r"<(?:\w+:)?merge_id>", "{merge}", route)
     return re.sub(r"<(?:\w+:)?(reference)>", "{ref}", route)
 
 
@@ -78,6 +81,10 @@ BODIES = {
     "api/v1/sars/{sar}/compilation": lambda h: {},
     "api/v1/sars/{sar}/items/{sitem}/decision": lambda h: {"decision": "disclose", "serious_harm_checked": True},
     "api/v1/sars/{sar}/pack": lambda h: {},
+    "api/v1/people/search": lambda h: {"family_name": h["enquiry"].child.last_name},
+    "api/v1/people/merges": lambda h: {"kept_id": h["enquiry"].child_id, "merged_id": h["other"].pk,
+                                       "reason": "The same child recorded twice"},
+    "api/v1/people/merges/{merge}/undo": lambda h: {"reason": "Twins, not one child"},
     "api/v1/training/records": lambda h: {"username": "police-worker", "course": "Refresher",
                                           "completed_on": str(timezone.localdate() - timedelta(days=3)),
                                           "evidence_reference": "CERT-MATRIX"},

@@ -30,6 +30,8 @@ from mash.attachments import services as attachments
 from mash.cases import services as cases
 from mash.consent import services as consent
 from mash.disclosure import services as disclosure
+from mash.people.models import Person
+from mash.people.services import merging
 from mash.sar import services as sars
 from mash.sharing import services as sharing
 from mash.testing.routes import BODIES, PACKAGE_BODY, all_patterns, route_key
@@ -150,6 +152,26 @@ MATRIX = {
     ("POST", "people/{person}/household/relationships/"):          "L  O  F  F  F  H  H  H  H  H  T",
     ("POST", "people/{person}/household/relationships/end/"):      "L  O  F  F  F  H  H  H  H  H  T",
     ("GET", "api/v1/people/{person}/history"):                     "U  O  O  O  O  H  H  H  H  H  T",
+    # Finding a person: MASH managers hub-wide, MASH workers within need-to-know, no one else.
+    ("GET", "people/search/"):                                     "L  O  O  O  O  O  F  F  F  F  T",
+    ("POST", "people/search/"):                                    "L  O  O  O  O  O  F  F  F  F  T",
+    ("GET", "people/{person}/"):                                   "L  O  O  O  O  H  H  H  H  H  T",
+    ("POST", "api/v1/people/search"):                              "U  O  O  O  O  O  F  F  F  F  T",
+    ("GET", "api/v1/people/{person}"):                             "U  O  O  O  O  H  H  H  H  H  T",
+    # A child's chronology: whoever may view one of the child's enquiries.
+    ("GET", "people/{person}/chronology/"):                        "L  O  O  O  O  H  H  H  H  H  T",
+    ("GET", "people/{person}/chronology/pdf/"):                    "L  O  O  O  O  H  H  H  H  H  T",
+    ("GET", "api/v1/people/{person}/chronology"):                  "U  O  O  O  O  H  H  H  H  H  T",
+    # Duplicate records, merging and undoing a merge: MASH managers only, everyone else told nothing exists.
+    # {person}/{other}: the enquiry's child and the decided enquiry's; {merge}: two other records, merged.
+    ("GET", "people/duplicates/"):                                 "L  O  H  H  H  H  H  H  H  H  T",
+    ("GET", "people/duplicates/{person}/{other}/"):                "L  O  H  H  H  H  H  H  H  H  T",
+    ("POST", "people/duplicates/{person}/{other}/merge/"):         "L  O  H  H  H  H  H  H  H  H  T",
+    ("POST", "people/duplicates/{person}/{other}/not-the-same/"):  "L  O  H  H  H  H  H  H  H  H  T",
+    ("GET", "people/merges/{merge}/undo/"):                        "L  O  H  H  H  H  H  H  H  H  T",
+    ("POST", "people/merges/{merge}/undo/"):                       "L  O  H  H  H  H  H  H  H  H  T",
+    ("POST", "api/v1/people/merges"):                              "U  O  H  H  H  H  H  H  H  H  T",
+    ("POST", "api/v1/people/merges/{merge}/undo"):                 "U  O  H  H  H  H  H  H  H  H  T",
     # Subject access requests: the data protection officer only; everyone else is told nothing exists.
     # {sar} has been answered (its pack issued); {sitem} is one of its items.
     ("GET", "sar/"):                                               "L  H  H  H  H  H  H  O  H  H  T",
@@ -202,7 +224,7 @@ OUTSIDE_TABLE = {"logout/", "account/two-factor/backup-codes/", "account/two-fac
                  "account/tokens/<str:prefix>/revoke/"}
 
 # Searches sent as a POST (the details looked for stay out of URLs and logs): reads, recorded as reads.
-POST_READS = {"api/v1/people/matches"}
+POST_READS = {"api/v1/people/matches", "api/v1/people/search"}
 
 # POSTs that send a file (multipart), not a JSON body.
 UPLOADS = {"attachments/items/{item}/", "api/v1/items/{item}/attachments"}
@@ -252,7 +274,10 @@ def matrix_case(world):
         if not item.sealed:
             sars.decide_item(item, by=users["dpo"], decision="disclose", serious_harm_checked=True)
     sars.issue_pack(sar, by=users["dpo"])
+    merge = merging.merge_people(*[Person.objects.create(created_by=manager, first_name="Lee", last_name="Twiceton")
+                                   for _ in range(2)], reason="Recorded twice", by=manager)
     return {**users, "enquiry": enquiry, "request": police_request, "package": package, "override": proposed,
+            "other": decided.child, "merge": merge,
             "consent": enquiry.consent_records.get(), "sar": sar, "sar_item": sar.items.first(),
             "item": education_item, "attachment": attachment}
 
@@ -263,7 +288,8 @@ def _fill(path: str, h) -> str:
         .replace("{actor}", str(h["police"].pk)).replace("{pkg}", str(h["package"].pk)) \
         .replace("{rec}", str(h["consent"].pk)).replace("{ovr}", str(h["override"].pk)) \
         .replace("{sar}", h["sar"].reference).replace("{sitem}", str(h["sar_item"].pk)) \
-        .replace("{item}", str(h["item"].pk)).replace("{att}", str(h["attachment"].pk))
+        .replace("{item}", str(h["item"].pk)).replace("{att}", str(h["attachment"].pk)) \
+        .replace("{other}", str(h["other"].pk)).replace("{merge}", str(h["merge"].pk))
 
 
 def _observe(client, method, key, matrix_case, subject):
@@ -333,7 +359,8 @@ def _missing_audit(method, key, matrix_case, subject, response, last_event) -> s
     if "{pkg}" in key or key in ("packages/", "api/v1/packages"):
         child = matrix_case["package"].enquiry.child_id
     name = _policy_of_key(key, method)
-    if method == "GET" and name in READS and response.status_code == 200 and key != "audit/people/":
+    if method == "GET" and name in READS and response.status_code == 200 and key not in ("audit/people/",
+                                                                                  "people/search/"):
         downloads = "export.csv" in key or key.rstrip("/").endswith("pdf") or name == "case:attachment.read"
         kind = Kind.EXPORT if downloads else Kind.READ
         events = [e for e in new if e.kind == kind and e.actor_id == matrix_case[subject].pk]
@@ -345,7 +372,9 @@ def _missing_audit(method, key, matrix_case, subject, response, last_event) -> s
             return "viewing the child's audit trail is not in the child's audit trail"
     if key in POST_READS and response.status_code == 200:
         reads = new.filter(kind=Kind.READ, actor_id=matrix_case[subject].pk)
-        if response.json() and not any(child in e.people for e in reads):
+        answer = response.json()
+        found = answer.get("people") if isinstance(answer, dict) else answer  # a search's answer lists `people`
+        if found and not any(child in e.people for e in reads):
             return "found people but no read of them was recorded"
         return None
     if method == "POST" and response.status_code in (200, 201, 302):

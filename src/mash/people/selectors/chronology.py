@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from mash.core.ids import in_range
 from mash.access import gate
 from mash.access.filters import enquiry_filter
 from mash.access.rules import (CONCERN, CONSENT, DECISION, FIELDS, OUTCOME, PACKAGES, RAG, RATINGS, READ_FIELD,
@@ -48,7 +49,6 @@ KINDS = {
     "consent": "Consent",
 }
 _ORDER = {kind: n for n, kind in enumerate(KINDS)}
-_MAX_ID = 2**63 - 1  # no row has an id past the database's range: such an id is not found, not an error
 
 
 @dataclass
@@ -122,7 +122,7 @@ def child_records(user, person_id: int) -> ChildRecords:
     """The child and the enquiries about them (over every record that is them) that `user` may view.
     NotFound, recorded, for a person who does not exist and for one none of whose enquiries the user may
     view: the two look the same."""
-    person = Person.objects.filter(pk=person_id).first() if 0 < int(person_id) <= _MAX_ID else None
+    person = Person.objects.filter(pk=person_id).first() if in_range(int(person_id)) else None
     if person is None:
         gate.record_denial(user, VIEW_ENQUIRY, "person", person_id, False, "no such person")
         raise NotFound()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Q
 
+from mash.core.ids import in_range
 from mash.access import gate
 from mash.accounts.models import Role
 from mash.audit import services as audit
@@ -31,7 +32,6 @@ MERGE_PEOPLE = "case:person.merge"
 # flats' postcode): it is skipped, so the pairs stay few and each pair is still found through its other keys.
 MAX_BLOCK = 50
 DEFAULT_LIMIT = 200
-MAX_ID = 2**63 - 1  # no row's id is larger: a larger one in a URL is simply not found
 
 
 def is_manager(user) -> bool:
@@ -167,9 +167,9 @@ def duplicate_pair(user, a_id: int, b_id: int) -> PairView:
     """Two live records side by side with the matcher's comparison (NotFound, recorded, unless the user
     is a MASH manager and both are live records of their own)."""
     require_manager(user, ref=f"{a_id}/{b_id}")
-    in_range = max(a_id, b_id) <= MAX_ID
-    people = _people([a_id, b_id]) if in_range else {}
-    live = set(live_people().filter(pk__in=[a_id, b_id]).values_list("pk", flat=True)) if in_range else set()
+    both_in_range = in_range(a_id) and in_range(b_id)
+    people = _people([a_id, b_id]) if both_in_range else {}
+    live = set(live_people().filter(pk__in=[a_id, b_id]).values_list("pk", flat=True)) if both_in_range else set()
     if a_id == b_id or live != {a_id, b_id}:
         gate.record_denial(user, REVIEW_DUPLICATES.partition(":")[2], "person", f"{a_id}/{b_id}", False,
                            "not two live records")
@@ -195,7 +195,7 @@ def recent_merges(user, limit: int = 20) -> list[Merge]:
 def merge(user, merge_id: int) -> Merge:
     """One merge, for undoing it (MASH managers; NotFound, recorded, otherwise or if there is none)."""
     require_manager(user, MERGE_PEOPLE, "merge", merge_id)
-    found = Merge.objects.select_related("kept", "merged").filter(pk=merge_id).first() if merge_id <= MAX_ID else None
+    found = Merge.objects.select_related("kept", "merged").filter(pk=merge_id).first() if in_range(merge_id) else None
     if found is None:
         gate.record_denial(user, MERGE_PEOPLE.partition(":")[2], "merge", merge_id, False, "no such merge")
         raise NotFound()
@@ -206,7 +206,7 @@ def person(user, person_id: int) -> Person:
     """A person a manager names for a merge: any record, live or not (the merge says why it refuses a
     merged or anonymised one); NotFound, recorded, if there is none or the user is not a manager."""
     require_manager(user, MERGE_PEOPLE, "person", person_id)
-    found = Person.objects.filter(pk=person_id).first() if person_id <= MAX_ID else None
+    found = Person.objects.filter(pk=person_id).first() if in_range(person_id) else None
     if found is None:
         gate.record_denial(user, MERGE_PEOPLE.partition(":")[2], "person", person_id, False, "no such person")
         raise NotFound()

@@ -28,6 +28,7 @@ from typing import Mapping
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
+from mash.core.ids import in_range
 from mash.access import filters, gate
 from mash.accounts.models import Role
 from mash.audit import services as audit
@@ -48,7 +49,6 @@ VIEW = "person.view"
 NAME_LENGTH = 100
 FIELDS_READ = ("name", "date of birth", "postcode")
 CHILD_ROLE = "Child"
-MAX_ID = 2**63 - 1  # no row's id is larger: a larger one in a URL is simply not found
 
 
 # --- What was asked -------------------------------------------------------------------------------
@@ -274,10 +274,10 @@ def roles_of(user, ids: list[int]) -> dict[int, tuple[str, ...]]:
 def person(user, person_id: int) -> Person:
     """A person the user may see (`visible_people`), or NotFound, recorded: a person outside their
     need-to-know answers exactly as an id that is nobody's. For the person's pages to load them with."""
-    in_range = 0 < person_id <= MAX_ID
-    found = visible_people(user).filter(pk=person_id).first() if in_range and not gate.refusal(user) else None
+    person_in_range = in_range(person_id)
+    found = visible_people(user).filter(pk=person_id).first() if person_in_range and not gate.refusal(user) else None
     if found is None:
-        exists = in_range and Person.objects.filter(pk=person_id).exists()
+        exists = person_in_range and Person.objects.filter(pk=person_id).exists()
         reason = gate.refusal(user) or ("outside the user's need to know" if exists else "no such person")
         gate.record_denial(user, VIEW, "person", person_id, exists, reason)
         raise NotFound()

@@ -136,10 +136,6 @@ def test_refused_merges_and_unmerges(world, manager):
     assert AuditEvent.objects.filter(action__in=("person.merge", "person.unmerge")).count() == 2
 
 
-# GET /api/v1/people/{person_id} (people/api/search.py) takes any text as the id, so its URL pattern, registered
-# first, answers POST /api/v1/people/merges with 405. With "/people/{int:person_id}" there this test passes (it
-# passes with the merge URLs resolved first); strict, so it fails as soon as it passes: then remove the mark.
-@pytest.mark.xfail(strict=True, reason="POST /api/v1/people/merges is shadowed by /api/v1/people/{person_id}")
 def test_merge_api_for_managers_only(world, manager, police_worker):
     kept, merged = _person(manager), _person(manager, first_name="Rowena")
     body = {"kept_id": kept.pk, "merged_id": merged.pk, "reason": REASON}

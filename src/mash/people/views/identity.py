@@ -3,6 +3,7 @@ person offered is not its child (people.services.identity.record_different); mer
 review's (people/views/duplicates.py)."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 
@@ -10,6 +11,7 @@ from mash.access.guard import POST, guarded
 from mash.access.rules import AMEND_PERSON, VIEW_ENQUIRY
 from mash.cases import selectors as cases
 from mash.core.errors import ValidationFailed
+from mash.core.ids import in_range
 from mash.core.web import translate_errors
 
 from ..selectors import identity as selectors
@@ -20,6 +22,8 @@ from ..services import identity
 @translate_errors
 def not_same(request, enquiry, person_id: int):
     """`person_id`: the person offered, recorded as not the enquiry's child."""
+    if not in_range(person_id):
+        raise Http404("No such person")
     offer = next((o for o in selectors.possible_matches(request.user, enquiry) if o.person_id == person_id), None)
     reason = (request.POST.get("reason") or "").strip()[:2000]
     if offer is None:  # decided meanwhile, merged, or never offered: the user may amend the enquiry's people
