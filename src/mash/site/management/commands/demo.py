@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from mash.accounts.models import Role, User
 from mash.cases import services as cases
-from mash.cases.models import Contact, Enquiry, RagRatingRecord
+from mash.cases.models import Contact, Decision, Enquiry, EnquiryEvent, RagRatingRecord
+from mash.consent.models import ConsentRecord
 from mash.consent import services as consent
 from mash.disclosure import services as disclosure
 from mash.partners import services as isa
@@ -318,8 +319,16 @@ class Command(BaseCommand):
         cases.rate(enquiry, by=manager, rating="green", rationale="No immediate risk.")
         cases.decide(enquiry, by=manager, outcome=outcome, rationale=rationale)
         cases.close(enquiry, by=manager, note="Outcome sent to the referrer.")
+        # Demo only: date the rating, decision, consent and steps as they would have been.
+        received = enquiry.contact.received_at
         when = timezone.now() - dt.timedelta(days=days_ago)
         Enquiry.objects.filter(pk=enquiry.pk).update(decided_at=when)
+        RagRatingRecord.objects.filter(enquiry=enquiry).update(rated_at=received + dt.timedelta(hours=3),
+                                                              decision_due_at=received + dt.timedelta(hours=75))
+        Decision.objects.filter(enquiry=enquiry).update(decided_at=when)
+        ConsentRecord.objects.filter(enquiry=enquiry).update(recorded_at=received)
+        EnquiryEvent.objects.filter(enquiry=enquiry, from_state="").update(at=received)
+        EnquiryEvent.objects.filter(enquiry=enquiry).exclude(from_state="").update(at=when)
 
     def _families(self, manager, school, police):
         """Issue 20's demo people: a family with two children (one mother, one record), a child with three
