@@ -146,5 +146,6 @@ api.add_router("/", disclosure_router)
 api.add_router("/", reports_router)
 api.add_router("/", training_router)
 api.add_router("/", sar_router)
-for _people in (people_matches, people_search, people_history, people_chronology, people_merges):
+# merges before search: /people/merges must not be taken for a person id by GET /people/{person_id}.
+for _people in (people_matches, people_merges, people_search, people_history, people_chronology):
     api.add_router("/", _people.router)

@@ -59,7 +59,7 @@ class HistoryOut(Schema):
     resolve_recent_contacts = read("recent")
 
 
-@router.get("/people/{person_id}/history", response=responses({200: HistoryOut}, 404, 503),
+@router.get("/people/{person_id}/history", response=responses({200: HistoryOut}, 404, 422, 503),
             openapi_extra=access(case_policy(VIEW_ENQUIRY)),
             summary="A person's previous contacts and their siblings', within the caller's need-to-know")
 @guarded_operation(VIEW_ENQUIRY, load=selectors.person)

@@ -71,7 +71,7 @@ class MatchOut(Schema):
     previous_contacts: int = Field(description="contacts about them as a child, among those the caller may see")
 
 
-@router.post("/people/matches", response=responses({200: list[MatchOut]}, 422),
+@router.post("/people/matches", response=responses({200: list[MatchOut]}, 400, 422),
              openapi_extra=access(case_policy(RECORD_CONTACT)),
              summary="People already known who may be this person, best first, within the caller's need-to-know")
 @guarded_operation(RECORD_CONTACT, require=RECORD_CONTACT)

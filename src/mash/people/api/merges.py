@@ -65,7 +65,7 @@ class MergeOut(Schema):
         return merge
 
 
-@router.post("/people/merges", response=responses({201: MergeOut}, 400, 404, 409),
+@router.post("/people/merges", response=responses({201: MergeOut}, 400, 404, 409, 422),
              openapi_extra=access(MERGE_PEOPLE),
              summary="Merge one record of a person into another, with the reason (MASH managers)")
 @guarded_operation(MERGE_PEOPLE)
@@ -75,7 +75,7 @@ def merge(request, body: MergeIn):
     return created(merging.merge_people(kept, merged, reason=body.reason, by=request.user))
 
 
-@router.post("/people/merges/{merge_id}/undo", response=responses({200: MergeOut}, 400, 404, 409),
+@router.post("/people/merges/{merge_id}/undo", response=responses({200: MergeOut}, 400, 404, 409, 422),
              openapi_extra=access(MERGE_PEOPLE),
              summary="Undo a merge, with the reason: exactly what it moved goes back (MASH managers)")
 @guarded_operation(MERGE_PEOPLE, load=selectors.merge, keys=("merge_id",))

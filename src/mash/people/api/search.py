@@ -94,7 +94,7 @@ class RelatedOut(Schema):
 
 
 # Read from a selectors.PersonSummary.
-class PersonOut(Schema):
+class PersonRecordOut(Schema):
     person_id: int
     first_name: str
     last_name: str
@@ -140,7 +140,7 @@ def search_people(request, body: SearchIn):
     return selectors.search_people(request.user, selectors.terms_from(body.dict()))
 
 
-@router.get("/people/{int:person_id}", response=responses({200: PersonOut}, 404, 422),
+@router.get("/people/{person_id}", response=responses({200: PersonRecordOut}, 404, 422),
             openapi_extra=access(case_policy(VIEW_ENQUIRY)),
             summary="A person: names, identifiers, addresses and the people related to them, as the caller may "
                     "see them")

@@ -59,7 +59,8 @@ class Offer:
 
     @property
     def percent(self) -> int:
-        return int(round(self.score * 100))
+        """The score as a percentage for people to read: never 100, since a match is never certain."""
+        return min(99, int(round(self.score * 100)))
 
     @property
     def name(self) -> str:

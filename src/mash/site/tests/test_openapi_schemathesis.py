@@ -40,6 +40,8 @@ from mash.attachments import services as attachments
 from mash.cases import services as cases
 from mash.consent import services as consent
 from mash.disclosure import services as disclosure
+from mash.people.models import Person
+from mash.people.services import merging
 from mash.sar import services as sar_services
 from mash.sharing import services as sharing
 from mash.sharing.models import ContributionItem
@@ -128,6 +130,10 @@ def seeded_case(world, asked_enquiry, manager, police_worker, education_worker, 
                                                                relevance_note="Recent", confidentiality="sealed")])
     open_item = ContributionItem.objects.get(contribution__enquiry=open_enquiry)
 
+    # Two records of one made-up person, merged (and undone by the fuzzer, if it gets that far).
+    twice = [Person.objects.create(created_by=manager, first_name="Lee", last_name="Twiceton") for _ in range(2)]
+    merge = merging.merge_people(*twice, reason="Recorded twice", by=manager)
+
     # Values each path parameter is drawn from, besides the ones schemathesis makes up.
     path_values = {
         "reference": [enquiry.reference, open_enquiry.reference, sar.reference],
@@ -137,6 +143,8 @@ def seeded_case(world, asked_enquiry, manager, police_worker, education_worker, 
         "record_id": [record.pk],
         "override_id": [override.pk],
         "package_id": [sent.pk, draft.pk],
+        "person_id": [enquiry.child_id, open_enquiry.child_id],
+        "merge_id": [merge.pk],
     }
     # Requests the fuzzer seldom makes, each sent once at every seeded path: bodies the domain accepts, so
     # that successful writes are checked too, and edges that once answered 500 or off the schema.
