@@ -21,7 +21,6 @@ from mash.testing.world import World
 BOTH_ENGINES = (
     "src/mash/audit/tests/",          # triggers, the sealer's and verifier's SQL, crash tests
     "src/mash/backups/tests/",        # SQLite's backup API against pg_dump/pg_restore
-    "src/mash/retention/tests/",      # deletions under the append-only triggers
     "src/mash/core/tests/test_bench_smoke.py",
     "src/mash/people/tests/test_matching.py",    # candidate lookup through the key index
     "src/mash/people/tests/test_duplicates.py",  # the self-join written in SQL

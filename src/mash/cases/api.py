@@ -40,6 +40,9 @@ class PersonIn(InputSchema):
     last_name: str = ""
     other_names: str = ""
     date_of_birth: dt.date | None = None
+    date_of_birth_estimated: bool = Field(False, description="the date of birth is an estimate")
+    unborn: bool = Field(False, description="not born yet (a pre-birth contact): give expected_date, not date_of_birth")
+    expected_date: dt.date | None = Field(None, description="the expected date of birth of a child not born yet")
     gender: str = Field("unknown", description="female, male, other or unknown")
     nhs_number: str = ""
     upn: str = Field("", description="unique pupil number")
@@ -184,6 +187,9 @@ class PersonOut(Schema):
     full_name: str
     other_names: str
     date_of_birth: dt.date | None
+    date_of_birth_estimated: bool
+    unborn: bool
+    expected_date: dt.date | None
     gender: str
     nhs_number: str
     upn: str
@@ -203,6 +209,9 @@ class RelatedPersonOut(PersonOut):
     resolve_full_name = read("person.full_name")
     resolve_other_names = read("person.other_names")
     resolve_date_of_birth = read("person.date_of_birth")
+    resolve_date_of_birth_estimated = read("person.date_of_birth_estimated")
+    resolve_unborn = read("person.unborn")
+    resolve_expected_date = read("person.expected_date")
     resolve_gender = read("person.gender")
     resolve_nhs_number = read("person.nhs_number")
     resolve_upn = read("person.upn")

@@ -47,6 +47,10 @@ class ChildForm(IdentityChoice):
     last_name = _text("Last name", widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
     other_names = _text("Other names (optional)", help_text="Known as, or previous names")
     date_of_birth = DateInputField(label="Date of birth", required=False, help_text="For example, 27 3 2015")
+    date_of_birth_estimated = forms.BooleanField(label="The date of birth is an estimate", required=False)
+    unborn = forms.BooleanField(label="Not born yet (a pre-birth contact)", required=False)
+    expected_date = DateInputField(label="Expected date of birth (for a child not born yet)", required=False,
+                                   help_text="For example, 14 6 2027")
     gender = forms.ChoiceField(label="Gender", required=False, choices=Gender.choices, widget=forms.RadioSelect,
                                initial=Gender.UNKNOWN)
     nhs_number = _text("NHS number (optional)", help_text="10 digits, for example 485 777 3456",

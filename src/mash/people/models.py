@@ -64,6 +64,21 @@ class Person(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def clean(self):
+        """An unborn child has an expected date and no date of birth; an estimate needs a date to estimate."""
+        errors = {}
+        if self.unborn:
+            if self.date_of_birth:
+                errors["date_of_birth"] = ["A child not born yet has no date of birth: give the expected date"]
+            if not self.expected_date:
+                errors["expected_date"] = ["Enter the expected date of birth of a child not born yet"]
+        elif self.expected_date:
+            errors["expected_date"] = ["Only a child not born yet has an expected date of birth"]
+        if self.date_of_birth_estimated and not self.date_of_birth:
+            errors["date_of_birth_estimated"] = ["Enter the estimated date of birth"]
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()

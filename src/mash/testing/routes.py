@@ -81,7 +81,7 @@ BODIES = {
     "api/v1/sars/{sar}/compilation": lambda h: {},
     "api/v1/sars/{sar}/items/{sitem}/decision": lambda h: {"decision": "disclose", "serious_harm_checked": True},
     "api/v1/sars/{sar}/pack": lambda h: {},
-    "api/v1/people/search": lambda h: {"family_name": h["enquiry"].child.last_name},
+    "api/v1/people/search": lambda h: {"family_name": h["enquiry"].child.last_name if "enquiry" in h else "Doe"},
     "api/v1/people/merges": lambda h: {"kept_id": h["enquiry"].child_id if "enquiry" in h else 1,
                                        "merged_id": h["other"].pk if "other" in h else 2,
                                        "reason": "The same child recorded twice"},

@@ -14,7 +14,18 @@ from ..models import Person, PersonRevision, Relationship
 from .index import index_person
 
 PERSON_FIELDS = ("first_name", "last_name", "other_names", "date_of_birth", "gender", "nhs_number", "upn",
-                 "address_line_1", "address_line_2", "town", "postcode")
+                 "address_line_1", "address_line_2", "town", "postcode", "date_of_birth_estimated", "unborn",
+                 "expected_date")
+# Fields whose empty value is None or False, not "".
+_DATES, _FLAGS = {"date_of_birth", "expected_date"}, {"date_of_birth_estimated", "unborn"}
+
+
+def _value(name: str, value):
+    if name in _FLAGS:
+        return bool(value)
+    if name in _DATES:
+        return value or None
+    return value if value is not None else ""
 
 
 def _validated(obj, prefix: str = ""):
@@ -30,8 +41,7 @@ def build_person(data: dict, *, by, prefix: str = "") -> Person:
     unknown = set(data) - set(PERSON_FIELDS)
     if unknown:
         raise ValidationFailed({f"{prefix}{k}": ["unknown field"] for k in sorted(unknown)})
-    return _validated(Person(created_by=by, **{k: (v if v is not None else "") if k != "date_of_birth" else v
-                                                for k, v in data.items()}), prefix)
+    return _validated(Person(created_by=by, **{k: _value(k, v) for k, v in data.items()}), prefix)
 
 
 @transaction.atomic
