@@ -123,7 +123,8 @@ def setup_django(url: str) -> None:
 # below fill them. Checked against the migrated schema, so that a new column fails here, clearly.
 FILLED_COLUMNS = {
     "people_person": {"first_name", "last_name", "other_names", "date_of_birth", "gender", "nhs_number", "upn",
-                      "address_line_1", "address_line_2", "town", "postcode", "created_at", "created_by_id"},
+                      "address_line_1", "address_line_2", "town", "postcode", "created_at", "created_by_id",
+                      "date_of_birth_estimated", "unborn"},
     "cases_contact": {"received_at", "recorded_at", "reporter_type", "reporter_name", "reporter_organisation",
                       "reporter_phone", "reporter_email", "concern", "concern_categories", "consent_at_intake",
                       "consent_notes", "child_id", "recorded_by_id"},
@@ -167,11 +168,12 @@ def check_schema(cursor) -> None:
 
 PEOPLE_SQL = """
 INSERT INTO people_person (id, first_name, last_name, other_names, date_of_birth, gender, nhs_number, upn,
-                           address_line_1, address_line_2, town, postcode, created_at, created_by_id)
+                           address_line_1, address_line_2, town, postcode, created_at, created_by_id,
+                           date_of_birth_estimated, unborn)
 SELECT g, (ARRAY['Amelia','Oliver','Isla','Noah','Ava','Leo','Mia','Arlo','Freya','Theo','Ivy','Finley'])[1 + g %% 12],
        (ARRAY['Exampleton','Sampleford','Mockridge','Testwood','Placeholm','Fictionby','Demoley'])[1 + g %% 7],
        '', DATE '2008-01-01' + (g %% 6000), CASE WHEN g %% 2 = 0 THEN 'female' ELSE 'male' END, '', '',
-       (1 + g %% 120) || ' Sample Street', '', 'Grays', 'RM17 6SL', %(now)s, %(manager)s
+       (1 + g %% 120) || ' Sample Street', '', 'Grays', 'RM17 6SL', %(now)s, %(manager)s, false, false
 FROM generate_series(%(first)s, %(last)s) AS g
 """
 

@@ -104,7 +104,7 @@ class DecisionIn(_DecisionFields):
                                            "with field repeat_contacts_rationale without it)")
 
 
-class DecisionAmendmentIn(_DecisionFields):
+class DecisionAmendmentIn(DecisionIn):
     reason: str = Field(description="why the decision is being amended")
 
 
@@ -511,7 +511,8 @@ def amend_decision(request, enquiry, reference: Reference, payload: DecisionAmen
     services.amend_decision(enquiry, by=request.user, reason=payload.reason, outcome=payload.outcome,
                             rationale=payload.rationale, recipient_type=payload.recipient_type,
                             receiving_team=payload.receiving_team,
-                            receiving_professional=payload.receiving_professional)
+                            receiving_professional=payload.receiving_professional,
+                            repeat_contacts_rationale=payload.repeat_contacts_rationale)
     return created(enquiry_detail(request.user, reference))
 
 

@@ -226,9 +226,8 @@ class AmendDecisionForm(DecisionForm):
     summary_anchor = "amend-decision"
 
     reason = _area("Why are you amending the decision?")
-    repeat_contacts_rationale = None  # recorded with the first decision only
-
-    field_order = ["reason", "outcome", "rationale", "recipient_type", "receiving_team", "receiving_professional"]
+    field_order = ["reason", "outcome", "rationale", "repeat_contacts_rationale", "recipient_type", "receiving_team",
+                   "receiving_professional"]
 
 
 class CloseForm(forms.Form):

@@ -288,8 +288,10 @@ def decide(enquiry: Enquiry, *, by: User, outcome: str, rationale: str, recipien
 
 
 def amend_decision(enquiry: Enquiry, *, by: User, reason: str, outcome: str, rationale: str,
-                   recipient_type: str = "", receiving_team: str = "", receiving_professional: str = "") -> Decision:
-    """A new version of the decision; the earlier one is kept and points to its successor."""
+                   recipient_type: str = "", receiving_team: str = "", receiving_professional: str = "",
+                   repeat_contacts_rationale: str = "") -> Decision:
+    """A new version of the decision; the earlier one is kept and points to its successor. Amending to no
+    further action needs `repeat_contacts_rationale` as deciding it does."""
     gate.require(by, rules.DECIDE, enquiry)
     next_state(enquiry.state, "amend_decision")
     errors: dict[str, list[str]] = {}
@@ -299,6 +301,7 @@ def amend_decision(enquiry: Enquiry, *, by: User, reason: str, outcome: str, rat
     if errors:
         raise ValidationFailed(errors)
     version, agreement = isa.current()
+    repeat = _repeat_contacts(enquiry, outcome, repeat_contacts_rationale, agreement)
     with transaction.atomic():
         transition(enquiry, "amend_decision", by, note=reason.strip())
         previous = current_decision(enquiry)
@@ -306,7 +309,8 @@ def amend_decision(enquiry: Enquiry, *, by: User, reason: str, outcome: str, rat
             enquiry=enquiry, version=previous.version + 1, supersedes=previous, amendment_reason=reason.strip(),
             outcome=outcome, rationale=rationale.strip(), recipient_type=recipient_type or "",
             receiving_team=(receiving_team or "").strip(), receiving_professional=professional, decided_by=by,
-            isa_version=version, retention_clause=agreement.retention(outcome).clause,
+            isa_version=version, retention_clause=agreement.retention(outcome).clause, repeat_contacts=repeat,
+            repeat_contacts_rationale=(repeat_contacts_rationale or "").strip() if repeat is not None else "",
         )
 
 

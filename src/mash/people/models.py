@@ -132,7 +132,9 @@ class PersonAddress(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["person", "-from_date", "-id"]
+        # The current address first, then the latest; the same on both engines (they sort NULLs differently).
+        ordering = ["person", models.F("to_date").desc(nulls_first=True), models.F("from_date").desc(nulls_last=True),
+                    "-id"]
         indexes = [models.Index(fields=["postcode"], name="person_address_postcode")]
 
     @property

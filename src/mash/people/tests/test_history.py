@@ -218,3 +218,18 @@ def test_the_api_decision_needs_the_same_rationale(repeat_child, manager):
     done = api.post(path, {**body, "repeat_contacts_rationale": "Resolved each time"})
     assert done.status_code == 201 and done.json()["decision"]["repeat_contacts"] == 3
     assert repeat_child.decisions.get().repeat_contacts_rationale == "Resolved each time"
+
+
+def test_amending_a_decision_to_no_further_action_needs_the_same_rationale(repeat_child, manager):
+    cases.decide(repeat_child, by=manager, outcome="early_help", rationale="Family asked for support",
+                 recipient_type="early_help", receiving_team="Early Help Hub")
+    amend = dict(reason="The family declined early help", outcome="no_further_action", rationale="Declined")
+    with pytest.raises(IsaViolation) as refused:
+        cases.amend_decision(repeat_child, by=manager, **amend)
+    assert refused.value.field == "repeat_contacts_rationale"
+    decision = cases.amend_decision(repeat_child, by=manager, **amend,
+                                    repeat_contacts_rationale="Each contact was resolved; consent withdrawn")
+    assert decision.version == 2 and decision.repeat_contacts == 3
+    response = Api(manager).post(f"/enquiries/{repeat_child.reference}/decision/amendments",
+                                 {**amend, "reason": "Again"})
+    assert response.status_code == 422 and response.json()["field"] == "repeat_contacts_rationale"
