@@ -234,9 +234,6 @@ GROUPS: tuple[tuple[str, tuple[Setting, ...]], ...] = (
         Setting("MASH_TEST_ENGINE_SPLIT", TEXT, None, "1: each engine-independent test runs in one of the two "
                 "passes only (scripts/test-all sets it when both run; docs/decisions/0006); 0: every test in both.",
                 read=READ_BY_TOOLS, setting=None),
-        Setting("MASH_TEST_PASSES_TOGETHER", TEXT, "1", "scripts/test-all: 1 runs the SQLite and PostgreSQL "
-                "passes side by side (docs/decisions/0006); 0: one after the other.", read=READ_BY_TOOLS,
-                setting=None),
         Setting("MASH_TEST_REDIS_URL", URL, "redis://127.0.0.1:6379/15", "The Redis the shared rate-limit "
                 "test uses (skipped when none answers).", read=READ_BY_TOOLS, setting=None),
         Setting("MASH_LEAK_EXAMPLES", whole("examples"), "8", "How many examples the access leak test "
