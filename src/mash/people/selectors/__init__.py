@@ -9,9 +9,11 @@ Each feature's reads are in a module of this package: matching, history, chronol
 
 from django.db.models import Q, QuerySet
 
-from mash.access import filters
+from mash.access import filters, gate
 from mash.accounts.models import Role
 from mash.cases.models import Enquiry
+from mash.core.errors import NotFound
+from mash.core.ids import in_range
 
 from ..models import Person, Relationship
 
@@ -55,3 +57,17 @@ def kept_record(person: Person) -> Person:
         seen.add(person.merged_into_id)
         person = person.merged_into
     return person
+
+
+def visible_person(user, person_id: int, *, action: str) -> Person:
+    """A person the user may find (`visible_people`), or NotFound, recorded as a refusal of `action`: a
+    person outside their need-to-know answers exactly as an id that is nobody's. The person pages' loader."""
+    refused = gate.refusal(user)
+    person_in_range = in_range(person_id)
+    found = visible_people(user).filter(pk=person_id).first() if person_in_range and not refused else None
+    if found is None:
+        exists = person_in_range and Person.objects.filter(pk=person_id).exists()
+        reason = refused or ("outside the user's need to know" if exists else "no such person")
+        gate.record_denial(user, action, "person", person_id, exists, reason)
+        raise NotFound()
+    return found

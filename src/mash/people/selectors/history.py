@@ -24,12 +24,11 @@ from mash.access.filters import enquiry_filter
 from mash.access.rules import CONCERN, DECISION, OUTCOME, RAG, READ_FIELD, REPORTER, VIEW_ENQUIRY, Subject, evaluate
 from mash.audit import services as audit
 from mash.cases.models import Contact, Decision, Enquiry
-from mash.core.errors import NotFound
 from mash.core.vocabulary import ConcernCategory, EnquiryState, Outcome, RagRating, ReporterType
 from mash.partners.selectors import current
 
 from ..models import Person, Relationship, RelationshipType
-from . import kept_record, live_people, records_of, visible_people
+from . import kept_record, live_people, records_of, visible_people, visible_person
 
 # A parent or carer: their other children are the child's siblings.
 PARENTAL = (RelationshipType.MOTHER, RelationshipType.FATHER, RelationshipType.STEP_PARENT, RelationshipType.CARER)
@@ -219,16 +218,9 @@ def history(user, person: Person, *, exclude_enquiries=(), agreement=None) -> Hi
 
 
 def person(user, person_id: int) -> Person:
-    """A person `user` may find (visible_people), for their history and household; NotFound, recorded, the
-    same for one who does not exist and one outside the user's need-to-know."""
-    refused = gate.refusal(user)
-    found = None if refused else visible_people(user).filter(pk=person_id).first()
-    if found is None:
-        exists = Person.objects.filter(pk=person_id).exists()
-        reason = refused or ("not among the people of the enquiries the user may view" if exists else "no such person")
-        gate.record_denial(user, VIEW_ENQUIRY, "person", person_id, exists, reason)
-        raise NotFound()
-    return found
+    """A person `user` may find, for their history and household (`visible_person`): NotFound, recorded,
+    the same for one who does not exist and one outside the user's need-to-know."""
+    return visible_person(user, person_id, action=VIEW_ENQUIRY)
 
 
 @dataclass(frozen=True)

@@ -28,17 +28,16 @@ from typing import Mapping
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from mash.core.ids import in_range
 from mash.access import filters, gate
 from mash.accounts.models import Role
 from mash.audit import services as audit
 from mash.cases.models import Enquiry
-from mash.core.errors import NotFound, PermissionDenied, ValidationFailed
+from mash.core.errors import PermissionDenied, ValidationFailed
 
 from ..identifiers import normalise_nhs_number, normalise_postcode, normalise_upn
 from ..matching import Details, blocking_keys, compare, level_family_name, level_given_name
 from ..models import LocalIdentifier, MatchKey, Person, PersonAddress, PersonName, Relationship, RelationshipType
-from . import visible_people
+from . import visible_people, visible_person
 
 SEARCHERS = frozenset({Role.MASH_MANAGER, Role.MASH_WORKER})
 LIMIT = 50
@@ -272,16 +271,8 @@ def roles_of(user, ids: list[int]) -> dict[int, tuple[str, ...]]:
 # --- One person ----------------------------------------------------------------------------------
 
 def person(user, person_id: int) -> Person:
-    """A person the user may see (`visible_people`), or NotFound, recorded: a person outside their
-    need-to-know answers exactly as an id that is nobody's. For the person's pages to load them with."""
-    person_in_range = in_range(person_id)
-    found = visible_people(user).filter(pk=person_id).first() if person_in_range and not gate.refusal(user) else None
-    if found is None:
-        exists = person_in_range and Person.objects.filter(pk=person_id).exists()
-        reason = gate.refusal(user) or ("outside the user's need to know" if exists else "no such person")
-        gate.record_denial(user, VIEW, "person", person_id, exists, reason)
-        raise NotFound()
-    return found
+    """A person the user may see, or NotFound, recorded (`visible_person`). For the person's pages."""
+    return visible_person(user, person_id, action=VIEW)
 
 
 @dataclass(frozen=True)
